@@ -1,0 +1,240 @@
+"""`vigia`: the single entry point for the local stack, the services and the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated
+
+import psycopg
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vigia.settings import Settings, load_settings
+from vigia.stack import control
+from vigia.stack.component import StackError
+
+app = typer.Typer(help="Vigía: housing and infrastructure watch for Peru's informal settlements.", no_args_is_help=True)
+bridge_app = typer.Typer(help="The MQTT-to-Kafka bridge.", no_args_is_help=True)
+stream_app = typer.Typer(help="The Faust stream worker.", no_args_is_help=True)
+api_app = typer.Typer(help="The HTTP API.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+kafka_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
+app.add_typer(bridge_app, name="bridge")
+app.add_typer(stream_app, name="stream")
+app.add_typer(api_app, name="api")
+app.add_typer(db_app, name="db")
+app.add_typer(kafka_app, name="kafka")
+console = Console()
+
+
+def _fail(error: Exception) -> typer.Exit:
+    console.print(f"[red]error:[/red] {error}")
+    return typer.Exit(code=1)
+
+
+def _print_status(rows: list[control.ComponentStatus]) -> None:
+    table = Table(title="Vigía local stack")
+    for column in ("component", "state", "pid", "listens on", "health", "version", "log"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        health = "" if row.health is None else ("ok: " if row.health.healthy else "FAIL: ") + row.health.detail
+        table.add_row(row.name, row.state, str(row.pid or ""), row.endpoint, health, row.version or "", str(row.log))
+    console.print(table)
+
+
+@app.command()
+def up(
+    components: Annotated[
+        list[str] | None, typer.Argument(help=f"any of {', '.join(control.ALL)}; default all")
+    ] = None,
+    infra: Annotated[bool, typer.Option("--infra", help="only Mosquitto, Kafka and TimescaleDB")] = False,
+) -> None:
+    """Start the stack in order, each component healthy before the next. Safe to run twice."""
+    settings = load_settings()
+    names = control.INFRA if infra else (components or None)
+    try:
+        rows = control.up(settings, names, report=lambda line: console.print(f"[dim]{line}[/dim]"))
+    except StackError as error:
+        raise _fail(error) from error
+    _print_status(rows)
+
+
+@app.command()
+def restart(
+    components: Annotated[list[str], typer.Argument(help=f"any of {', '.join(control.ALL)}")],
+) -> None:
+    """Stop and start components, e.g. after changing code or settings."""
+    settings = load_settings()
+    try:
+        rows = control.restart(settings, components, report=lambda line: console.print(f"[dim]{line}[/dim]"))
+    except StackError as error:
+        raise _fail(error) from error
+    _print_status(rows)
+
+
+@app.command()
+def down(purge: Annotated[bool, typer.Option("--purge", help="also delete data and logs")] = False) -> None:
+    """Stop everything `vigia up` started."""
+    settings = load_settings()
+    try:
+        control.down(settings, purge=purge, report=lambda line: console.print(f"[dim]{line}[/dim]"))
+    except StackError as error:
+        raise _fail(error) from error
+    console.print("stack stopped")
+
+
+@app.command()
+def status() -> None:
+    """What runs, where it listens, how healthy it is, and where its log is."""
+    _print_status(control.status(load_settings()))
+
+
+@bridge_app.command("run")
+def bridge_run() -> None:
+    """Run the bridge in the foreground."""
+    from vigia.ingest import bridge
+
+    bridge.run(load_settings())
+
+
+@stream_app.command("run")
+def stream_run() -> None:
+    """Run the Faust worker in the foreground."""
+    import sys
+
+    from vigia.stream import app as stream
+
+    sys.argv = [sys.argv[0], "worker"]
+    stream.run(load_settings())
+
+
+@api_app.command("run")
+def api_run() -> None:
+    """Run the API in the foreground."""
+    from vigia.api import app as api
+
+    api.run(load_settings())
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending schema migrations."""
+    from vigia.db.migrate import apply_migrations
+
+    settings = load_settings()
+    with psycopg.connect(settings.db_conninfo) as conn:
+        applied = apply_migrations(conn)
+    console.print(f"applied {len(applied)} migration(s): {[m.name for m in applied]}")
+
+
+@kafka_app.command("topics")
+def kafka_topics() -> None:
+    """Create any missing topic."""
+    from vigia.kafka_admin import ensure_topics
+
+    created = asyncio.run(ensure_topics(load_settings()))
+    console.print(f"created: {created or 'nothing, all topics exist'}")
+
+
+def register_simulated_sensors(settings: Settings, per_type: int) -> list:  # type: ignore[type-arg]
+    from vigia.ingest import repo, simulator
+
+    sensors = simulator.district_sensors(simulator.SAN_JUAN_DE_LURIGANCHO, per_type, settings.tile_zoom)
+    with psycopg.connect(settings.db_conninfo) as conn:
+        for sensor in sensors:
+            repo.upsert_sensor(
+                conn,
+                sensor_id=sensor.sensor_id,
+                sensor_type=sensor.sensor_type,
+                district=sensor.district,
+                latitude=sensor.latitude,
+                longitude=sensor.longitude,
+                tile_id=sensor.tile_id,
+                metrics=[m.value for m in sensor.metrics],
+            )
+    return sensors
+
+
+@app.command()
+def simulate(
+    seconds: Annotated[float, typer.Option(help="how long to publish")] = 30.0,
+    interval: Annotated[float, typer.Option(help="seconds between readings of one sensor")] = 1.0,
+    per_type: Annotated[int, typer.Option(help="sensors of each type")] = 2,
+) -> None:
+    """Register a simulated district's sensors and publish their telemetry over MQTT."""
+    from vigia.ingest import simulator
+
+    settings = load_settings()
+    sensors = register_simulated_sensors(settings, per_type)
+    with console.status("publishing") as spinner:
+        report = simulator.run(
+            settings,
+            sensors,
+            seconds=seconds,
+            interval=interval,
+            on_tick=lambda r: spinner.update(f"published {r.messages} messages ({r.readings} readings)"),
+        )
+    console.print(
+        f"published {report.messages} messages carrying {report.readings} readings from {len(sensors)} sensors"
+    )
+
+
+def _stored_counts(settings: Settings, since: float) -> tuple[int, int]:
+    with psycopg.connect(settings.db_conninfo) as conn:
+        row = conn.execute(
+            """SELECT (SELECT count(*) FROM readings WHERE stored_at >= to_timestamp(%(t)s)),
+                      (SELECT count(*) FROM readings_1m WHERE updated_at >= to_timestamp(%(t)s))""",
+            {"t": since},
+        ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+@app.command()
+def demo(
+    seconds: Annotated[float, typer.Option(help="how long the district publishes")] = 60.0,
+    per_type: Annotated[int, typer.Option(help="sensors of each type")] = 2,
+) -> None:
+    """Start everything, run a simulated district for a while, summarise what flowed, leave the API up."""
+    from vigia.ingest import simulator
+    from vigia.stack.services import Api
+
+    settings = load_settings()
+    try:
+        control.up(settings, report=lambda line: console.print(f"[dim]{line}[/dim]"))
+    except StackError as error:
+        raise _fail(error) from error
+    started = time.time()
+    sensors = register_simulated_sensors(settings, per_type)
+    console.print(f"simulating {len(sensors)} sensors in {simulator.SAN_JUAN_DE_LURIGANCHO.slug} for {seconds:.0f} s")
+    with console.status("publishing") as spinner:
+        report = simulator.run(
+            settings,
+            sensors,
+            seconds=seconds,
+            interval=1.0,
+            on_tick=lambda r: spinner.update(f"published {r.messages} messages ({r.readings} readings)"),
+        )
+    with console.status("waiting for the stream to store every reading") as spinner:
+        deadline = time.monotonic() + 120
+        stored, windows = _stored_counts(settings, started)
+        while stored < report.readings and time.monotonic() < deadline:
+            time.sleep(1)
+            stored, windows = _stored_counts(settings, started)
+            spinner.update(f"stored {stored}/{report.readings} readings")
+    table = Table(title="What flowed")
+    table.add_column("stage")
+    table.add_column("count", justify="right")
+    table.add_row("sensors simulated", str(len(sensors)))
+    table.add_row("MQTT messages published", str(report.messages))
+    table.add_row("readings published", str(report.readings))
+    table.add_row("readings stored in TimescaleDB", str(stored))
+    table.add_row("one-minute windows written", str(windows))
+    console.print(table)
+    url = Api(settings).url
+    console.print(f"API: {url}   try: curl {url}/sensors/{sensors[0].sensor_id}/latest")
+    console.print("stop everything with: vigia down")
+    if stored < report.readings:
+        console.print(f"[red]only {stored} of {report.readings} readings arrived; see {settings.log_dir}[/red]")
+        raise typer.Exit(code=1)

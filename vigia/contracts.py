@@ -1,0 +1,189 @@
+"""Message contracts: the one definition of every payload that crosses a topic or a table.
+
+Each model has one owner (the service that produces it); readers import it from here and
+never redefine it. All timestamps are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
+
+READING_NAMESPACE = uuid.UUID("6f1c1d8e-4a3b-5c2d-9e8f-7a6b5c4d3e2f")
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp must carry a timezone")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class Metric(StrEnum):
+    """What a sensor measures. The canonical unit of each is in `CANONICAL_UNITS`."""
+
+    WATER_PRESSURE = "water_pressure"
+    TANK_LEVEL = "tank_level"
+    FLOW = "flow"
+    MAINS_VOLTAGE = "mains_voltage"
+    TEMPERATURE = "temperature"
+    RELATIVE_HUMIDITY = "relative_humidity"
+    PM25 = "pm25"
+    CO = "co"
+    TILT = "tilt"
+    VIBRATION = "vibration"
+    FLOOD_LEVEL = "flood_level"
+    BATTERY = "battery"
+
+
+# Units follow the SenML registry (RFC 8428) where it has one.
+CANONICAL_UNITS: dict[Metric, str] = {
+    Metric.WATER_PRESSURE: "bar",
+    Metric.TANK_LEVEL: "%",
+    Metric.FLOW: "l/min",
+    Metric.MAINS_VOLTAGE: "V",
+    Metric.TEMPERATURE: "Cel",
+    Metric.RELATIVE_HUMIDITY: "%RH",
+    Metric.PM25: "ug/m3",
+    Metric.CO: "ppm",
+    Metric.TILT: "deg",
+    Metric.VIBRATION: "mm/s",
+    Metric.FLOOD_LEVEL: "m",
+    Metric.BATTERY: "%",
+}
+
+
+class _Contract(BaseModel):
+    # Readers ignore fields they do not know, so a producer can add one without breaking them.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Reading(_Contract):
+    """One measurement of one metric by one sensor: the record on the readings topic.
+
+    Owner: the ingest bridge. Keyed by `sensor_id` on Kafka so a sensor's order holds.
+    """
+
+    sensor_id: str = Field(min_length=1, max_length=64)
+    district: str = Field(min_length=1, max_length=64)
+    tile_id: str = Field(description="XYZ tile 'z/x/y' holding the sensor", examples=["17/36926/69893"])
+    metric: Metric
+    value: float = Field(allow_inf_nan=False)
+    unit: str
+    event_time: UtcDatetime
+    received_at: UtcDatetime
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented idiom
+    @property
+    def reading_id(self) -> str:
+        """Same sensor, metric and event time give the same id, so re-deliveries can be dropped."""
+        key = f"{self.sensor_id}|{self.metric.value}|{self.event_time.isoformat()}"
+        return str(uuid.uuid5(READING_NAMESPACE, key))
+
+
+class TileEmbedding(_Contract):
+    """The imagery model's latest view of one tile: the record on the compacted embeddings topic.
+
+    Owner: inference. Keyed by `tile_id`; compaction keeps the newest per tile.
+    """
+
+    tile_id: str
+    model_version: str
+    computed_at: UtcDatetime
+    land_use_class: str
+    housing_score: float = Field(ge=0.0, le=1.0)
+    embedding: list[float] = Field(min_length=1)
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented idiom
+    @property
+    def embedding_id(self) -> str:
+        return f"{self.model_version}/{self.tile_id}/{self.computed_at.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+class HousingContext(_Contract):
+    """What the stream knows of a tile's housing when it aggregates or alerts."""
+
+    embedding_id: str | None = None
+    model_version: str | None = None
+    land_use_class: str = "unassessed"
+    housing_score: float | None = None
+
+    @classmethod
+    def from_embedding(cls, embedding: TileEmbedding | None) -> HousingContext:
+        if embedding is None:
+            return cls()
+        return cls(
+            embedding_id=embedding.embedding_id,
+            model_version=embedding.model_version,
+            land_use_class=embedding.land_use_class,
+            housing_score=embedding.housing_score,
+        )
+
+
+class WindowAggregate(_Contract):
+    """Summary of one sensor's metric over one window. Owner: the stream processor."""
+
+    sensor_id: str
+    metric: Metric
+    window_start: UtcDatetime
+    window_end: UtcDatetime
+    count: int = Field(ge=1)
+    min: float
+    max: float
+    mean: float
+    last: float
+    last_event_time: UtcDatetime
+    district: str
+    tile_id: str
+    housing: HousingContext = HousingContext()
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Alert(_Contract):
+    """An alert and its current state: the record on the alerts topic. Owner: the stream processor."""
+
+    alert_id: str
+    rule: str
+    sensor_id: str
+    metric: Metric
+    district: str
+    tile_id: str
+    severity: Severity
+    state: AlertState
+    opened_at: UtcDatetime
+    updated_at: UtcDatetime
+    summary: str
+    housing: HousingContext = HousingContext()
+    window_start: UtcDatetime | None = None
+    window_end: UtcDatetime | None = None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeadLetter(_Contract):
+    """A message the bridge could not accept, kept whole with the reason. Owner: the ingest bridge."""
+
+    reason: str
+    detail: str
+    mqtt_topic: str
+    received_at: UtcDatetime
+    payload_b64: str

@@ -1,0 +1,34 @@
+"""Heartbeat files: how a worker with no HTTP port tells the supervisor it is alive and ready.
+
+The worker touches its file while it is connected and working; the stack's probe checks the
+file is fresh. Files are cheap, need no port, and say nothing once the process is gone.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+
+def heartbeat_path(state_dir: Path, name: str) -> Path:
+    return state_dir / "run" / f"{name}.heartbeat"
+
+
+def beat(path: Path, detail: str = "") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{time.time()}\n{detail}\n")
+    tmp.replace(path)
+
+
+def age(path: Path, now: float | None = None) -> float | None:
+    """Seconds since the last beat, or None when there was none."""
+    try:
+        stamp = float(path.read_text().split("\n", 1)[0])
+    except (FileNotFoundError, ValueError):
+        return None
+    return (time.time() if now is None else now) - stamp
+
+
+def clear(path: Path) -> None:
+    path.unlink(missing_ok=True)

@@ -1,0 +1,95 @@
+"""One settings object for every Vigía process, read from `VIGIA_*` environment variables.
+
+The same names drive the local stack, docker-compose and Kubernetes, so a value set in one
+place means the same thing everywhere. Defaults avoid the standard ports so the local stack
+never collides with a broker or database the machine already runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from psycopg.conninfo import make_conninfo
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "vigia", "secret", "password"}
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything a Vigía process may be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_", env_file=".env", extra="ignore")
+
+    environment: str = Field("development", description="development, test or production")
+    state_dir: Path = Field(PROJECT_ROOT / ".vigia", description="data, logs and pid files of the local stack")
+    bind_host: str = "127.0.0.1"
+
+    # MQTT (Mosquitto)
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 11883
+    mqtt_username: str = "vigia-bridge"
+    mqtt_password: SecretStr = SecretStr("vigia-dev-bridge")
+    mqtt_client_id: str = "vigia-bridge"
+    mqtt_simulator_username: str = "vigia-simulator"
+    mqtt_simulator_password: SecretStr = SecretStr("vigia-dev-simulator")
+
+    # Kafka
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_controller_port: int = 19093
+    kafka_partitions: int = Field(3, ge=1)
+    kafka_heap: str = "768m"
+
+    # TimescaleDB (PostgreSQL)
+    db_host: str = "127.0.0.1"
+    db_port: int = 15433
+    db_name: str = "vigia"
+    db_user: str = "vigia"
+    db_password: SecretStr = SecretStr("vigia-dev-db")
+
+    # API
+    api_host: str = "127.0.0.1"
+    api_port: int = 18080
+
+    # Domain
+    tile_zoom: int = Field(17, ge=1, le=22, description="XYZ zoom of the tiles sensors are placed on")
+    window_seconds: int = Field(60, ge=1)
+    registry_refresh_seconds: float = Field(30.0, gt=0)
+    imagery_dir: Path = PROJECT_ROOT.parent / "shared" / "imagery"
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_production(self) -> Settings:
+        if self.environment == "production":
+            for name in ("mqtt_password", "mqtt_simulator_password", "db_password"):
+                secret: SecretStr = getattr(self, name)
+                value = secret.get_secret_value()
+                if value in PLACEHOLDER_SECRETS or value.startswith("vigia-dev"):
+                    raise ValueError(f"VIGIA_{name.upper()} must be set to a real secret in production")
+        return self
+
+    @property
+    def db_conninfo(self) -> str:
+        """A libpq connection string for the application role. It holds the password: never log it."""
+        return make_conninfo(
+            host=self.db_host,
+            port=self.db_port,
+            dbname=self.db_name,
+            user=self.db_user,
+            password=self.db_password.get_secret_value(),
+            connect_timeout=5,
+            application_name="vigia",
+        )
+
+    @property
+    def kafka_broker_url(self) -> str:
+        """The broker in the form Faust expects."""
+        return ",".join(f"kafka://{hostport}" for hostport in self.kafka_bootstrap.split(","))
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+
+def load_settings() -> Settings:
+    return Settings()

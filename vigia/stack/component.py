@@ -1,0 +1,103 @@
+"""What the local stack needs to know of each process it runs.
+
+A component prepares its files, names the command supervisord runs, and probes its own
+health. Infrastructure (Mosquitto, Kafka, TimescaleDB) and our services share this shape,
+so `vigia up` starts both the same way and in one order.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vigia.settings import Settings
+
+
+@dataclass(frozen=True)
+class Program:
+    """How supervisord runs one component."""
+
+    command: list[str]
+    user: str | None = None
+    directory: Path | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    stopsignal: str = "TERM"
+    stopwaitsecs: int = 30
+    startsecs: int = 1
+
+
+@dataclass(frozen=True)
+class Health:
+    healthy: bool
+    detail: str
+
+
+class StackError(RuntimeError):
+    """A component could not be prepared or started; the message says what to do."""
+
+
+class Component(ABC):
+    name: str
+    kind: str  # "infra" or "service"
+    start_timeout: float = 60.0
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def home(self) -> Path:
+        return self.settings.state_dir / self.name
+
+    @property
+    def log_path(self) -> Path:
+        return self.settings.log_dir / f"{self.name}.log"
+
+    def prepare(self) -> None:
+        """Create config and data files. Must be idempotent."""
+        return None
+
+    @abstractmethod
+    def program(self) -> Program: ...
+
+    @abstractmethod
+    def endpoint(self) -> str: ...
+
+    @abstractmethod
+    def probe(self) -> Health: ...
+
+    def after_start(self) -> None:
+        """Work that needs the component running (bootstrap, schema, topics). Idempotent."""
+        return None
+
+    def version(self) -> str | None:
+        return None
+
+
+def running_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def service_user(name: str) -> str | None:
+    """Daemons refuse to run as root; when we are root, run them as their packaged user."""
+    if not running_as_root():
+        return None
+    try:
+        pwd.getpwnam(name)
+    except KeyError as exc:
+        raise StackError(f"system user {name!r} is missing; run `make install` first") from exc
+    return name
+
+
+def give_to(user: str | None, *paths: Path) -> None:
+    """Hand files to the user a daemon runs as (no-op when we are not root)."""
+    if user is None:
+        return
+    entry = pwd.getpwnam(user)
+    for path in paths:
+        for root, dirs, files in os.walk(path):
+            os.chown(root, entry.pw_uid, entry.pw_gid)
+            for name in dirs + files:
+                os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)

@@ -1,0 +1,35 @@
+"""Kafka topic names and their layout. Every producer and consumer takes names from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+READINGS = "vigia.readings"
+READINGS_DEAD_LETTER = "vigia.readings.dead-letter"
+TILE_EMBEDDINGS = "vigia.tile-embeddings"
+ALERTS = "vigia.alerts"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    compacted: bool = False
+    retention_ms: int | None = None
+    configs: dict[str, str] = field(default_factory=dict)
+
+    def kafka_configs(self) -> dict[str, str]:
+        configs = {"cleanup.policy": "compact" if self.compacted else "delete", **self.configs}
+        if self.retention_ms is not None:
+            configs["retention.ms"] = str(self.retention_ms)
+        return configs
+
+
+WEEK_MS = 7 * 24 * 3600 * 1000
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(READINGS, retention_ms=WEEK_MS),
+    TopicSpec(READINGS_DEAD_LETTER, retention_ms=4 * WEEK_MS),
+    # Compaction keeps the newest embedding per tile for as long as the tile exists.
+    TopicSpec(TILE_EMBEDDINGS, compacted=True, configs={"min.cleanable.dirty.ratio": "0.1"}),
+    TopicSpec(ALERTS, retention_ms=4 * WEEK_MS),
+)
