@@ -1,0 +1,56 @@
+"""The real stack for integration tests: started through the same code as `vigia up`.
+
+It runs on its own ports and state directory, so a developer's running demo is untouched,
+and is stopped and deleted at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vigia.settings import Settings
+from vigia.stack import control
+
+TEST_ENV = {
+    "VIGIA_MQTT_PORT": "21883",
+    "VIGIA_KAFKA_BOOTSTRAP": "127.0.0.1:29092",
+    "VIGIA_KAFKA_CONTROLLER_PORT": "29093",
+    "VIGIA_DB_PORT": "25433",
+    "VIGIA_API_PORT": "28080",
+    "VIGIA_KAFKA_HEAP": "512m",
+    "VIGIA_REGISTRY_REFRESH_SECONDS": "5",
+}
+
+
+def _alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Settings]:
+    state_dir = Path(tempfile.mkdtemp(prefix="vigia-it-"))
+    state_dir.chmod(0o755)  # the database runs as `postgres` and must reach its data directory
+    saved = {key: os.environ.get(key) for key in [*TEST_ENV, "VIGIA_STATE_DIR"]}
+    os.environ.update(TEST_ENV)
+    os.environ["VIGIA_STATE_DIR"] = str(state_dir)
+    settings = Settings()
+    try:
+        rows = control.up(settings)
+        pids = [row.pid for row in rows if row.pid]
+        yield settings
+    finally:
+        control.down(settings, purge=True)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    still_running = [pid for pid in pids if _alive(pid)]
+    assert not still_running, f"processes left running after `down`: {still_running}"
+    shutil.rmtree(state_dir, ignore_errors=True)
