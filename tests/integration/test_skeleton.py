@@ -74,8 +74,10 @@ def test_every_component_runs_and_answers(stack: Settings) -> None:
     for row in rows.values():
         assert row.state == "RUNNING", row
         assert row.health is not None and row.health.healthy, row
-    assert rows["kafka"].version is not None and rows["kafka"].version.startswith("Apache Kafka 4.")
-    assert rows["timescaledb"].version is not None and "TimescaleDB 2." in rows["timescaledb"].version
+    assert rows["kafka"].version is not None
+    assert rows["kafka"].version.startswith("Apache Kafka 4.")
+    assert rows["timescaledb"].version is not None
+    assert "TimescaleDB 2." in rows["timescaledb"].version
 
 
 def test_up_again_changes_nothing(stack: Settings) -> None:
@@ -183,7 +185,7 @@ def test_window_is_joined_with_the_tile_assessment(stack: Settings) -> None:
     assert rows[0] == (embedding.embedding_id, "it-1", "denseresidential", 0.87)
 
 
-async def dead_letters_for(settings: Settings, raw: bytes, timeout: float = 30) -> list[DeadLetter]:
+async def dead_letters_for(settings: Settings, raw: bytes, wait_seconds: float = 30) -> list[DeadLetter]:
     """Dead letters whose original bytes are `raw`, read from the start of the topic."""
     consumer = AIOKafkaConsumer(
         topics.READINGS_DEAD_LETTER,
@@ -195,7 +197,7 @@ async def dead_letters_for(settings: Settings, raw: bytes, timeout: float = 30) 
     await consumer.start()
     found: list[DeadLetter] = []
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + wait_seconds
         while time.monotonic() < deadline and not found:
             batches = await consumer.getmany(timeout_ms=1000)
             for records in batches.values():
