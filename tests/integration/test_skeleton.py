@@ -73,7 +73,8 @@ def test_every_component_runs_and_answers(stack: Settings) -> None:
     assert set(rows) == set(control.ALL)
     for row in rows.values():
         assert row.state == "RUNNING", row
-        assert row.health is not None and row.health.healthy, row
+        assert row.health is not None, row
+        assert row.health.healthy, row
     assert rows["kafka"].version is not None
     assert rows["kafka"].version.startswith("Apache Kafka 4.")
     assert rows["timescaledb"].version is not None
