@@ -91,6 +91,19 @@ def status() -> None:
     _print_status(control.status(load_settings()))
 
 
+@app.command()
+def probe(component: Annotated[str, typer.Argument(help=f"one of {', '.join(control.ALL)}")]) -> None:
+    """Exit 0 when the component is healthy, 1 otherwise: for container and orchestrator health checks."""
+    try:
+        [target] = control.components(load_settings(), [component])
+    except StackError as error:
+        raise _fail(error) from error
+    health = target.probe()
+    console.print(f"{component}: {'ok' if health.healthy else 'FAIL'}: {health.detail}")
+    if not health.healthy:
+        raise typer.Exit(code=1)
+
+
 @bridge_app.command("run")
 def bridge_run() -> None:
     """Run the bridge in the foreground."""
@@ -127,6 +140,32 @@ def db_migrate() -> None:
     with psycopg.connect(settings.db_conninfo) as conn:
         applied = apply_migrations(conn)
     console.print(f"applied {len(applied)} migration(s): {[m.name for m in applied]}")
+
+
+@app.command()
+def init(
+    wait: Annotated[float, typer.Option(help="seconds to keep retrying while the database or Kafka is away")] = 120.0,
+) -> None:
+    """Migrate the schema and create the Kafka topics: the one-shot job before services start."""
+    from tenacity import retry, stop_after_delay, wait_exponential
+
+    from vigia.db.migrate import apply_migrations
+    from vigia.kafka_admin import ensure_topics
+
+    settings = load_settings()
+    patient = retry(stop=stop_after_delay(wait), wait=wait_exponential(max=5), reraise=True)
+
+    @patient
+    def migrate() -> list[str]:
+        with psycopg.connect(settings.db_conninfo) as conn:
+            return [m.name for m in apply_migrations(conn)]
+
+    @patient
+    def create_topics() -> list[str]:
+        return asyncio.run(ensure_topics(settings))
+
+    console.print(f"migrations applied: {migrate() or 'none pending'}")
+    console.print(f"topics created: {create_topics() or 'none missing'}")
 
 
 @kafka_app.command("topics")

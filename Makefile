@@ -1,0 +1,51 @@
+# Vigía: `make demo` runs the whole pipeline on a simulated district; `make test` runs the tests.
+# Both install what they need first (apt, pip, Maven) and are safe to run again.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_SECONDS ?= 60
+
+.PHONY: install system demo test unit integration lint up down status clean
+
+install: system $(STAMP)
+
+system:
+	bash deploy/local/install-system.sh
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/vigia demo --seconds $(DEMO_SECONDS)
+
+test: install lint
+	$(BIN)/pytest
+
+unit: $(STAMP)
+	$(BIN)/pytest -m "not integration"
+
+integration: install
+	$(BIN)/pytest -m integration
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy -p vigia
+
+up: install
+	$(BIN)/vigia up
+
+down:
+	$(BIN)/vigia down
+
+status:
+	$(BIN)/vigia status
+
+clean: down
+	$(BIN)/vigia down --purge
+	rm -rf $(VENV) build *.egg-info

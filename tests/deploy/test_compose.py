@@ -1,0 +1,79 @@
+"""docker-compose.yml cannot run here (no engine); check it says what it must."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from vigia.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+VIGIA_SERVICES = {"init", "bridge", "stream", "api"}
+REQUIRED_SETTINGS = {
+    "VIGIA_MQTT_HOST", "VIGIA_MQTT_PORT", "VIGIA_MQTT_USERNAME", "VIGIA_MQTT_PASSWORD",
+    "VIGIA_KAFKA_BOOTSTRAP",
+    "VIGIA_DB_HOST", "VIGIA_DB_PORT", "VIGIA_DB_NAME", "VIGIA_DB_USER", "VIGIA_DB_PASSWORD",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return document
+
+
+def test_names_every_service_on_the_real_images(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) == {"mosquitto", "kafka", "timescaledb"} | VIGIA_SERVICES
+    assert services["mosquitto"]["image"].startswith("eclipse-mosquitto:")
+    assert services["kafka"]["image"].startswith("apache/kafka:")
+    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert services["timescaledb"]["image"].startswith("timescale/timescaledb:")
+    for name in VIGIA_SERVICES:
+        assert services[name]["build"]["dockerfile"] == "deploy/Dockerfile"
+
+
+def test_every_long_running_service_has_a_health_check(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        if name == "init":
+            continue
+        assert service["healthcheck"]["test"], name
+
+
+def test_services_wait_for_healthy_dependencies(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in VIGIA_SERVICES:
+        conditions = {dep: spec["condition"] for dep, spec in services[name]["depends_on"].items()}
+        assert conditions, name
+        for dep, condition in conditions.items():
+            expected = "service_completed_successfully" if dep == "init" else "service_healthy"
+            assert condition == expected, (name, dep)
+    for name in VIGIA_SERVICES - {"init"}:
+        assert "init" in services[name]["depends_on"], name
+
+
+def test_settings_names_are_the_ones_the_code_reads(compose: dict[str, Any]) -> None:
+    known = {f"VIGIA_{field.upper()}" for field in Settings.model_fields}
+    for name in VIGIA_SERVICES:
+        environment = compose["services"][name]["environment"]
+        names = {key for key in environment if key.startswith("VIGIA_")}
+        assert names <= known, (name, names - known)
+        assert names >= REQUIRED_SETTINGS, (name, REQUIRED_SETTINGS - names)
+
+
+def test_state_is_on_volumes(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, target in [("mosquitto", "/mosquitto/data"), ("kafka", "/var/lib/kafka/data"),
+                         ("timescaledb", "/var/lib/postgresql/data")]:  # fmt: skip
+        mounts = [m.split(":")[1] for m in services[name]["volumes"]]
+        assert target in mounts, name
+
+
+def test_image_runs_as_a_non_root_user() -> None:
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
+    assert users
+    assert users[-1] != "root"
