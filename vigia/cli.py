@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Annotated
 
+import httpx
 import psycopg
 import typer
 from rich.console import Console
@@ -26,7 +27,7 @@ app.add_typer(stream_app, name="stream")
 app.add_typer(api_app, name="api")
 app.add_typer(db_app, name="db")
 app.add_typer(kafka_app, name="kafka")
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def _fail(error: Exception) -> typer.Exit:
@@ -35,13 +36,17 @@ def _fail(error: Exception) -> typer.Exit:
 
 
 def _print_status(rows: list[control.ComponentStatus]) -> None:
-    table = Table(title="Vigía local stack")
-    for column in ("component", "state", "pid", "listens on", "health", "version", "log"):
-        table.add_column(column, overflow="fold")
     for row in rows:
-        health = "" if row.health is None else ("ok: " if row.health.healthy else "FAIL: ") + row.health.detail
-        table.add_row(row.name, row.state, str(row.pid or ""), row.endpoint, health, row.version or "", str(row.log))
-    console.print(table)
+        if row.health is None:
+            health = ""
+        elif row.health.healthy:
+            health = f"[green]ok[/green] {row.health.detail}"
+        else:
+            health = f"[red]FAIL[/red] {row.health.detail}"
+        pid = f"pid {row.pid}" if row.pid else ""
+        console.print(f"[bold]{row.name:<12}[/bold]{row.state:<9}{pid:<11}{row.endpoint}  {health}")
+        version = f"version: {row.version}   " if row.version else ""
+        console.print(f"{'':<12}[dim]{version}log: {row.log}[/dim]")
 
 
 @app.command()
@@ -272,7 +277,11 @@ def demo(
     table.add_row("one-minute windows written", str(windows))
     console.print(table)
     url = Api(settings).url
-    console.print(f"API: {url}   try: curl {url}/sensors/{sensors[0].sensor_id}/latest")
+    sample_path = f"/sensors/{sensors[0].sensor_id}/latest"
+    response = httpx.get(url + sample_path, timeout=10)
+    latest = ", ".join(f"{r['metric']} {r['value']} {r['unit']}" for r in response.json().get("readings", []))
+    console.print(f"GET {sample_path} -> {response.status_code}: {latest or response.text}")
+    console.print(f"API: {url}  (OpenAPI at {url}/docs)")
     console.print("stop everything with: vigia down")
     if stored < report.readings:
         console.print(f"[red]only {stored} of {report.readings} readings arrived; see {settings.log_dir}[/red]")

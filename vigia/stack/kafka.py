@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import os
 import re
 import shutil
@@ -153,6 +154,9 @@ class Kafka(Component):
         return f"kafka://{self.settings.kafka_bootstrap}"
 
     def probe(self) -> Health:
+        # While the broker starts, aiokafka logs every refused connection; the probe's answer says enough.
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+
         async def check() -> Health:
             admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap, request_timeout_ms=5000)
             try:
