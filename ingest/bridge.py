@@ -1,9 +1,13 @@
 """The MQTT-to-Kafka bridge: every message becomes readings on Kafka or a dead letter.
 
-Delivery: the MQTT session is persistent (QoS 1, clean_session off) and each message is
-acknowledged to Mosquitto only after Kafka acknowledged what it became (acks=all,
+Delivery: the MQTT v5 session is persistent (QoS 1, clean start off, long expiry) and each
+message is acknowledged to Mosquitto only after Kafka acknowledged what it became (acks=all,
 idempotent producer). A crash in between makes Mosquitto deliver it again; the reading id
 lets downstream drop the duplicate. Acks go out in arrival order, as MQTT requires.
+
+Throughput: paho's network thread only appends to a deque; the event loop drains it in
+batches, produces the whole batch, and a second task acknowledges a batch once Kafka has
+acknowledged every record in it, while the next batch is already being produced.
 """
 
 from __future__ import annotations
@@ -13,25 +17,33 @@ import base64
 import contextlib
 import logging
 import signal
-from collections import Counter
+import time
+from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 import psycopg
 from aiokafka import AIOKafkaProducer
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from tenacity import retry, stop_after_delay, wait_exponential
 
 from vigia import topics
-from vigia.contracts import DeadLetter, Reading, utcnow
+from vigia.contracts import DeadLetter, Reading
 from vigia.heartbeat import beat, heartbeat_path
-from vigia.ingest.payload import PayloadError, SensorInfo, parse_plain, parse_topic
+from vigia.ingest import telemetry
+from vigia.ingest.payload import Outcome, PayloadError, SensorInfo, parse_message
 from vigia.ingest.registry import SensorRegistry
 from vigia.ingest.repo import load_active_sensors
 from vigia.settings import Settings
 
 log = logging.getLogger("vigia.bridge")
-SUBSCRIPTION = "vigia/+/+/telemetry"
+TELEMETRY_TOPICS = "vigia/+/+/telemetry"
+RECEIVE_MAXIMUM = 2000  # QoS 1 messages Mosquitto may have in flight to us before our acks
+MAX_BATCH = 1000
+SESSION_EXPIRY = 7 * 24 * 3600  # seconds Mosquitto keeps our queue while we are away
 
 
 @dataclass(frozen=True)
@@ -40,31 +52,49 @@ class Inbound:
     payload: bytes
     mid: int
     qos: int
-    received_at: datetime
+    received_at: float
+    redelivered: bool = False
 
 
-def classify(message: Inbound, registry: SensorRegistry) -> list[Reading] | DeadLetter:
-    """Readings for a good message; a dead letter with the reason for anything else."""
+@dataclass(frozen=True)
+class Classified:
+    readings: list[Reading]
+    dead_letter: DeadLetter | None
+    reasons: list[str]
+
+
+def subscription(group: str) -> str:
+    """A shared subscription lets several bridges split the readings; each message goes to one."""
+    return f"$share/{group}/{TELEMETRY_TOPICS}" if group else TELEMETRY_TOPICS
+
+
+def classify(message: Inbound, registry: SensorRegistry) -> Classified:
+    """Readings for what is good; a dead letter with every reason for what is not."""
+    received_at = datetime.fromtimestamp(message.received_at, UTC)
     try:
-        address = parse_topic(message.topic)
-        sensor = registry.get(address.sensor_id)
-        return parse_plain(message.payload, topic=message.topic, sensor=sensor, received_at=message.received_at)
+        outcome = parse_message(message.payload, topic=message.topic, lookup=registry.get, received_at=received_at)
     except PayloadError as error:
-        return DeadLetter(
-            reason=error.reason,
-            detail=error.detail,
-            mqtt_topic=message.topic,
-            received_at=message.received_at,
-            payload_b64=base64.b64encode(message.payload).decode(),
-        )
+        outcome = Outcome(rejects=[error])
+    if not outcome.rejects:
+        return Classified(outcome.readings, None, [])
+    letter = DeadLetter(
+        reason=outcome.rejects[0].reason,
+        detail="; ".join(f"{e.reason}: {e.detail}" for e in outcome.rejects),
+        mqtt_topic=message.topic,
+        received_at=received_at,
+        payload_b64=base64.b64encode(message.payload).decode(),
+        accepted_readings=len(outcome.readings),
+    )
+    return Classified(outcome.readings, letter, [e.reason for e in outcome.rejects])
 
 
 class Bridge:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.inbox: asyncio.Queue[Inbound] = asyncio.Queue()
-        self.pending: asyncio.Queue[tuple[Inbound, list[asyncio.Future[object]]]] = asyncio.Queue(maxsize=10_000)
-        self.counts: Counter[str] = Counter()
+        self.inbox: deque[Inbound] = deque()
+        self.wakeup = asyncio.Event()
+        self.idle = asyncio.Event()
+        self.acks: asyncio.Queue[tuple[list[Inbound], list[asyncio.Future[object]], float]] = asyncio.Queue(maxsize=8)
         self.connected = asyncio.Event()
         self.stopping = asyncio.Event()
         self.registry = SensorRegistry(self._load_sensors, refresh_seconds=settings.registry_refresh_seconds)
@@ -72,21 +102,28 @@ class Bridge:
         self.mqtt = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.mqtt_client_id,
-            clean_session=False,
+            protocol=mqtt.MQTTv5,
             manual_ack=True,
         )
         self.mqtt.username_pw_set(settings.mqtt_username, settings.mqtt_password.get_secret_value())
         self.mqtt.reconnect_delay_set(min_delay=1, max_delay=10)
 
+    @retry(wait=wait_exponential(max=10), stop=stop_after_delay(300), reraise=True)
+    def _first_registry_load(self) -> None:
+        """The bridge cannot judge a message without the registry: wait for the database."""
+        self.registry.refresh()
+
     def _load_sensors(self) -> dict[str, SensorInfo]:
         with psycopg.connect(self.settings.db_conninfo) as conn:
             return load_active_sensors(conn)
 
-    # paho calls these from its network thread; hand everything to the event loop.
+    # paho calls these from its network thread; they only hand over to the event loop.
     def _wire_mqtt(self, loop: asyncio.AbstractEventLoop) -> None:
+        inbox, wakeup = self.inbox, self.wakeup
+
         def on_connect(client: mqtt.Client, userdata: object, flags: object, reason: object, props: object) -> None:
-            log.info("MQTT connected (%s)", reason)
-            client.subscribe(SUBSCRIPTION, qos=1)
+            log.info("MQTT connected (%s, session present: %s)", reason, getattr(flags, "session_present", "?"))
+            client.subscribe(subscription(self.settings.mqtt_shared_group), qos=1)
             loop.call_soon_threadsafe(self.connected.set)
 
         def on_disconnect(client: mqtt.Client, userdata: object, flags: object, reason: object, props: object) -> None:
@@ -94,87 +131,124 @@ class Bridge:
             loop.call_soon_threadsafe(self.connected.clear)
 
         def on_message(client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-            inbound = Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos, utcnow())
-            loop.call_soon_threadsafe(self.inbox.put_nowait, inbound)
+            inbox.append(Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos, time.time(), bool(msg.dup)))
+            if len(inbox) == 1:
+                loop.call_soon_threadsafe(wakeup.set)
 
         self.mqtt.on_connect = on_connect
         self.mqtt.on_disconnect = on_disconnect
         self.mqtt.on_message = on_message
 
+    async def _send(self, topic: str, value: bytes, key: bytes, timestamp_ms: int) -> asyncio.Future[object]:
+        future: asyncio.Future[object] = await self.producer.send(
+            topic, value=value, key=key, timestamp_ms=timestamp_ms
+        )
+        return future
+
     async def _produce(self) -> None:
         while True:
-            message = await self.inbox.get()
-            outcome = classify(message, self.registry)
-            futures: list[asyncio.Future[object]] = []
-            if isinstance(outcome, DeadLetter):
-                self.counts[f"dead_letter:{outcome.reason}"] += 1
-                futures.append(
-                    await self.producer.send(
-                        topics.READINGS_DEAD_LETTER,
-                        value=outcome.model_dump_json().encode(),
-                        key=message.topic.encode(),
-                        timestamp_ms=int(message.received_at.timestamp() * 1000),
-                    )
+            self.idle.set()
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            self.idle.clear()
+            while self.inbox:
+                batch = [self.inbox.popleft() for _ in range(min(len(self.inbox), MAX_BATCH))]
+                telemetry.QUEUE_DEPTH.set(len(self.inbox))
+                started = time.perf_counter()
+                futures: list[asyncio.Future[object]] = []
+                for message in batch:
+                    futures.extend(await self._produce_one(message))
+                await self.acks.put((batch, futures, started))
+
+    async def _produce_one(self, message: Inbound) -> list[asyncio.Future[object]]:
+        telemetry.RECEIVED.inc()
+        if message.redelivered:
+            telemetry.REDELIVERED.inc()
+        outcome = classify(message, self.registry)
+        futures = []
+        for reading in outcome.readings:
+            futures.append(
+                await self._send(
+                    topics.READINGS,
+                    reading.model_dump_json().encode(),
+                    reading.sensor_id.encode(),
+                    # Kafka's timestamp is the event time, so the stream windows by event time.
+                    int(reading.event_time.timestamp() * 1000),
                 )
-            else:
-                for reading in outcome:
-                    self.counts["readings"] += 1
-                    futures.append(
-                        await self.producer.send(
-                            topics.READINGS,
-                            value=reading.model_dump_json().encode(),
-                            key=reading.sensor_id.encode(),
-                            # Kafka's timestamp is the event time, so the stream windows by event time.
-                            timestamp_ms=int(reading.event_time.timestamp() * 1000),
-                            headers=[("reading-id", reading.reading_id.encode())],
-                        )
-                    )
-            await self.pending.put((message, futures))
-            self.inbox.task_done()
+            )
+        telemetry.PRODUCED.inc(len(outcome.readings))
+        if outcome.dead_letter is not None:
+            for reason in outcome.reasons:
+                telemetry.DEAD_LETTERS.labels(reason=reason).inc()
+            futures.append(
+                await self._send(
+                    topics.READINGS_DEAD_LETTER,
+                    outcome.dead_letter.model_dump_json().encode(),
+                    message.topic.encode(),
+                    int(message.received_at * 1000),
+                )
+            )
+        return futures
 
     async def _acknowledge(self) -> None:
         while True:
-            message, futures = await self.pending.get()
+            batch, futures, started = await self.acks.get()
             # Raises if Kafka refused after its retries: the bridge stops without acking, and
-            # Mosquitto re-delivers the message to the next bridge process.
+            # Mosquitto re-delivers these messages to the next bridge process.
             await asyncio.gather(*futures)
-            if message.qos > 0:
-                self.mqtt.ack(message.mid, message.qos)
-            self.counts["acked"] += 1
-            self.pending.task_done()
+            telemetry.PRODUCE_LATENCY.observe(time.perf_counter() - started)
+            for message in batch:
+                if message.qos > 0:
+                    self.mqtt.ack(message.mid, message.qos)
+            telemetry.ACKED.inc(len(batch))
+            self.acks.task_done()
 
     async def _heartbeat(self) -> None:
         path = heartbeat_path(self.settings.state_dir, "bridge")
         while True:
             if self.connected.is_set():
-                beat(path, f"{dict(self.counts)}")
+                beat(path)
             await asyncio.sleep(2)
+
+    def _connect_properties(self) -> Properties:
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho is unannotated here
+        properties.SessionExpiryInterval = SESSION_EXPIRY
+        properties.ReceiveMaximum = RECEIVE_MAXIMUM
+        return properties
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
-        await asyncio.to_thread(self.registry.refresh)
+        if self.settings.bridge_metrics_port:
+            telemetry.serve(self.settings.bind_host, self.settings.bridge_metrics_port)
+        await asyncio.to_thread(self._first_registry_load)
         # aiokafka binds to the running loop, so the producer is made here, not in __init__.
         self.producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap,
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
-            max_batch_size=256 * 1024,
+            max_batch_size=512 * 1024,
             request_timeout_ms=30_000,
         )
         await self.producer.start()
         self._wire_mqtt(loop)
-        self.mqtt.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=30)
+        self.mqtt.connect_async(
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            keepalive=30,
+            clean_start=False,
+            properties=self._connect_properties(),
+        )
         self.mqtt.loop_start()
         tasks = [asyncio.create_task(coro) for coro in (self._produce(), self._acknowledge(), self._heartbeat())]
         stop = asyncio.create_task(self.stopping.wait())
         try:
             done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                if task is not stop and task.exception():
-                    raise task.exception()  # type: ignore[misc]
+                if task is not stop and (error := task.exception()):
+                    raise error
             await self._drain()
         finally:
             self.mqtt.disconnect()
@@ -183,15 +257,15 @@ class Bridge:
                 task.cancel()
             with contextlib.suppress(Exception):
                 await self.producer.stop()
-            log.info("bridge stopped: %s", dict(self.counts))
+            log.info("bridge stopped")
 
     async def _drain(self) -> None:
         """On a clean stop, finish what is in hand so its acks go out; give up after 10 s."""
         self.mqtt.on_message = None
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(10):
-                await self.inbox.join()
-                await self.pending.join()
+                await self.idle.wait()
+                await self.acks.join()
 
 
 def run(settings: Settings) -> None:

@@ -1,20 +1,33 @@
 """Turns an MQTT message into canonical readings, or says exactly why it cannot.
 
 Pure: no broker, no database. The bridge hands in the topic, the bytes, the time it
-received them and what the registry knows of the sensor; it gets readings or a
-`PayloadError` whose `reason` names the dead-letter bucket.
+received them and a registry look-up; it gets readings and, for anything refused, a
+reason code that names the dead-letter bucket.
+
+Three payload forms are accepted:
+- plain: `{"ts": ..., "water_pressure": 1.4}` or `{"ts": ..., "values": {...}}`, canonical units;
+- SenML (RFC 8428): a JSON array of records; names are `metric` or `sensor_id:metric`;
+- gateway: `{"readings": [{"sensor_id": ..., "ts": ..., "values": {...}}, ...]}`, from a
+  registered gateway carrying readings of sensors in its own district.
+
+A message-level problem (bad topic, JSON, sender) refuses the whole message. A problem in one
+record refuses that record only: the good readings beside it go through.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from vigia.contracts import CANONICAL_UNITS, Metric, Reading
+from vigia.ingest.metrics import METRICS_BY_NAME, MeasurementError, canonical
+from vigia.ingest.senml import SenMLError, resolve
 
 TOPIC_PATTERN = re.compile(
     r"^vigia/(?P<district>[a-z0-9][a-z0-9_-]{0,63})/(?P<sensor>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})/telemetry$"
@@ -22,6 +35,7 @@ TOPIC_PATTERN = re.compile(
 MAX_PAYLOAD_BYTES = 16_384
 MAX_FUTURE = timedelta(minutes=5)
 MAX_PAST = timedelta(days=7)
+GATEWAY_TYPE = "gateway"
 
 
 class PayloadError(ValueError):
@@ -47,6 +61,18 @@ class SensorInfo:
     district: str
     tile_id: str
     metrics: frozenset[Metric]
+    sensor_type: str = ""
+
+
+Lookup = Callable[[str], SensorInfo | None]
+
+
+@dataclass
+class Outcome:
+    """What one message became: readings to produce, and the reasons anything was refused."""
+
+    readings: list[Reading] = field(default_factory=list)
+    rejects: list[PayloadError] = field(default_factory=list)
 
 
 def parse_topic(topic: str) -> TopicAddress:
@@ -69,7 +95,7 @@ def parse_timestamp(raw: Any) -> datetime:
             raise PayloadError("bad_time", f"timestamp {raw!r} is out of range") from exc
     if isinstance(raw, str):
         try:
-            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(raw)
         except ValueError as exc:
             raise PayloadError("bad_time", f"timestamp {raw!r} is not ISO 8601") from exc
         if parsed.tzinfo is None:
@@ -82,65 +108,148 @@ def decode_json(payload: bytes) -> Any:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError("too_large", f"{len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
     try:
-        text = payload.decode("utf-8")
+        payload.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PayloadError("bad_utf8", f"byte {exc.start} is not UTF-8") from exc
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise PayloadError("bad_json", f"{exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        if b"NaN" in payload or b"Infinity" in payload:
+            raise PayloadError("not_finite", "NaN and Infinity are not measurements") from exc
+        raise PayloadError("bad_json", str(exc)) from exc
 
 
-def _reject_constant(name: str) -> float:
-    raise PayloadError("not_finite", f"{name} is not a measurement")
+class _Builder:
+    """Checks and builds the readings of one message."""
+
+    def __init__(self, received_at: datetime, outcome: Outcome) -> None:
+        self.received_at = received_at
+        self.outcome = outcome
+
+    def check_time(self, event_time: datetime) -> None:
+        if event_time - self.received_at > MAX_FUTURE:
+            raise PayloadError("future_time", f"event time {event_time.isoformat()} is ahead of the bridge clock")
+        if self.received_at - event_time > MAX_PAST:
+            raise PayloadError("stale_time", f"event time {event_time.isoformat()} is older than {MAX_PAST.days} days")
+
+    def add(self, sensor: SensorInfo, name: str, value: Any, unit: str | None, event_time: datetime) -> None:
+        try:
+            metric = METRICS_BY_NAME.get(name)
+            if metric is None:
+                raise PayloadError("unknown_metric", f"metric {name!r} is not known")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise PayloadError("bad_value", f"{name} = {value!r} is not a number")
+            self.check_time(event_time)
+            try:
+                number = canonical(metric, float(value), unit)
+            except MeasurementError as error:
+                raise PayloadError(error.reason, error.detail) from error
+            self.outcome.readings.append(
+                Reading(
+                    sensor_id=sensor.sensor_id,
+                    district=sensor.district,
+                    tile_id=sensor.tile_id,
+                    metric=metric,
+                    value=number,
+                    unit=CANONICAL_UNITS[metric],
+                    event_time=event_time,
+                    received_at=self.received_at,
+                )
+            )
+        except PayloadError as error:
+            self.outcome.rejects.append(error)
 
 
-def parse_plain(
-    payload: bytes,
-    *,
-    topic: str,
-    sensor: SensorInfo | None,
-    received_at: datetime,
-) -> list[Reading]:
-    """Parse the plain JSON form: `{"ts": ..., "<metric>": value, ...}` or `{"ts": ..., "values": {...}}`."""
-    address = parse_topic(topic)
+def _plain_values(document: dict[str, Any]) -> dict[str, Any]:
+    values = document["values"] if "values" in document else {k: v for k, v in document.items() if k != "ts"}
+    if not isinstance(values, dict) or not values:
+        raise PayloadError("bad_shape", "payload carries no values")
+    return values
+
+
+def _sender(address: TopicAddress, lookup: Lookup) -> SensorInfo:
+    sensor = lookup(address.sensor_id)
     if sensor is None:
         raise PayloadError("unregistered", f"sensor {address.sensor_id!r} is not registered")
     if sensor.district != address.district:
         raise PayloadError("wrong_district", f"sensor {sensor.sensor_id!r} belongs to {sensor.district!r}")
+    return sensor
+
+
+def _carried(sender: SensorInfo, sensor_id: str, lookup: Lookup) -> SensorInfo:
+    """The sensor whose reading `sender` carries: itself, or for a gateway one of its district."""
+    if sensor_id in ("", sender.sensor_id):
+        return sender
+    if sender.sensor_type != GATEWAY_TYPE:
+        raise PayloadError("not_gateway", f"{sender.sensor_id!r} is not a gateway and cannot carry {sensor_id!r}")
+    sensor = lookup(sensor_id)
+    if sensor is None:
+        raise PayloadError("unregistered", f"sensor {sensor_id!r} is not registered")
+    if sensor.district != sender.district:
+        raise PayloadError("wrong_district", f"sensor {sensor_id!r} is not in {sender.district!r}")
+    return sensor
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """`sjl-water-01:water_pressure` -> (`sjl-water-01`, `water_pressure`); a bare name has no sensor."""
+    for separator in (":", "/"):
+        if separator in name:
+            sensor, _, metric = name.rpartition(separator)
+            return sensor, metric
+    return "", name
+
+
+def parse_message(payload: bytes, *, topic: str, lookup: Lookup, received_at: datetime) -> Outcome:
+    """Parse any accepted form. Raises PayloadError when nothing in the message can be accepted."""
+    address = parse_topic(topic)
+    sender = _sender(address, lookup)
     document = decode_json(payload)
-    if not isinstance(document, dict):
-        raise PayloadError("bad_shape", "payload must be a JSON object")
-    if "ts" not in document:
-        raise PayloadError("bad_time", "payload has no 'ts'")
-    event_time = parse_timestamp(document["ts"])
-    if event_time - received_at > MAX_FUTURE:
-        raise PayloadError("future_time", f"event time {event_time.isoformat()} is ahead of the bridge clock")
-    if received_at - event_time > MAX_PAST:
-        raise PayloadError("stale_time", f"event time {event_time.isoformat()} is older than {MAX_PAST.days} days")
-    values = document["values"] if "values" in document else {k: v for k, v in document.items() if k != "ts"}
-    if not isinstance(values, dict) or not values:
-        raise PayloadError("bad_shape", "payload carries no values")
-    readings = []
-    for name, value in values.items():
+    outcome = Outcome()
+    builder = _Builder(received_at, outcome)
+    if isinstance(document, list):
         try:
-            metric = Metric(name)
-        except ValueError as exc:
-            raise PayloadError("unknown_metric", f"metric {name!r} is not known") from exc
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise PayloadError("bad_value", f"{name} = {value!r} is not a number")
-        if not math.isfinite(value):
-            raise PayloadError("not_finite", f"{name} is not finite")
-        readings.append(
-            Reading(
-                sensor_id=sensor.sensor_id,
-                district=sensor.district,
-                tile_id=sensor.tile_id,
-                metric=metric,
-                value=float(value),
-                unit=CANONICAL_UNITS[metric],
-                event_time=event_time,
-                received_at=received_at,
-            )
-        )
-    return readings
+            records = resolve(document, now=received_at.timestamp())
+        except SenMLError as error:
+            raise PayloadError(error.reason, error.detail) from error
+        for record in records:
+            sensor_id, metric = _split_name(record.name)
+            try:
+                sensor = _carried(sender, sensor_id, lookup)
+                event_time = datetime.fromtimestamp(record.time, UTC)
+            except PayloadError as error:
+                outcome.rejects.append(error)
+                continue
+            except (OverflowError, OSError, ValueError):
+                outcome.rejects.append(PayloadError("bad_time", f"{record.name}: time {record.time!r} is out of range"))
+                continue
+            builder.add(sensor, metric, record.value, record.unit, event_time)
+    elif isinstance(document, dict) and "readings" in document:
+        items = document["readings"]
+        if not isinstance(items, list) or not items:
+            raise PayloadError("bad_shape", "gateway payload needs a non-empty 'readings' list")
+        for index, item in enumerate(items):
+            try:
+                if not isinstance(item, dict) or not isinstance(item.get("sensor_id"), str):
+                    raise PayloadError("bad_shape", f"reading {index} needs a 'sensor_id'")
+                sensor = _carried(sender, item["sensor_id"], lookup)
+                event_time = parse_timestamp(item.get("ts"))
+                values = _plain_values({k: v for k, v in item.items() if k != "sensor_id"})
+            except PayloadError as error:
+                outcome.rejects.append(error)
+                continue
+            for name, value in values.items():
+                builder.add(sensor, name, value, None, event_time)
+    elif isinstance(document, dict):
+        if "ts" not in document:
+            raise PayloadError("bad_time", "payload has no 'ts'")
+        event_time = parse_timestamp(document["ts"])
+        for name, value in _plain_values(document).items():
+            builder.add(sender, name, value, None, event_time)
+    else:
+        raise PayloadError("bad_shape", "payload must be a JSON object or a SenML array")
+    if not outcome.readings and outcome.rejects:
+        first = outcome.rejects[0]
+        if len(outcome.rejects) == 1:
+            raise first
+        raise PayloadError(first.reason, "; ".join(e.detail for e in outcome.rejects))
+    return outcome

@@ -7,11 +7,13 @@ flood from an unregistered device cannot hammer the database.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from vigia.ingest.payload import SensorInfo
 
+log = logging.getLogger("vigia.bridge.registry")
 Loader = Callable[[], dict[str, SensorInfo]]
 
 
@@ -32,8 +34,17 @@ class SensorRegistry:
         self._loaded_at: float | None = None
 
     def refresh(self) -> None:
+        """Load the registry; raises if the loader fails (used at start, where failing is right)."""
         self._sensors = self._loader()
         self._loaded_at = self._clock()
+
+    def _refresh_or_keep(self) -> None:
+        """While running, a registry that cannot be reloaded keeps serving what it last knew."""
+        try:
+            self.refresh()
+        except Exception:
+            log.warning("sensor registry reload failed; keeping %d known sensors", len(self._sensors), exc_info=True)
+            self._loaded_at = self._clock()
 
     def get(self, sensor_id: str) -> SensorInfo | None:
         now = self._clock()
@@ -42,7 +53,7 @@ class SensorRegistry:
             or now - self._loaded_at >= self._refresh_seconds
             or (sensor_id not in self._sensors and now - self._loaded_at >= self._miss_interval)
         ):
-            self.refresh()
+            self._refresh_or_keep()
         return self._sensors.get(sensor_id)
 
     def __len__(self) -> int:

@@ -11,15 +11,18 @@ KNOWN_METRICS = frozenset(m.value for m in Metric)
 
 
 def load_active_sensors(conn: psycopg.Connection) -> dict[str, SensorInfo]:
-    rows = conn.execute("SELECT sensor_id, district, tile_id, metrics FROM sensors WHERE revoked_at IS NULL").fetchall()
+    rows = conn.execute(
+        "SELECT sensor_id, district, tile_id, metrics, sensor_type FROM sensors WHERE revoked_at IS NULL"
+    ).fetchall()
     return {
         sensor_id: SensorInfo(
             sensor_id=sensor_id,
             district=district,
             tile_id=tile_id,
             metrics=frozenset(Metric(m) for m in metrics if m in KNOWN_METRICS),
+            sensor_type=sensor_type,
         )
-        for sensor_id, district, tile_id, metrics in rows
+        for sensor_id, district, tile_id, metrics, sensor_type in rows
     }
 
 

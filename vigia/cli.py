@@ -16,7 +16,11 @@ from vigia.settings import Settings, load_settings
 from vigia.stack import control
 from vigia.stack.component import StackError
 
-app = typer.Typer(help="Vigía: housing and infrastructure watch for Peru's informal settlements.", no_args_is_help=True)
+app = typer.Typer(
+    help="Vigía: housing and infrastructure watch for Peru's informal settlements.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # plain tracebacks read better in service logs
+)
 bridge_app = typer.Typer(help="The MQTT-to-Kafka bridge.", no_args_is_help=True)
 stream_app = typer.Typer(help="The Faust stream worker.", no_args_is_help=True)
 api_app = typer.Typer(help="The HTTP API.", no_args_is_help=True)

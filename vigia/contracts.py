@@ -182,8 +182,9 @@ def utcnow() -> datetime:
 class DeadLetter(_Contract):
     """A message the bridge could not accept, kept whole with the reason. Owner: the ingest bridge."""
 
-    reason: str
-    detail: str
+    reason: str = Field(description="the first problem found, a stable code such as 'out_of_range'")
+    detail: str = Field(description="every problem found, for a person")
     mqtt_topic: str
     received_at: UtcDatetime
-    payload_b64: str
+    payload_b64: str = Field(description="the original MQTT payload, base64")
+    accepted_readings: int = Field(0, description="readings of the same message that were accepted")

@@ -32,8 +32,11 @@ class Settings(BaseSettings):
     mqtt_username: str = "vigia-bridge"
     mqtt_password: SecretStr = SecretStr("vigia-dev-bridge")
     mqtt_client_id: str = "vigia-bridge"
+    mqtt_shared_group: str = Field("", description="MQTT v5 shared-subscription group; empty: one bridge")
     mqtt_simulator_username: str = "vigia-simulator"
     mqtt_simulator_password: SecretStr = SecretStr("vigia-dev-simulator")
+
+    bridge_metrics_port: int = Field(19101, description="Prometheus metrics of the bridge; 0 turns them off")
 
     # Kafka
     kafka_bootstrap: str = "127.0.0.1:19092"

@@ -5,27 +5,36 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from vigia.contracts import Metric
-from vigia.ingest.payload import MAX_PAYLOAD_BYTES, PayloadError, SensorInfo, parse_plain, parse_topic
+from vigia.contracts import Metric, Reading
+from vigia.ingest.payload import MAX_PAYLOAD_BYTES, Outcome, PayloadError, SensorInfo, parse_message, parse_topic
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 TOPIC = "vigia/comas/comas-water-01/telemetry"
-SENSOR = SensorInfo(
-    sensor_id="comas-water-01",
-    district="comas",
-    tile_id="17/37497/69915",
-    metrics=frozenset({Metric.WATER_PRESSURE, Metric.TANK_LEVEL}),
-)
+SENSORS = {
+    s.sensor_id: s
+    for s in (
+        SensorInfo("comas-water-01", "comas", "17/37497/69915", frozenset({Metric.WATER_PRESSURE}), "water"),
+        SensorInfo("comas-power-01", "comas", "17/37497/69916", frozenset({Metric.MAINS_VOLTAGE}), "power"),
+        SensorInfo("comas-gw-01", "comas", "17/37497/69917", frozenset(), "gateway"),
+        SensorInfo("ate-power-01", "ate", "17/37500/69930", frozenset({Metric.MAINS_VOLTAGE}), "power"),
+    )
+}
 
 
-def parse(document: object, *, topic: str = TOPIC, sensor: SensorInfo | None = SENSOR) -> list:
+def parse(document: object, *, topic: str = TOPIC) -> Outcome:
     body = document if isinstance(document, bytes) else json.dumps(document).encode()
-    return parse_plain(body, topic=topic, sensor=sensor, received_at=NOW)
+    return parse_message(body, topic=topic, lookup=SENSORS.get, received_at=NOW)
 
 
-def reason_of(document: object, **kwargs: object) -> str:
+def readings(document: object, **kwargs: str) -> list[Reading]:
+    outcome = parse(document, **kwargs)
+    assert outcome.rejects == []
+    return outcome.readings
+
+
+def reason_of(document: object, **kwargs: str) -> str:
     with pytest.raises(PayloadError) as caught:
-        parse(document, **kwargs)  # type: ignore[arg-type]
+        parse(document, **kwargs)
     return caught.value.reason
 
 
@@ -44,20 +53,81 @@ def test_topics_outside_the_scheme_are_refused(topic: str) -> None:
     assert caught.value.reason == "bad_topic"
 
 
-def test_flat_form_gives_one_reading_per_metric_in_canonical_units() -> None:
-    readings = parse({"ts": "2026-03-02T09:59:30-05:00", "water_pressure": 1.4, "tank_level": 55})
-    assert {(r.metric, r.value, r.unit) for r in readings} == {
+def test_plain_form_gives_one_reading_per_metric_in_canonical_units() -> None:
+    found = readings({"ts": "2026-03-02T09:59:30-05:00", "water_pressure": 1.4, "tank_level": 55})
+    assert {(r.metric, r.value, r.unit) for r in found} == {
         (Metric.WATER_PRESSURE, 1.4, "bar"),
         (Metric.TANK_LEVEL, 55.0, "%"),
     }
-    assert all(r.event_time == datetime(2026, 3, 2, 14, 59, 30, tzinfo=UTC) for r in readings)
-    assert all(r.tile_id == SENSOR.tile_id and r.received_at == NOW for r in readings)
+    assert all(r.event_time == datetime(2026, 3, 2, 14, 59, 30, tzinfo=UTC) for r in found)
+    assert all(r.tile_id == "17/37497/69915" and r.received_at == NOW for r in found)
 
 
 def test_values_form_and_epoch_seconds() -> None:
-    [reading] = parse({"ts": NOW.timestamp() - 10, "values": {"water_pressure": 0.0}})
+    [reading] = readings({"ts": NOW.timestamp() - 10, "values": {"water_pressure": 0.0}})
     assert reading.value == 0.0
     assert reading.event_time == NOW - timedelta(seconds=10)
+
+
+def test_senml_pack_with_base_name_time_and_unit_conversion() -> None:
+    pack = [
+        {"bn": "comas-water-01:", "bt": NOW.timestamp(), "bu": "kPa", "n": "water_pressure", "v": 140},
+        {"n": "water_pressure", "t": -60, "v": 20},
+        {"n": "tank_level", "u": "/", "v": 0.5},
+    ]
+    found = readings(pack)
+    assert [(r.metric, round(r.value, 6), r.event_time) for r in found] == [
+        (Metric.WATER_PRESSURE, 1.4, NOW),
+        (Metric.WATER_PRESSURE, 0.2, NOW - timedelta(seconds=60)),
+        (Metric.TANK_LEVEL, 50.0, NOW),
+    ]
+
+
+def test_senml_relative_time_is_relative_to_reception() -> None:
+    [reading] = readings([{"n": "water_pressure", "u": "psi", "v": 20, "t": -30}])
+    assert reading.event_time == NOW - timedelta(seconds=30)
+    assert reading.value == pytest.approx(1.378951, rel=1e-6)
+
+
+def test_gateway_carries_readings_of_sensors_in_its_district() -> None:
+    found = readings(
+        {
+            "readings": [
+                {"sensor_id": "comas-water-01", "ts": NOW.isoformat(), "water_pressure": 1.1},
+                {"sensor_id": "comas-power-01", "ts": NOW.isoformat(), "values": {"mains_voltage": 219}},
+            ]
+        },
+        topic="vigia/comas/comas-gw-01/telemetry",
+    )
+    assert [(r.sensor_id, r.metric, r.tile_id) for r in found] == [
+        ("comas-water-01", Metric.WATER_PRESSURE, "17/37497/69915"),
+        ("comas-power-01", Metric.MAINS_VOLTAGE, "17/37497/69916"),
+    ]
+
+
+def test_gateway_reading_for_another_district_is_refused_alone() -> None:
+    outcome = parse(
+        {
+            "readings": [
+                {"sensor_id": "comas-power-01", "ts": NOW.isoformat(), "mains_voltage": 221},
+                {"sensor_id": "ate-power-01", "ts": NOW.isoformat(), "mains_voltage": 221},
+            ]
+        },
+        topic="vigia/comas/comas-gw-01/telemetry",
+    )
+    assert [r.sensor_id for r in outcome.readings] == ["comas-power-01"]
+    assert [e.reason for e in outcome.rejects] == ["wrong_district"]
+
+
+def test_only_a_gateway_may_carry_other_sensors() -> None:
+    pack = [{"n": "comas-power-01:mains_voltage", "v": 220}]
+    assert reason_of(pack) == "not_gateway"
+
+
+def test_one_bad_record_does_not_sink_the_good_ones() -> None:
+    outcome = parse({"ts": NOW.isoformat(), "water_pressure": 1.2, "tank_level": 250})
+    assert [r.metric for r in outcome.readings] == [Metric.WATER_PRESSURE]
+    assert [e.reason for e in outcome.rejects] == ["out_of_range"]
 
 
 @pytest.mark.parametrize(
@@ -65,19 +135,40 @@ def test_values_form_and_epoch_seconds() -> None:
     [
         (b"\xff\xfe not utf-8", "bad_utf8"),
         (b"{not json", "bad_json"),
+        (b"", "bad_json"),
         (b'{"ts": 1, "water_pressure": NaN}', "not_finite"),
         (b'{"ts": 1, "water_pressure": Infinity}', "not_finite"),
-        ([1, 2], "bad_shape"),
+        ("just a string", "bad_shape"),
+        (42, "bad_shape"),
         ({"water_pressure": 1.0}, "bad_time"),
         ({"ts": "yesterday", "water_pressure": 1.0}, "bad_time"),
         ({"ts": "2026-03-02T10:00:00", "water_pressure": 1.0}, "bad_time"),
         ({"ts": True, "water_pressure": 1.0}, "bad_time"),
+        ({"ts": 1e30, "water_pressure": 1.0}, "bad_time"),
         ({"ts": "2026-03-02T15:00:00Z"}, "bad_shape"),
+        ({"ts": "2026-03-02T15:00:00Z", "values": []}, "bad_shape"),
         ({"ts": "2026-03-02T15:00:00Z", "radiation": 1.0}, "unknown_metric"),
         ({"ts": "2026-03-02T15:00:00Z", "water_pressure": "1.2"}, "bad_value"),
         ({"ts": "2026-03-02T15:00:00Z", "water_pressure": True}, "bad_value"),
+        ({"ts": "2026-03-02T15:00:00Z", "water_pressure": None}, "bad_value"),
+        ({"ts": "2026-03-02T15:00:00Z", "water_pressure": -0.5}, "out_of_range"),
+        ({"ts": "2026-03-02T15:00:00Z", "water_pressure": 140}, "out_of_range"),
         ({"ts": "2026-03-02T16:00:00Z", "water_pressure": 1.0}, "future_time"),
         ({"ts": "2026-02-01T15:00:00Z", "water_pressure": 1.0}, "stale_time"),
+        ({"readings": []}, "bad_shape"),
+        ({"readings": [{"ts": 1, "water_pressure": 1}]}, "bad_shape"),
+        ([], "bad_senml"),
+        ([1, 2], "bad_senml"),
+        ([{"n": "water_pressure"}], "bad_senml"),
+        ([{"n": "water pressure", "v": 1}], "bad_senml"),
+        ([{"n": "water_pressure", "v": 1, "vs": "x"}], "bad_senml"),
+        ([{"n": "water_pressure", "v": "1"}], "bad_senml"),
+        ([{"bver": 11, "n": "water_pressure", "v": 1}], "bad_senml"),
+        ([{"n": "water_pressure", "v": 1, "crit_": 1}], "bad_senml"),
+        ([{"n": "water_pressure", "vs": "high"}], "bad_value"),
+        ([{"n": "water_pressure", "vb": True}], "bad_value"),
+        ([{"n": "water_pressure", "u": "inH2O", "v": 1}], "unknown_unit"),
+        ([{"n": "unknown:water_pressure", "v": 1}], "not_gateway"),
     ],
 )
 def test_bad_payloads_name_their_reason(document: object, reason: str) -> None:
@@ -89,10 +180,16 @@ def test_oversized_payload_is_refused_before_decoding() -> None:
 
 
 def test_unregistered_sensor_is_refused() -> None:
-    assert reason_of({"ts": NOW.isoformat(), "water_pressure": 1.0}, sensor=None) == "unregistered"
+    assert reason_of({"ts": NOW.isoformat(), "flow": 1.0}, topic="vigia/comas/ghost-01/telemetry") == "unregistered"
 
 
 def test_sensor_publishing_under_another_district_is_refused() -> None:
-    assert reason_of({"ts": NOW.isoformat(), "water_pressure": 1.0}, topic="vigia/ate/comas-water-01/telemetry") == (
-        "wrong_district"
-    )
+    document = {"ts": NOW.isoformat(), "water_pressure": 1.0}
+    assert reason_of(document, topic="vigia/ate/comas-water-01/telemetry") == "wrong_district"
+
+
+def test_several_problems_are_all_named() -> None:
+    with pytest.raises(PayloadError) as caught:
+        parse({"ts": NOW.isoformat(), "water_pressure": 99, "radiation": 1})
+    assert caught.value.reason == "out_of_range"
+    assert "radiation" in caught.value.detail

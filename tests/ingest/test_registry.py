@@ -49,3 +49,22 @@ def test_unknown_sensor_triggers_an_early_reload_at_most_every_miss_interval() -
     known["a"] = SENSOR  # provisioned meanwhile
     clock.now = 6
     assert registry.get("a") == SENSOR
+
+
+def test_a_failing_reload_keeps_the_last_good_view() -> None:
+    clock = Clock()
+    answers: list[dict[str, SensorInfo] | Exception] = [{"a": SENSOR}, RuntimeError("database away")]
+
+    def loader() -> dict[str, SensorInfo]:
+        answer = answers.pop(0) if answers else {"a": SENSOR}
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    registry = SensorRegistry(loader, refresh_seconds=30, miss_interval=5, clock=clock)
+    assert registry.get("a") == SENSOR
+    clock.now = 31
+    assert registry.get("a") == SENSOR  # reload failed, old view kept
+    clock.now = 32
+    assert registry.get("a") == SENSOR
+    assert answers == []

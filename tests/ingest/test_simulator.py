@@ -4,7 +4,7 @@ import random
 from datetime import UTC, datetime
 
 from vigia.contracts import Metric
-from vigia.ingest.payload import SensorInfo, parse_plain
+from vigia.ingest.payload import SensorInfo, parse_message
 from vigia.ingest.simulator import SAN_JUAN_DE_LURIGANCHO, district_sensors, payload, sample, water_supplied
 
 
@@ -31,7 +31,10 @@ def test_simulated_payloads_parse_into_the_sensor_metrics() -> None:
     at = datetime(2026, 3, 2, 15, tzinfo=UTC)
     for sensor in district_sensors(SAN_JUAN_DE_LURIGANCHO, 1, 17):
         info = SensorInfo(sensor.sensor_id, sensor.district, sensor.tile_id, frozenset(sensor.metrics))
-        readings = parse_plain(payload(sensor, at, random.Random(1)), topic=sensor.topic, sensor=info, received_at=at)
+        body = payload(sensor, at, random.Random(1))
+        outcome = parse_message(body, topic=sensor.topic, lookup={sensor.sensor_id: info}.get, received_at=at)
+        assert outcome.rejects == []
+        readings = outcome.readings
         assert {r.metric for r in readings} == set(sensor.metrics)
         voltage = [r.value for r in readings if r.metric is Metric.MAINS_VOLTAGE]
         assert all(v == 0.0 or 150 < v < 250 for v in voltage)
