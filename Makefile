@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?= 60
 
-.PHONY: install system demo test unit integration lint up down status clean
+.PHONY: install system demo test unit integration lint bench bench-ingest up down status clean
 
 install: system $(STAMP)
 
@@ -31,6 +31,11 @@ unit: $(STAMP)
 
 integration: install
 	$(BIN)/pytest -m integration
+
+bench: bench-ingest
+
+bench-ingest: install
+	$(BIN)/python -m tests.bench.ingest --messages 100000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
