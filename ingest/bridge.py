@@ -37,7 +37,7 @@ from vigia.ingest import telemetry
 from vigia.ingest.mqtt_loop import MqttOnAsyncio
 from vigia.ingest.payload import Outcome, PayloadError, SensorInfo, parse_message
 from vigia.ingest.registry import SensorRegistry
-from vigia.ingest.repo import load_active_sensors
+from vigia.ingest.repo import active_sensor, load_active_sensors
 from vigia.settings import Settings
 
 log = logging.getLogger("vigia.bridge")
@@ -96,8 +96,11 @@ class Bridge:
         self.acks: asyncio.Queue[tuple[list[Inbound], list[asyncio.Future[object]], float]] = asyncio.Queue(maxsize=8)
         self.connected = asyncio.Event()
         self.stopping = asyncio.Event()
-        self.registry = SensorRegistry(self._load_sensors, refresh_seconds=settings.registry_refresh_seconds)
+        self.registry = SensorRegistry(
+            self._load_sensors, lookup_one=self._load_sensor, refresh_seconds=settings.registry_refresh_seconds
+        )
         self.producer: AIOKafkaProducer
+        self._db: psycopg.Connection | None = None
         self._partitioner = DefaultPartitioner()
         self._partitions: dict[tuple[str, bytes], int] = {}
         self.mqtt = mqtt.Client(
@@ -115,9 +118,17 @@ class Bridge:
         """The bridge cannot judge a message without the registry: wait for the database."""
         self.registry.refresh()
 
+    def _registry_db(self) -> psycopg.Connection:
+        """One connection kept for registry reads; reopened when the database went away."""
+        if self._db is None or self._db.closed or self._db.broken:
+            self._db = psycopg.connect(self.settings.db_conninfo, autocommit=True)
+        return self._db
+
     def _load_sensors(self) -> dict[str, SensorInfo]:
-        with psycopg.connect(self.settings.db_conninfo) as conn:
-            return load_active_sensors(conn)
+        return load_active_sensors(self._registry_db())
+
+    def _load_sensor(self, sensor_id: str) -> SensorInfo | None:
+        return active_sensor(self._registry_db(), sensor_id=sensor_id)
 
     # paho calls these on the event loop's thread (see mqtt_loop); they only record and signal.
     def _wire_mqtt(self, network: MqttOnAsyncio) -> None:

@@ -1,8 +1,9 @@
 """An in-memory view of the sensor registry that the bridge consults for every message.
 
-Refreshed on a timer, and early when an unknown sensor shows up (a sensor provisioned a
-moment ago must not be dead-lettered), but never more than once per `miss_interval` so a
-flood from an unregistered device cannot hammer the database.
+The whole registry is reloaded on a timer. A sensor the view does not know is looked up
+on its own at once, so a sensor provisioned a moment ago is not dead-lettered; a sensor
+that is still unknown is remembered as unknown for `miss_interval`, and single look-ups are
+capped per second, so a flood from unregistered devices cannot hammer the database.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from vigia.ingest.payload import SensorInfo
 
 log = logging.getLogger("vigia.bridge.registry")
 Loader = Callable[[], dict[str, SensorInfo]]
+LookupOne = Callable[[str], SensorInfo | None]
 
 
 class SensorRegistry:
@@ -22,20 +24,28 @@ class SensorRegistry:
         self,
         loader: Loader,
         *,
+        lookup_one: LookupOne | None = None,
         refresh_seconds: float,
         miss_interval: float = 5.0,
+        lookups_per_second: int = 20,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._loader = loader
+        self._lookup_one = lookup_one
         self._refresh_seconds = refresh_seconds
         self._miss_interval = miss_interval
+        self._lookups_per_second = lookups_per_second
         self._clock = clock
         self._sensors: dict[str, SensorInfo] = {}
+        self._unknown: dict[str, float] = {}
         self._loaded_at: float | None = None
+        self._lookup_second = 0
+        self._lookups_this_second = 0
 
     def refresh(self) -> None:
-        """Load the registry; raises if the loader fails (used at start, where failing is right)."""
+        """Load the whole registry; raises if the loader fails (at start, failing is right)."""
         self._sensors = self._loader()
+        self._unknown.clear()
         self._loaded_at = self._clock()
 
     def _refresh_or_keep(self) -> None:
@@ -46,15 +56,40 @@ class SensorRegistry:
             log.warning("sensor registry reload failed; keeping %d known sensors", len(self._sensors), exc_info=True)
             self._loaded_at = self._clock()
 
+    def _may_look_up(self, now: float) -> bool:
+        second = int(now)
+        if second != self._lookup_second:
+            self._lookup_second, self._lookups_this_second = second, 0
+        if self._lookups_this_second >= self._lookups_per_second:
+            return False
+        self._lookups_this_second += 1
+        return True
+
+    def _look_up(self, sensor_id: str, now: float) -> SensorInfo | None:
+        if self._lookup_one is None:
+            return None
+        seen_unknown = self._unknown.get(sensor_id)
+        if seen_unknown is not None and now - seen_unknown < self._miss_interval:
+            return None
+        if not self._may_look_up(now):
+            return None
+        try:
+            found = self._lookup_one(sensor_id)
+        except Exception:
+            log.warning("sensor look-up failed for %s", sensor_id, exc_info=True)
+            return None
+        if found is None:
+            self._unknown[sensor_id] = now
+        else:
+            self._sensors[sensor_id] = found
+        return found
+
     def get(self, sensor_id: str) -> SensorInfo | None:
         now = self._clock()
-        if (
-            self._loaded_at is None
-            or now - self._loaded_at >= self._refresh_seconds
-            or (sensor_id not in self._sensors and now - self._loaded_at >= self._miss_interval)
-        ):
+        if self._loaded_at is None or now - self._loaded_at >= self._refresh_seconds:
             self._refresh_or_keep()
-        return self._sensors.get(sensor_id)
+        found = self._sensors.get(sensor_id)
+        return found if found is not None else self._look_up(sensor_id, now)
 
     def __len__(self) -> int:
         return len(self._sensors)

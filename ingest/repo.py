@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
+from psycopg.rows import dict_row
 
 from vigia.contracts import Metric
 from vigia.ingest.payload import SensorInfo
@@ -10,20 +13,31 @@ from vigia.ingest.payload import SensorInfo
 KNOWN_METRICS = frozenset(m.value for m in Metric)
 
 
+SENSOR_COLUMNS = "sensor_id, district, tile_id, metrics, sensor_type"
+
+
+def _sensor_info(row: tuple[Any, ...]) -> SensorInfo:
+    sensor_id, district, tile_id, metrics, sensor_type = row
+    return SensorInfo(
+        sensor_id=sensor_id,
+        district=district,
+        tile_id=tile_id,
+        metrics=frozenset(Metric(m) for m in metrics if m in KNOWN_METRICS),
+        sensor_type=sensor_type,
+    )
+
+
 def load_active_sensors(conn: psycopg.Connection) -> dict[str, SensorInfo]:
-    rows = conn.execute(
-        "SELECT sensor_id, district, tile_id, metrics, sensor_type FROM sensors WHERE revoked_at IS NULL"
-    ).fetchall()
-    return {
-        sensor_id: SensorInfo(
-            sensor_id=sensor_id,
-            district=district,
-            tile_id=tile_id,
-            metrics=frozenset(Metric(m) for m in metrics if m in KNOWN_METRICS),
-            sensor_type=sensor_type,
-        )
-        for sensor_id, district, tile_id, metrics, sensor_type in rows
-    }
+    rows = conn.execute(f"SELECT {SENSOR_COLUMNS} FROM sensors WHERE revoked_at IS NULL").fetchall()  # noqa: S608
+    return {row[0]: _sensor_info(row) for row in rows}
+
+
+def active_sensor(conn: psycopg.Connection, *, sensor_id: str) -> SensorInfo | None:
+    row = conn.execute(
+        f"SELECT {SENSOR_COLUMNS} FROM sensors WHERE sensor_id = %s AND revoked_at IS NULL",  # noqa: S608
+        (sensor_id,),
+    ).fetchone()
+    return _sensor_info(row) if row else None
 
 
 def upsert_sensor(
@@ -54,3 +68,27 @@ def upsert_sensor(
             "metrics": metrics,
         },
     )
+
+
+def active_sensor_districts(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    rows = conn.execute("SELECT sensor_id, district FROM sensors WHERE revoked_at IS NULL ORDER BY sensor_id")
+    return [(sensor_id, district) for sensor_id, district in rows.fetchall()]
+
+
+def revoke_sensor(conn: psycopg.Connection, *, sensor_id: str) -> bool:
+    row = conn.execute(
+        "UPDATE sensors SET revoked_at = now() WHERE sensor_id = %s AND revoked_at IS NULL RETURNING sensor_id",
+        (sensor_id,),
+    ).fetchone()
+    return row is not None
+
+
+def list_sensors(conn: psycopg.Connection, *, district: str | None = None) -> list[dict[str, Any]]:
+    cur = conn.cursor(row_factory=dict_row)
+    cur.execute(
+        """SELECT sensor_id, sensor_type, district, latitude, longitude, tile_id, metrics, created_at, revoked_at
+           FROM sensors WHERE %(district)s::text IS NULL OR district = %(district)s
+           ORDER BY district, sensor_id""",
+        {"district": district},
+    )
+    return cur.fetchall()

@@ -21,19 +21,13 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from vigia.contracts import Metric
+from vigia.ingest.metrics import DEFAULT_METRICS
 from vigia.settings import Settings
 from vigia.tiles import tile_id_for
 
 LIMA_OFFSET = timedelta(hours=-5)
 
-SENSOR_TYPES: dict[str, tuple[Metric, ...]] = {
-    "water": (Metric.WATER_PRESSURE, Metric.TANK_LEVEL, Metric.FLOW, Metric.BATTERY),
-    "power": (Metric.MAINS_VOLTAGE,),
-    "climate": (Metric.TEMPERATURE, Metric.RELATIVE_HUMIDITY, Metric.BATTERY),
-    "air": (Metric.PM25, Metric.CO, Metric.BATTERY),
-    "structure": (Metric.TILT, Metric.VIBRATION, Metric.BATTERY),
-    "flood": (Metric.FLOOD_LEVEL, Metric.BATTERY),
-}
+SENSOR_TYPES = {kind: metrics for kind, metrics in DEFAULT_METRICS.items() if metrics}
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ app.add_typer(stream_app, name="stream")
 app.add_typer(api_app, name="api")
 app.add_typer(db_app, name="db")
 app.add_typer(kafka_app, name="kafka")
+sensors_app = typer.Typer(help="The sensor registry and the sensors' MQTT credentials.", no_args_is_help=True)
+app.add_typer(sensors_app, name="sensors")
 console = Console(soft_wrap=True)
 
 
@@ -111,6 +113,67 @@ def probe(component: Annotated[str, typer.Argument(help=f"one of {', '.join(cont
     console.print(f"{component}: {'ok' if health.healthy else 'FAIL'}: {health.detail}")
     if not health.healthy:
         raise typer.Exit(code=1)
+
+
+@sensors_app.command("add")
+def sensors_add(
+    sensor_id: Annotated[str, typer.Argument(help="e.g. sjl-water-07")],
+    sensor_type: Annotated[str, typer.Option("--type", help="water, power, climate, air, structure, flood, gateway")],
+    district: Annotated[str, typer.Option(help="district slug, e.g. san-juan-de-lurigancho")],
+    lat: Annotated[float, typer.Option(help="latitude, WGS84")],
+    lon: Annotated[float, typer.Option(help="longitude, WGS84")],
+    metrics: Annotated[str, typer.Option(help="comma-separated metrics; default: the type's")] = "",
+) -> None:
+    """Register a sensor and issue its MQTT credentials (printed once; adding again re-issues them)."""
+    from vigia.contracts import Metric
+    from vigia.ingest import provisioning
+
+    try:
+        chosen = [Metric(m.strip()) for m in metrics.split(",") if m.strip()]
+        done = provisioning.add(
+            load_settings(),
+            sensor_id=sensor_id,
+            sensor_type=sensor_type,
+            district=district,
+            latitude=lat,
+            longitude=lon,
+            metrics=chosen,
+        )
+    except (ValueError, StackError) as error:
+        raise _fail(error) from error
+    console.print(f"sensor {done.sensor_id} in {done.district}, tile {done.tile_id}")
+    console.print(f"MQTT username: {done.sensor_id}")
+    console.print(f"MQTT password: {done.password}   (shown once)")
+    console.print(f"publish to:    {done.topic}  (QoS 1)")
+
+
+@sensors_app.command("list")
+def sensors_list(district: Annotated[str | None, typer.Option(help="only this district")] = None) -> None:
+    """The registry, revoked sensors included."""
+    from vigia.ingest import repo
+
+    settings = load_settings()
+    with psycopg.connect(settings.db_conninfo) as conn:
+        rows = repo.list_sensors(conn, district=district)
+    table = Table(title=f"{len(rows)} sensors")
+    for column in ("sensor", "type", "district", "tile", "metrics", "state"):
+        table.add_column(column)
+    for row in rows:
+        state = f"revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "active"
+        table.add_row(
+            row["sensor_id"], row["sensor_type"], row["district"], row["tile_id"], ",".join(row["metrics"]), state
+        )
+    console.print(table)
+
+
+@sensors_app.command("revoke")
+def sensors_revoke(sensor_id: str) -> None:
+    """Withdraw a sensor's credentials and refuse its readings from now on."""
+    from vigia.ingest import provisioning
+
+    if not provisioning.revoke(load_settings(), sensor_id):
+        raise _fail(ValueError(f"no active sensor {sensor_id!r}"))
+    console.print(f"sensor {sensor_id} revoked")
 
 
 @bridge_app.command("run")

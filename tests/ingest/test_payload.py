@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.ingest.corpus import BadCase, bad_cases
 from vigia.contracts import Metric, Reading
 from vigia.ingest.payload import MAX_PAYLOAD_BYTES, Outcome, PayloadError, SensorInfo, parse_message, parse_topic
 
@@ -130,49 +131,27 @@ def test_one_bad_record_does_not_sink_the_good_ones() -> None:
     assert [e.reason for e in outcome.rejects] == ["out_of_range"]
 
 
-@pytest.mark.parametrize(
-    ("document", "reason"),
-    [
-        (b"\xff\xfe not utf-8", "bad_utf8"),
-        (b"{not json", "bad_json"),
-        (b"", "bad_json"),
-        (b'{"ts": 1, "water_pressure": NaN}', "not_finite"),
-        (b'{"ts": 1, "water_pressure": Infinity}', "not_finite"),
-        ("just a string", "bad_shape"),
-        (42, "bad_shape"),
-        ({"water_pressure": 1.0}, "bad_time"),
-        ({"ts": "yesterday", "water_pressure": 1.0}, "bad_time"),
-        ({"ts": "2026-03-02T10:00:00", "water_pressure": 1.0}, "bad_time"),
-        ({"ts": True, "water_pressure": 1.0}, "bad_time"),
-        ({"ts": 1e30, "water_pressure": 1.0}, "bad_time"),
-        ({"ts": "2026-03-02T15:00:00Z"}, "bad_shape"),
-        ({"ts": "2026-03-02T15:00:00Z", "values": []}, "bad_shape"),
-        ({"ts": "2026-03-02T15:00:00Z", "radiation": 1.0}, "unknown_metric"),
-        ({"ts": "2026-03-02T15:00:00Z", "water_pressure": "1.2"}, "bad_value"),
-        ({"ts": "2026-03-02T15:00:00Z", "water_pressure": True}, "bad_value"),
-        ({"ts": "2026-03-02T15:00:00Z", "water_pressure": None}, "bad_value"),
-        ({"ts": "2026-03-02T15:00:00Z", "water_pressure": -0.5}, "out_of_range"),
-        ({"ts": "2026-03-02T15:00:00Z", "water_pressure": 140}, "out_of_range"),
-        ({"ts": "2026-03-02T16:00:00Z", "water_pressure": 1.0}, "future_time"),
-        ({"ts": "2026-02-01T15:00:00Z", "water_pressure": 1.0}, "stale_time"),
-        ({"readings": []}, "bad_shape"),
-        ({"readings": [{"ts": 1, "water_pressure": 1}]}, "bad_shape"),
-        ([], "bad_senml"),
-        ([1, 2], "bad_senml"),
-        ([{"n": "water_pressure"}], "bad_senml"),
-        ([{"n": "water pressure", "v": 1}], "bad_senml"),
-        ([{"n": "water_pressure", "v": 1, "vs": "x"}], "bad_senml"),
-        ([{"n": "water_pressure", "v": "1"}], "bad_senml"),
-        ([{"bver": 11, "n": "water_pressure", "v": 1}], "bad_senml"),
-        ([{"n": "water_pressure", "v": 1, "crit_": 1}], "bad_senml"),
-        ([{"n": "water_pressure", "vs": "high"}], "bad_value"),
-        ([{"n": "water_pressure", "vb": True}], "bad_value"),
-        ([{"n": "water_pressure", "u": "inH2O", "v": 1}], "unknown_unit"),
-        ([{"n": "unknown:water_pressure", "v": 1}], "not_gateway"),
-    ],
-)
-def test_bad_payloads_name_their_reason(document: object, reason: str) -> None:
-    assert reason_of(document) == reason
+@pytest.mark.parametrize("case", bad_cases(NOW), ids=lambda case: case.name)
+def test_bad_payloads_name_their_reason(case: BadCase) -> None:
+    with pytest.raises(PayloadError) as caught:
+        parse_message(
+            case.payload_for("comas-power-01"),
+            topic=case.topic_for("comas", "comas-water-01"),
+            lookup=SENSORS.get,
+            received_at=NOW,
+        )
+    assert caught.value.reason == case.reason
+
+
+def test_the_corpus_is_large_and_covers_every_reason() -> None:
+    cases = bad_cases(NOW)
+    assert len(cases) >= 30
+    assert len({c.payload for c in cases}) == len(cases)
+    assert {c.reason for c in cases} >= {
+        "bad_utf8", "bad_json", "not_finite", "bad_shape", "bad_time", "unknown_metric", "bad_value",
+        "out_of_range", "future_time", "stale_time", "too_large", "bad_senml", "unknown_unit",
+        "not_gateway", "bad_topic", "unregistered", "wrong_district",
+    }  # fmt: skip
 
 
 def test_oversized_payload_is_refused_before_decoding() -> None:

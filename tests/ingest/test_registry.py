@@ -38,19 +38,6 @@ def test_known_sensor_is_served_from_memory_until_refresh_is_due() -> None:
     assert len(loads) == 2
 
 
-def test_unknown_sensor_triggers_an_early_reload_at_most_every_miss_interval() -> None:
-    clock = Clock()
-    known: dict[str, SensorInfo] = {}
-    registry, loads = make(known, clock)
-    assert registry.get("a") is None
-    clock.now = 1
-    assert registry.get("a") is None  # too soon to ask the database again
-    assert len(loads) == 1
-    known["a"] = SENSOR  # provisioned meanwhile
-    clock.now = 6
-    assert registry.get("a") == SENSOR
-
-
 def test_a_failing_reload_keeps_the_last_good_view() -> None:
     clock = Clock()
     answers: list[dict[str, SensorInfo] | Exception] = [{"a": SENSOR}, RuntimeError("database away")]
@@ -68,3 +55,43 @@ def test_a_failing_reload_keeps_the_last_good_view() -> None:
     clock.now = 32
     assert registry.get("a") == SENSOR
     assert answers == []
+
+
+def test_a_sensor_provisioned_after_the_last_load_is_found_at_once() -> None:
+    clock = Clock()
+    known: dict[str, SensorInfo] = {}
+    looked_up: list[str] = []
+
+    def one(sensor_id: str) -> SensorInfo | None:
+        looked_up.append(sensor_id)
+        return known.get(sensor_id)
+
+    registry = SensorRegistry(lambda: dict(known), lookup_one=one, refresh_seconds=30, clock=clock)
+    assert registry.get("a") is None
+    known["a"] = SENSOR
+    clock.now = 5.1
+    assert registry.get("a") == SENSOR
+    assert registry.get("a") == SENSOR
+    assert looked_up == ["a", "a"]  # the second get came from memory
+
+
+def test_unknown_sensors_are_looked_up_at_most_once_per_interval_and_capped() -> None:
+    clock = Clock()
+    looked_up: list[str] = []
+
+    def one(sensor_id: str) -> SensorInfo | None:
+        looked_up.append(sensor_id)
+        return None
+
+    registry = SensorRegistry(
+        dict, lookup_one=one, refresh_seconds=300, miss_interval=5, lookups_per_second=3, clock=clock
+    )
+    for _ in range(10):
+        registry.get("ghost")
+    assert looked_up == ["ghost"]
+    for index in range(10):
+        registry.get(f"random-{index}")
+    assert len(looked_up) == 3  # the cap for this second
+    clock.now = 1.0
+    registry.get("random-9")
+    assert looked_up[-1] == "random-9"

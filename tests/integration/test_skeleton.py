@@ -3,69 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from aiokafka import AIOKafkaConsumer
 
-from vigia import topics
-from vigia.contracts import DeadLetter, TileEmbedding
+from tests.integration.helpers import dead_letters_for, eventually, publish, query, register
+from vigia.contracts import TileEmbedding
 from vigia.inference.publisher import publish_embeddings
-from vigia.ingest import repo
-from vigia.ingest.simulator import Publisher
 from vigia.settings import Settings
 from vigia.stack import control
 from vigia.tiles import tile_id_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-T = TypeVar("T")
 ASSESSED = ("it-flood-01", -11.9700, -76.9900)
 UNASSESSED = ("it-water-01", -11.9900, -77.0200)
-
-
-def eventually(probe: Callable[[], T | None], *, timeout: float = 60, every: float = 0.5, what: str = "") -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def query(settings: Settings, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    with psycopg.connect(settings.db_conninfo) as conn:
-        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
-
-
-def register(settings: Settings, sensor_id: str, lat: float, lon: float, sensor_type: str, metrics: list[str]) -> str:
-    tile = tile_id_for(lat, lon, settings.tile_zoom)
-    with psycopg.connect(settings.db_conninfo) as conn:
-        repo.upsert_sensor(
-            conn,
-            sensor_id=sensor_id,
-            sensor_type=sensor_type,
-            district="integration",
-            latitude=lat,
-            longitude=lon,
-            tile_id=tile,
-            metrics=metrics,
-        )
-    return tile
-
-
-def publish(settings: Settings, sensor_id: str, body: dict[str, Any] | bytes, district: str = "integration") -> None:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    with Publisher(settings, client_id=f"it-{sensor_id}") as publisher:
-        publisher.publish(f"vigia/{district}/{sensor_id}/telemetry", raw).wait_for_publish(10)
 
 
 def test_every_component_runs_and_answers(stack: Settings) -> None:
@@ -184,31 +139,6 @@ def test_window_is_joined_with_the_tile_assessment(stack: Settings) -> None:
 
     rows = eventually(joined, timeout=60, every=1, what="a window joined with the tile embedding")
     assert rows[0] == (embedding.embedding_id, "it-1", "denseresidential", 0.87)
-
-
-async def dead_letters_for(settings: Settings, raw: bytes, wait_seconds: float = 30) -> list[DeadLetter]:
-    """Dead letters whose original bytes are `raw`, read from the start of the topic."""
-    consumer = AIOKafkaConsumer(
-        topics.READINGS_DEAD_LETTER,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        group_id=None,
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    found: list[DeadLetter] = []
-    try:
-        deadline = time.monotonic() + wait_seconds
-        while time.monotonic() < deadline and not found:
-            batches = await consumer.getmany(timeout_ms=1000)
-            for records in batches.values():
-                for record in records:
-                    letter = DeadLetter.model_validate_json(record.value)  # type: ignore[arg-type]
-                    if base64.b64decode(letter.payload_b64) == raw:
-                        found.append(letter)
-    finally:
-        await consumer.stop()
-    return found
 
 
 def test_malformed_payload_goes_to_the_dead_letter_topic(stack: Settings) -> None:

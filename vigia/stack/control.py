@@ -116,6 +116,18 @@ def up(settings: Settings, names: Iterable[str] | None = None, report: Report = 
     return status(settings, [c.name for c in selected])
 
 
+def send_signal(settings: Settings, name: str, signame: str) -> bool:
+    """Send a signal to a running component (e.g. HUP to reload); False when it is not running."""
+    supervisor = Supervisor(settings.state_dir)
+    if not supervisor.is_running():
+        return False
+    info = supervisor.info(name)
+    if not info or info.get("statename") != RUNNING:
+        return False
+    supervisor.rpc.signalProcess(name, signame)
+    return True
+
+
 def restart(settings: Settings, names: Iterable[str], report: Report = print) -> list[ComponentStatus]:
     """Stop and start the named components, waiting for health as `up` does."""
     supervisor = Supervisor(settings.state_dir)

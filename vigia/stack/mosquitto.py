@@ -9,6 +9,7 @@ import threading
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from vigia.settings import Settings
 from vigia.stack.component import Component, Health, Program, StackError, give_to, service_user
 
 
@@ -26,23 +27,11 @@ class Mosquitto(Component):
             raise StackError("mosquitto is not installed; run `make install` first")
         s = self.settings
         (self.home / "data").mkdir(parents=True, exist_ok=True)
-        passwd = self.home / "passwd"
-        passwd.unlink(missing_ok=True)
-        passwd.touch(mode=0o600)
-        for user, secret in (
-            (s.mqtt_username, s.mqtt_password),
-            (s.mqtt_simulator_username, s.mqtt_simulator_password),
-        ):
-            subprocess.run(
-                ["mosquitto_passwd", "-b", str(passwd), user, secret.get_secret_value()],
-                check=True,
-                capture_output=True,
-            )
-        (self.home / "acl").write_text(
-            "# The bridge reads every sensor topic; the simulator writes them.\n"
-            f"user {s.mqtt_username}\ntopic read vigia/#\n\n"
-            f"user {s.mqtt_simulator_username}\ntopic write vigia/#\n"
-        )
+        accounts = MosquittoAccounts(s)
+        passwd = accounts.passwd
+        accounts.set_password(s.mqtt_username, s.mqtt_password.get_secret_value())
+        accounts.set_password(s.mqtt_simulator_username, s.mqtt_simulator_password.get_secret_value())
+        accounts.write_acl()
         (self.home / "mosquitto.conf").write_text(
             "# Written by `vigia up`; edit the settings, not this file.\n"
             "per_listener_settings false\n"
@@ -104,3 +93,48 @@ class Mosquitto(Component):
 
 def _binary() -> str:
     return shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+class MosquittoAccounts:
+    """Mosquitto's password and ACL files: the service accounts plus one account per sensor.
+
+    Sensor accounts persist across `vigia up` (only `down --purge` deletes them); their ACL
+    lines live in `acl.sensors`, rewritten by `vigia sensors`, and are appended to the
+    service accounts' lines. Mosquitto re-reads both files on SIGHUP.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.home = settings.state_dir / "mosquitto"
+        self.passwd = self.home / "passwd"
+        self.acl = self.home / "acl"
+        self.sensor_acl = self.home / "acl.sensors"
+
+    def _passwd(self, *args: str) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        if not self.passwd.exists():
+            self.passwd.touch(mode=0o600)
+        result = subprocess.run(["mosquitto_passwd", *args], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise StackError(f"mosquitto_passwd failed: {result.stderr.strip() or result.stdout.strip()}")
+        give_to(service_user("mosquitto"), self.passwd)
+
+    def set_password(self, user: str, secret: str) -> None:
+        self._passwd("-b", str(self.passwd), user, secret)
+
+    def remove_user(self, user: str) -> None:
+        self._passwd("-D", str(self.passwd), user)
+
+    def write_acl(self, sensor_lines: str | None = None) -> None:
+        s = self.settings
+        if sensor_lines is not None:
+            self.sensor_acl.write_text(sensor_lines)
+        sensors = self.sensor_acl.read_text() if self.sensor_acl.exists() else ""
+        self.acl.write_text(
+            "# Written by vigia; edit the registry with `vigia sensors`, not this file.\n"
+            "# The bridge reads every sensor topic; the simulator (a test gateway) writes them.\n"
+            f"user {s.mqtt_username}\ntopic read vigia/#\n\n"
+            f"user {s.mqtt_simulator_username}\ntopic write vigia/#\n\n"
+            f"{sensors}"
+        )
+        give_to(service_user("mosquitto"), self.acl)

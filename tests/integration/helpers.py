@@ -1,0 +1,118 @@
+"""Helpers the integration tests share: publishing, polling, reading topics and tables."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import psycopg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from vigia import topics
+from vigia.contracts import DeadLetter
+from vigia.ingest import repo
+from vigia.ingest.simulator import Publisher
+from vigia.settings import Settings
+from vigia.tiles import tile_id_for
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], *, timeout: float = 60, every: float = 0.5, what: str = "") -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def query(settings: Settings, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    with psycopg.connect(settings.db_conninfo) as conn:
+        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+
+def register(settings: Settings, sensor_id: str, lat: float, lon: float, sensor_type: str, metrics: list[str]) -> str:
+    tile = tile_id_for(lat, lon, settings.tile_zoom)
+    with psycopg.connect(settings.db_conninfo) as conn:
+        repo.upsert_sensor(
+            conn,
+            sensor_id=sensor_id,
+            sensor_type=sensor_type,
+            district="integration",
+            latitude=lat,
+            longitude=lon,
+            tile_id=tile,
+            metrics=metrics,
+        )
+    return tile
+
+
+def publish(settings: Settings, sensor_id: str, body: dict[str, Any] | bytes, district: str = "integration") -> None:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    with Publisher(settings, client_id=f"it-{sensor_id}") as publisher:
+        publisher.publish(f"vigia/{district}/{sensor_id}/telemetry", raw).wait_for_publish(10)
+
+
+async def dead_letters_for(settings: Settings, raw: bytes, wait_seconds: float = 30) -> list[DeadLetter]:
+    """Dead letters whose original bytes are `raw`, read from the start of the topic."""
+    consumer = AIOKafkaConsumer(
+        topics.READINGS_DEAD_LETTER,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[DeadLetter] = []
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline and not found:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for records in batches.values():
+                for record in records:
+                    letter = DeadLetter.model_validate_json(record.value)  # type: ignore[arg-type]
+                    if base64.b64decode(letter.payload_b64) == raw:
+                        found.append(letter)
+    finally:
+        await consumer.stop()
+    return found
+
+
+def read_topic(settings: Settings, topic: str) -> list[Any]:
+    """Every record of `topic` from the beginning up to its current end."""
+
+    async def read() -> list[Any]:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        )
+        await consumer.start()
+        try:
+            partitions = None
+            for _ in range(50):
+                partitions = consumer.partitions_for_topic(topic)
+                if partitions:
+                    break
+                await consumer._client.force_metadata_update()
+                await asyncio.sleep(0.1)
+            assigned = [TopicPartition(topic, p) for p in sorted(partitions or [])]
+            consumer.assign(assigned)
+            await consumer.seek_to_beginning(*assigned)
+            ends = await consumer.end_offsets(assigned)
+            records: list[Any] = []
+            while True:
+                positions = [await consumer.position(tp) for tp in assigned]
+                if all(position >= ends[tp] for position, tp in zip(positions, assigned, strict=True)):
+                    break
+                for batch in (await consumer.getmany(timeout_ms=1000)).values():
+                    records.extend(batch)
+            return records
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(read())

@@ -1,0 +1,148 @@
+"""The bridge on the real stack: dead letters, a crash mid-stream, and the broker's ACLs."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from tests.ingest.corpus import bad_cases
+from tests.integration.helpers import eventually, read_topic, register
+from vigia import topics
+from vigia.contracts import DeadLetter, Reading
+from vigia.ingest import provisioning
+from vigia.ingest.simulator import Publisher
+from vigia.settings import Settings
+from vigia.stack.supervisor import Supervisor
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+DISTRICT = "integration"
+
+
+def readings_of(settings: Settings, sensor_id: str) -> list[Reading]:
+    found = [Reading.model_validate_json(r.value) for r in read_topic(settings, topics.READINGS)]
+    return [r for r in found if r.sensor_id == sensor_id]
+
+
+def test_every_bad_payload_is_dead_lettered_and_the_good_ones_around_it_arrive(stack: Settings) -> None:
+    sensor, other = "it-corpus-01", "it-corpus-02"
+    register(stack, sensor, -11.99, -77.01, "water", ["water_pressure", "flow"])
+    register(stack, other, -11.99, -77.02, "water", ["flow"])
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    cases = bad_cases(datetime.now(UTC))
+    with Publisher(stack, client_id="it-corpus") as publisher:
+        for index, case in enumerate(cases):
+            good = {"ts": (start + timedelta(seconds=index)).isoformat(), "water_pressure": 1.0 + index / 100}
+            publisher.publish(f"vigia/{DISTRICT}/{sensor}/telemetry", orjson.dumps(good)).wait_for_publish(10)
+            publisher.publish(case.topic_for(DISTRICT, sensor), case.payload_for(other)).wait_for_publish(10)
+
+    def dead_letters() -> dict[bytes, DeadLetter] | None:
+        letters = [DeadLetter.model_validate_json(r.value) for r in read_topic(stack, topics.READINGS_DEAD_LETTER)]
+        by_payload = {base64.b64decode(letter.payload_b64): letter for letter in letters}
+        return by_payload if all(case.payload_for(other) in by_payload for case in cases) else None
+
+    letters = eventually(dead_letters, timeout=60, every=1, what="every bad payload in the dead-letter topic")
+    for case in cases:
+        letter = letters[case.payload_for(other)]
+        assert letter.reason == case.reason, case.name
+        assert letter.mqtt_topic == case.topic_for(DISTRICT, sensor), case.name
+    good = eventually(lambda: readings_of(stack, sensor) if len(readings_of(stack, sensor)) >= len(cases) else None)
+    assert sorted(r.event_time for r in good) == [start + timedelta(seconds=i) for i in range(len(cases))]
+
+
+def test_a_bridge_killed_mid_stream_loses_no_reading(stack: Settings) -> None:
+    sensor = "it-crash-01"
+    register(stack, sensor, -11.98, -77.00, "water", ["water_pressure"])
+    total = 3000
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    sent = threading.Event()
+
+    def publish_numbered() -> None:
+        with Publisher(stack, client_id="it-crash-publisher") as publisher:
+            infos = []
+            for number in range(total):
+                body = {"ts": (start + timedelta(milliseconds=number)).isoformat(), "water_pressure": 1.0}
+                infos.append(publisher.publish(f"vigia/{DISTRICT}/{sensor}/telemetry", orjson.dumps(body)))
+                if number % 200 == 199:
+                    time.sleep(0.1)  # about 2,000 readings/s
+            for info in infos:
+                info.wait_for_publish(30)  # Mosquitto has every one (PUBACK)
+        sent.set()
+
+    publisher_thread = threading.Thread(target=publish_numbered)
+    publisher_thread.start()
+    time.sleep(0.6)
+    supervisor = Supervisor(stack.state_dir)
+    pid = int(supervisor.info("bridge")["pid"])  # type: ignore[index]
+    os.kill(pid, signal.SIGKILL)  # supervisord starts a new bridge by itself
+    publisher_thread.join(60)
+    assert sent.is_set()
+
+    def all_numbers() -> list[Reading] | None:
+        found = readings_of(stack, sensor)
+        return found if len({r.event_time for r in found}) >= total else None
+
+    found = eventually(all_numbers, timeout=90, every=2, what=f"all {total} numbered readings in Kafka")
+    numbers = {round((r.event_time - start).total_seconds() * 1000) for r in found}
+    assert numbers == set(range(total))
+    new_pid = int(supervisor.info("bridge")["pid"])  # type: ignore[index]
+    assert new_pid != pid
+
+
+def _connect(settings: Settings, username: str | None, password: str | None) -> mqtt.Client:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"it-acl-{username}-{time.time_ns()}")
+    if username is not None:
+        client.username_pw_set(username, password)
+    return client
+
+
+def _connack(settings: Settings, username: str | None, password: str | None) -> str:
+    client = _connect(settings, username, password)
+    result: list[str] = []
+    done = threading.Event()
+    client.on_connect = lambda c, u, f, reason, p: (result.append(str(reason)), done.set())
+    client.connect(settings.mqtt_host, settings.mqtt_port)
+    client.loop_start()
+    done.wait(10)
+    client.disconnect()
+    client.loop_stop()
+    return result[0] if result else "no answer"
+
+
+def test_sensor_credentials_reach_only_the_sensor_own_topic(stack: Settings) -> None:
+    first = provisioning.add(stack, sensor_id="it-acl-01", sensor_type="power", district=DISTRICT,
+                             latitude=-11.97, longitude=-77.0)  # fmt: skip
+    provisioning.add(stack, sensor_id="it-acl-02", sensor_type="power", district=DISTRICT,
+                     latitude=-11.97, longitude=-77.01)  # fmt: skip
+    assert _connack(stack, None, None) != "Success"
+    assert _connack(stack, "it-acl-01", "not-the-password") != "Success"
+
+    def published(topic: str, body: bytes) -> None:
+        client = _connect(stack, "it-acl-01", first.password)
+        client.connect(stack.mqtt_host, stack.mqtt_port)
+        client.loop_start()
+        client.publish(topic, body, qos=1).wait_for_publish(10)
+        client.disconnect()
+        client.loop_stop()
+
+    now = datetime.now(UTC)
+    forged = orjson.dumps({"ts": now.isoformat(), "mains_voltage": 111.0})
+    honest = orjson.dumps({"ts": now.isoformat(), "mains_voltage": 222.0})
+    published(f"vigia/{DISTRICT}/it-acl-02/telemetry", forged)  # another sensor's topic: Mosquitto drops it
+    published(first.topic, honest)
+    eventually(lambda: readings_of(stack, "it-acl-01"), what="the honest reading")
+    assert [r.value for r in readings_of(stack, "it-acl-01")] == [222.0]
+    assert readings_of(stack, "it-acl-02") == []
+    letters = read_topic(stack, topics.READINGS_DEAD_LETTER)
+    assert all(base64.b64decode(DeadLetter.model_validate_json(r.value).payload_b64) != forged for r in letters)
+
+    assert provisioning.revoke(stack, "it-acl-01")
+    assert _connack(stack, "it-acl-01", first.password) != "Success"
