@@ -1,9 +1,11 @@
 """An in-memory view of the sensor registry that the bridge consults for every message.
 
-The whole registry is reloaded on a timer. A sensor the view does not know is looked up
-on its own at once, so a sensor provisioned a moment ago is not dead-lettered; a sensor
-that is still unknown is remembered as unknown for `miss_interval`, and single look-ups are
-capped per second, so a flood from unregistered devices cannot hammer the database.
+The whole registry is reloaded on a timer. A sensor the view does not know triggers an
+early reload of the whole registry (one query, at most once per `reload_gap`), or within
+that gap a look-up of that sensor alone, so sensors provisioned a moment ago, even many at
+once, are not dead-lettered. A sensor still unknown is remembered as unknown for
+`miss_interval`, and single look-ups are capped per second, so a flood from unregistered
+devices cannot hammer the database.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class SensorRegistry:
         lookup_one: LookupOne | None = None,
         refresh_seconds: float,
         miss_interval: float = 5.0,
+        reload_gap: float = 1.0,
         lookups_per_second: int = 20,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -34,6 +37,7 @@ class SensorRegistry:
         self._lookup_one = lookup_one
         self._refresh_seconds = refresh_seconds
         self._miss_interval = miss_interval
+        self._reload_gap = reload_gap
         self._lookups_per_second = lookups_per_second
         self._clock = clock
         self._sensors: dict[str, SensorInfo] = {}
@@ -71,6 +75,12 @@ class SensorRegistry:
         seen_unknown = self._unknown.get(sensor_id)
         if seen_unknown is not None and now - seen_unknown < self._miss_interval:
             return None
+        if self._loaded_at is not None and now - self._loaded_at >= self._reload_gap:
+            self._refresh_or_keep()
+            found = self._sensors.get(sensor_id)
+            if found is None:
+                self._unknown[sensor_id] = now
+            return found
         if not self._may_look_up(now):
             return None
         try:

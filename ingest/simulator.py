@@ -1,150 +1,39 @@
-"""A simulated district: sensors placed around a centre, each with plausible daily cycles.
+"""Publishes a simulated district over MQTT, paced in real time or at a set rate.
 
-Pure generation (`district_sensors`, `sample`) is separate from publishing, so the shapes of
-the signals are testable without a broker. The water model follows Lima's periphery:
-piped supply only in a daily window, zero pressure outside it (SUNASS, via La República,
-2023-08-18); mains voltage is Peru's 220 V with sags.
+What the district sends is decided by `district_model` (pure and seeded); this module only
+registers its sensors, publishes with QoS 1 and keeps count, so a test can compare what was
+sent with what arrived.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
+import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
-from vigia.contracts import Metric
-from vigia.ingest.metrics import DEFAULT_METRICS
+from vigia.ingest import repo
+from vigia.ingest.district_model import DistrictModel, SimSensor, place_sensors, start_time
+from vigia.ingest.scenario import Scenario
 from vigia.settings import Settings
-from vigia.tiles import tile_id_for
 
-LIMA_OFFSET = timedelta(hours=-5)
-
-SENSOR_TYPES = {kind: metrics for kind, metrics in DEFAULT_METRICS.items() if metrics}
-
-
-@dataclass(frozen=True)
-class District:
-    slug: str
-    code: str
-    latitude: float
-    longitude: float
-
-
-SAN_JUAN_DE_LURIGANCHO = District("san-juan-de-lurigancho", "sjl", -11.9760, -76.9990)
-
-
-@dataclass(frozen=True)
-class SimSensor:
-    sensor_id: str
-    sensor_type: str
-    district: str
-    latitude: float
-    longitude: float
-    tile_id: str
-    metrics: tuple[Metric, ...]
-    supply_start_hour: int  # local hour the piped water arrives
-    supply_hours: int
-
-    @property
-    def topic(self) -> str:
-        return f"vigia/{self.district}/{self.sensor_id}/telemetry"
-
-
-def district_sensors(district: District, per_type: int, zoom: int, seed: int = 7) -> list[SimSensor]:
-    """Sensors scattered within about 1 km of the centre, deterministic for a seed."""
-    rng = random.Random(seed)
-    sensors = []
-    for sensor_type, metrics in SENSOR_TYPES.items():
-        for index in range(1, per_type + 1):
-            lat = district.latitude + rng.uniform(-0.009, 0.009)
-            lon = district.longitude + rng.uniform(-0.009, 0.009)
-            sensors.append(
-                SimSensor(
-                    sensor_id=f"{district.code}-{sensor_type}-{index:02d}",
-                    sensor_type=sensor_type,
-                    district=district.slug,
-                    latitude=round(lat, 6),
-                    longitude=round(lon, 6),
-                    tile_id=tile_id_for(lat, lon, zoom),
-                    metrics=metrics,
-                    supply_start_hour=rng.choice([4, 5, 6, 14]),
-                    supply_hours=rng.choice([5, 6, 8]),
-                )
-            )
-    return sensors
-
-
-def _local_hour(at: datetime) -> float:
-    local = at + LIMA_OFFSET
-    return local.hour + local.minute / 60 + local.second / 3600
-
-
-def water_supplied(sensor: SimSensor, at: datetime) -> bool:
-    hour = _local_hour(at)
-    return (hour - sensor.supply_start_hour) % 24 < sensor.supply_hours
-
-
-def sample(sensor: SimSensor, at: datetime, rng: random.Random) -> dict[str, float]:
-    """One reading of every metric the sensor has, at time `at`."""
-    hour = _local_hour(at)
-    daily = math.sin((hour - 9) / 24 * 2 * math.pi)  # peaks mid-afternoon
-    supplied = water_supplied(sensor, at)
-    values: dict[Metric, float] = {
-        Metric.WATER_PRESSURE: rng.uniform(1.1, 2.0) if supplied else rng.uniform(0.0, 0.04),
-        Metric.TANK_LEVEL: rng.uniform(70, 95) if supplied else rng.uniform(15, 60),
-        Metric.FLOW: rng.uniform(4, 14) if supplied else 0.0,
-        Metric.MAINS_VOLTAGE: 0.0 if rng.random() < 0.002 else rng.gauss(220, 4) - (25 if rng.random() < 0.02 else 0),
-        Metric.TEMPERATURE: 18 + 4 * daily + rng.gauss(0, 0.3),
-        Metric.RELATIVE_HUMIDITY: min(100.0, 82 - 8 * daily + rng.gauss(0, 1.5)),
-        Metric.PM25: max(0.0, 35 + 15 * daily + rng.gauss(0, 5)),
-        Metric.CO: max(0.0, 1.5 + 0.8 * daily + rng.gauss(0, 0.2)),
-        Metric.TILT: 0.4 + rng.gauss(0, 0.01),
-        Metric.VIBRATION: abs(rng.gauss(0.2, 0.08)),
-        Metric.FLOOD_LEVEL: max(0.0, rng.gauss(0.01, 0.005)),
-        Metric.BATTERY: rng.uniform(60, 100),
-    }
-    return {metric.value: round(values[metric], 4) for metric in sensor.metrics}
-
-
-def payload(sensor: SimSensor, at: datetime, rng: random.Random) -> bytes:
-    return json.dumps({"ts": at.isoformat(), **sample(sensor, at, rng)}).encode()
-
-
-def ticks(seconds: float, interval: float, clock: Callable[[], float] = time.monotonic) -> Iterator[datetime]:
-    """Wall-clock instants every `interval` seconds for `seconds`, paced in real time."""
-    start = clock()
-    n = 0
-    while (elapsed := n * interval) < seconds:
-        delay = start + elapsed - clock()
-        if delay > 0:
-            time.sleep(delay)
-        yield datetime.now(UTC)
-        n += 1
-
-
-@dataclass
-class PublishReport:
-    messages: int = 0
-    readings: int = 0
+IN_FLIGHT = 500  # bounded, or Mosquitto drops a client that floods it with QoS 1
 
 
 class Publisher:
-    """Publishes with QoS 1, waiting for each PUBACK window to drain so the broker never drops us."""
+    """A QoS 1 publisher with a bounded in-flight window, as the broker requires of bursty clients."""
 
     def __init__(self, settings: Settings, client_id: str = "vigia-simulator") -> None:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
         self.client.username_pw_set(
             settings.mqtt_simulator_username, settings.mqtt_simulator_password.get_secret_value()
         )
-        self.client.max_inflight_messages_set(500)
+        self.client.max_inflight_messages_set(IN_FLIGHT)
         self.client.max_queued_messages_set(0)
         self._connected = threading.Event()
         self.client.on_connect = lambda *args: self._connected.set()
@@ -165,26 +54,63 @@ class Publisher:
         self.client.loop_stop()
 
 
+@dataclass
+class PublishReport:
+    messages: int = 0
+    readings: int = 0
+    malformed: int = 0
+    simulated_until: datetime | None = None
+
+
+def register(settings: Settings, sensors: list[SimSensor]) -> None:
+    with psycopg.connect(settings.db_conninfo) as conn:
+        for sensor in sensors:
+            repo.upsert_sensor(
+                conn,
+                sensor_id=sensor.sensor_id,
+                sensor_type=sensor.sensor_type,
+                district=sensor.district,
+                latitude=sensor.latitude,
+                longitude=sensor.longitude,
+                tile_id=sensor.tile_id,
+                metrics=[m.value for m in sensor.metrics],
+            )
+
+
 def run(
     settings: Settings,
-    sensors: list[SimSensor],
+    scenario: Scenario,
     *,
-    seconds: float,
-    interval: float,
-    seed: int = 11,
-    on_tick: Callable[[PublishReport], None] | None = None,
+    on_progress: Callable[[PublishReport], None] | None = None,
+    now: datetime | None = None,
 ) -> PublishReport:
-    rng = random.Random(seed)
+    """Register the scenario's sensors and publish it; returns what was sent."""
+    sensors = place_sensors(scenario, settings.tile_zoom)
+    register(settings, sensors)
+    start = start_time(scenario, now or datetime.now(UTC))
+    model = DistrictModel(scenario, sensors, start)
     report = PublishReport()
+    began = time.monotonic()
     with Publisher(settings) as publisher:
-        for at in ticks(seconds, interval):
+        for tick in model.ticks():
+            if scenario.live:  # each tick at its own wall-clock moment
+                delay = (tick[0].at - start).total_seconds() - (time.monotonic() - began) if tick else 0
+                if delay > 0:
+                    time.sleep(delay)
             infos = []
-            for sensor in sensors:
-                infos.append(publisher.publish(sensor.topic, payload(sensor, at, rng)))
+            for emission in tick:
+                if scenario.rate:  # at most `rate` messages per real second
+                    ahead = report.messages / scenario.rate - (time.monotonic() - began)
+                    if ahead > 0:
+                        time.sleep(ahead)
+                infos.append(publisher.publish(emission.topic, emission.payload))
                 report.messages += 1
-                report.readings += len(sensor.metrics)
+                report.readings += emission.readings
+                report.malformed += emission.malformed
             for info in infos:
                 info.wait_for_publish(timeout=30)
-            if on_tick:
-                on_tick(report)
+            if tick:
+                report.simulated_until = tick[0].at
+            if on_progress:
+                on_progress(report)
     return report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -12,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from vigia.ingest import simulator
 from vigia.settings import Settings, load_settings
 from vigia.stack import control
 from vigia.stack.component import StackError
@@ -249,47 +251,43 @@ def kafka_topics() -> None:
     console.print(f"created: {created or 'nothing, all topics exist'}")
 
 
-def register_simulated_sensors(settings: Settings, per_type: int) -> list:  # type: ignore[type-arg]
-    from vigia.ingest import repo, simulator
+def _simulate(settings: Settings, scenario_path: Path, seconds: float | None) -> simulator.PublishReport:
+    from vigia.ingest.scenario import ScenarioError, load_scenario
 
-    sensors = simulator.district_sensors(simulator.SAN_JUAN_DE_LURIGANCHO, per_type, settings.tile_zoom)
-    with psycopg.connect(settings.db_conninfo) as conn:
-        for sensor in sensors:
-            repo.upsert_sensor(
-                conn,
-                sensor_id=sensor.sensor_id,
-                sensor_type=sensor.sensor_type,
-                district=sensor.district,
-                latitude=sensor.latitude,
-                longitude=sensor.longitude,
-                tile_id=sensor.tile_id,
-                metrics=[m.value for m in sensor.metrics],
-            )
-    return sensors
+    try:
+        scenario = load_scenario(scenario_path)
+    except ScenarioError as error:
+        raise _fail(error) from error
+    if seconds is not None:
+        scenario = scenario.model_copy(update={"duration_hours": seconds / 3600})
+    total = sum(scenario.sensors.values())
+    mode = "live" if scenario.live else f"replaying from {scenario.start_hours_ago:g} h ago"
+    console.print(f"scenario {scenario.name}: {total} sensors in {scenario.district.slug}, {mode}")
+    with console.status("publishing") as spinner:
+        report = simulator.run(
+            settings,
+            scenario,
+            on_progress=lambda r: spinner.update(
+                f"published {r.messages} messages ({r.readings} readings, {r.malformed} malformed)"
+                + (f", simulated time {r.simulated_until:%Y-%m-%d %H:%M}" if r.simulated_until else "")
+            ),
+        )
+    console.print(
+        f"published {report.messages} messages carrying {report.readings} readings"
+        f" and {report.malformed} malformed payloads"
+    )
+    return report
 
 
 @app.command()
 def simulate(
-    seconds: Annotated[float, typer.Option(help="how long to publish")] = 30.0,
-    interval: Annotated[float, typer.Option(help="seconds between readings of one sensor")] = 1.0,
-    per_type: Annotated[int, typer.Option(help="sensors of each type")] = 2,
+    scenario: Annotated[Path, typer.Option(help="a scenario YAML file, or the name of a bundled one")] = Path(
+        "lima-hillside.yaml"
+    ),
+    seconds: Annotated[float | None, typer.Option(help="override the scenario's duration")] = None,
 ) -> None:
-    """Register a simulated district's sensors and publish their telemetry over MQTT."""
-    from vigia.ingest import simulator
-
-    settings = load_settings()
-    sensors = register_simulated_sensors(settings, per_type)
-    with console.status("publishing") as spinner:
-        report = simulator.run(
-            settings,
-            sensors,
-            seconds=seconds,
-            interval=interval,
-            on_tick=lambda r: spinner.update(f"published {r.messages} messages ({r.readings} readings)"),
-        )
-    console.print(
-        f"published {report.messages} messages carrying {report.readings} readings from {len(sensors)} sensors"
-    )
+    """Register a simulated district's sensors and publish its telemetry over MQTT."""
+    _simulate(load_settings(), scenario, seconds)
 
 
 def _stored_counts(settings: Settings, since: float) -> tuple[int, int]:
@@ -305,10 +303,9 @@ def _stored_counts(settings: Settings, since: float) -> tuple[int, int]:
 @app.command()
 def demo(
     seconds: Annotated[float, typer.Option(help="how long the district publishes")] = 60.0,
-    per_type: Annotated[int, typer.Option(help="sensors of each type")] = 2,
+    scenario: Annotated[Path, typer.Option(help="a scenario YAML file, or a bundled one")] = Path("live-demo.yaml"),
 ) -> None:
     """Start everything, run a simulated district for a while, summarise what flowed, leave the API up."""
-    from vigia.ingest import simulator
     from vigia.stack.services import Api
 
     settings = load_settings()
@@ -317,16 +314,7 @@ def demo(
     except StackError as error:
         raise _fail(error) from error
     started = time.time()
-    sensors = register_simulated_sensors(settings, per_type)
-    console.print(f"simulating {len(sensors)} sensors in {simulator.SAN_JUAN_DE_LURIGANCHO.slug} for {seconds:.0f} s")
-    with console.status("publishing") as spinner:
-        report = simulator.run(
-            settings,
-            sensors,
-            seconds=seconds,
-            interval=1.0,
-            on_tick=lambda r: spinner.update(f"published {r.messages} messages ({r.readings} readings)"),
-        )
+    report = _simulate(settings, scenario, seconds)
     with console.status("waiting for the stream to store every reading") as spinner:
         deadline = time.monotonic() + 120
         stored, windows = _stored_counts(settings, started)
@@ -337,14 +325,14 @@ def demo(
     table = Table(title="What flowed")
     table.add_column("stage")
     table.add_column("count", justify="right")
-    table.add_row("sensors simulated", str(len(sensors)))
     table.add_row("MQTT messages published", str(report.messages))
     table.add_row("readings published", str(report.readings))
+    table.add_row("malformed payloads (to dead letters)", str(report.malformed))
     table.add_row("readings stored in TimescaleDB", str(stored))
     table.add_row("one-minute windows written", str(windows))
     console.print(table)
     url = Api(settings).url
-    sample_path = f"/sensors/{sensors[0].sensor_id}/latest"
+    sample_path = "/sensors/sjl-water-01/latest"
     response = httpx.get(url + sample_path, timeout=10)
     latest = ", ".join(f"{r['metric']} {r['value']} {r['unit']}" for r in response.json().get("readings", []))
     console.print(f"GET {sample_path} -> {response.status_code}: {latest or response.text}")

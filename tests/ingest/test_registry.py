@@ -67,12 +67,30 @@ def test_a_sensor_provisioned_after_the_last_load_is_found_at_once() -> None:
         return known.get(sensor_id)
 
     registry = SensorRegistry(lambda: dict(known), lookup_one=one, refresh_seconds=30, clock=clock)
-    assert registry.get("a") is None
+    assert registry.get("a") is None  # first full load, then a look-up: truly unknown
     known["a"] = SENSOR
     clock.now = 5.1
+    assert registry.get("a") == SENSOR  # a full reload found it
     assert registry.get("a") == SENSOR
-    assert registry.get("a") == SENSOR
-    assert looked_up == ["a", "a"]  # the second get came from memory
+    assert looked_up == ["a"]
+
+
+def test_many_new_sensors_at_once_cost_one_reload() -> None:
+    clock = Clock()
+    known: dict[str, SensorInfo] = {}
+    loads: list[int] = []
+
+    def loader() -> dict[str, SensorInfo]:
+        loads.append(1)
+        return dict(known)
+
+    registry = SensorRegistry(loader, lookup_one=lambda _: None, refresh_seconds=30, clock=clock)
+    registry.get("warm-up")
+    for index in range(50):
+        known[f"new-{index}"] = SensorInfo(f"new-{index}", "comas", "17/1/1", frozenset({Metric.FLOW}))
+    clock.now = 2.0
+    assert all(registry.get(f"new-{index}") is not None for index in range(50))
+    assert len(loads) == 2
 
 
 def test_unknown_sensors_are_looked_up_at_most_once_per_interval_and_capped() -> None:
@@ -84,7 +102,7 @@ def test_unknown_sensors_are_looked_up_at_most_once_per_interval_and_capped() ->
         return None
 
     registry = SensorRegistry(
-        dict, lookup_one=one, refresh_seconds=300, miss_interval=5, lookups_per_second=3, clock=clock
+        dict, lookup_one=one, refresh_seconds=300, miss_interval=5, reload_gap=60, lookups_per_second=3, clock=clock
     )
     for _ in range(10):
         registry.get("ghost")
