@@ -78,6 +78,10 @@ class OffsetWatch:
         self.topic = topic
         self.start = topic_size(settings, topic)
 
+    def count(self) -> int:
+        """Records added to the topic since this watch began."""
+        return topic_size(self.settings, self.topic) - self.start
+
     def wait(self, expected: int, timeout: float = 300, alive: Callable[[], bool] = lambda: True) -> tuple[float, int]:
         """Returns (seconds from the first to the last record, records counted in that span)."""
 

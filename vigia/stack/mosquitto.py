@@ -44,7 +44,7 @@ class Mosquitto(Component):
             "autosave_interval 10\n"
             # Persistent sessions hold what sensors sent while the bridge was away.
             "max_queued_messages 200000\n"
-            "max_inflight_messages 1000\n"
+            "max_inflight_messages 5000\n"
             "message_size_limit 262144\n"
             "log_dest stdout\n"
             "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
