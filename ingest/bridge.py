@@ -35,8 +35,9 @@ from vigia.contracts import DeadLetter, Reading
 from vigia.heartbeat import beat, heartbeat_path
 from vigia.ingest import telemetry
 from vigia.ingest.mqtt_loop import MqttOnAsyncio
-from vigia.ingest.payload import Outcome, PayloadError, SensorInfo, parse_message
+from vigia.ingest.payload import Outcome, SensorInfo, parse_message
 from vigia.ingest.registry import SensorRegistry
+from vigia.ingest.rejection import Rejected
 from vigia.ingest.repo import active_sensor, load_active_sensors
 from vigia.settings import Settings
 
@@ -72,7 +73,7 @@ def classify(message: Inbound, registry: SensorRegistry) -> Classified:
     received_at = datetime.fromtimestamp(message.received_at, UTC)
     try:
         outcome = parse_message(message.payload, topic=message.topic, lookup=registry.get, received_at=received_at)
-    except PayloadError as error:
+    except Rejected as error:
         outcome = Outcome(rejects=[error])
     if not outcome.rejects:
         return Classified(outcome.readings, None, [])

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from vigia.contracts import CANONICAL_UNITS, Metric
+from vigia.ingest.rejection import Rejected
 
 Convert = Callable[[float], float]
 
@@ -65,11 +66,8 @@ SPECS: dict[Metric, MetricSpec] = {
 METRICS_BY_NAME: dict[str, Metric] = {metric.value: metric for metric in Metric}
 
 
-class MeasurementError(ValueError):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class MeasurementError(Rejected):
+    """A value that is not a plausible measurement of its metric."""
 
 
 def canonical(metric: Metric, value: float, unit: str | None) -> float:

@@ -26,8 +26,9 @@ from typing import Any
 import orjson
 
 from vigia.contracts import CANONICAL_UNITS, Metric, Reading
-from vigia.ingest.metrics import METRICS_BY_NAME, MeasurementError, canonical
-from vigia.ingest.senml import SenMLError, resolve
+from vigia.ingest.metrics import METRICS_BY_NAME, canonical
+from vigia.ingest.rejection import Rejected
+from vigia.ingest.senml import resolve
 
 TOPIC_PATTERN = re.compile(
     r"^vigia/(?P<district>[a-z0-9][a-z0-9_-]{0,63})/(?P<sensor>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})/telemetry$"
@@ -38,13 +39,8 @@ MAX_PAST = timedelta(days=7)
 GATEWAY_TYPE = "gateway"
 
 
-class PayloadError(ValueError):
-    """A message the bridge must dead-letter. `reason` is a short stable code for counters."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class PayloadError(Rejected):
+    """A message, or a record in it, that the bridge must dead-letter."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +68,7 @@ class Outcome:
     """What one message became: readings to produce, and the reasons anything was refused."""
 
     readings: list[Reading] = field(default_factory=list)
-    rejects: list[PayloadError] = field(default_factory=list)
+    rejects: list[Rejected] = field(default_factory=list)
 
 
 def parse_topic(topic: str) -> TopicAddress:
@@ -140,10 +136,7 @@ class _Builder:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise PayloadError("bad_value", f"{name} = {value!r} is not a number")
             self.check_time(event_time)
-            try:
-                number = canonical(metric, float(value), unit)
-            except MeasurementError as error:
-                raise PayloadError(error.reason, error.detail) from error
+            number = canonical(metric, float(value), unit)
             self.outcome.readings.append(
                 Reading(
                     sensor_id=sensor.sensor_id,
@@ -156,7 +149,7 @@ class _Builder:
                     received_at=self.received_at,
                 )
             )
-        except PayloadError as error:
+        except Rejected as error:
             self.outcome.rejects.append(error)
 
 
@@ -200,17 +193,14 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 def parse_message(payload: bytes, *, topic: str, lookup: Lookup, received_at: datetime) -> Outcome:
-    """Parse any accepted form. Raises PayloadError when nothing in the message can be accepted."""
+    """Parse any accepted form. Raises `Rejected` when nothing in the message can be accepted."""
     address = parse_topic(topic)
     sender = _sender(address, lookup)
     document = decode_json(payload)
     outcome = Outcome()
     builder = _Builder(received_at, outcome)
     if isinstance(document, list):
-        try:
-            records = resolve(document, now=received_at.timestamp())
-        except SenMLError as error:
-            raise PayloadError(error.reason, error.detail) from error
+        records = resolve(document, now=received_at.timestamp())
         for record in records:
             sensor_id, metric = _split_name(record.name)
             try:

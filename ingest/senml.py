@@ -13,17 +13,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from vigia.ingest.rejection import Rejected
+
 RELATIVE_TIME_LIMIT = 2**28
 SUPPORTED_VERSION = 10
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-:./_]*$")
 VALUE_FIELDS = ("v", "vs", "vb", "vd")
 
 
-class SenMLError(ValueError):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class SenMLError(Rejected):
+    """A pack that does not follow RFC 8428."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ import pytest
 
 from vigia.contracts import Metric
 from vigia.ingest.district_model import DistrictModel, SimSensor, place_sensors, water_supplied
-from vigia.ingest.payload import PayloadError, SensorInfo, parse_message
+from vigia.ingest.payload import SensorInfo, parse_message
+from vigia.ingest.rejection import Rejected
 from vigia.ingest.scenario import Scenario
 
 START = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)  # midnight in Lima
@@ -131,5 +132,5 @@ def test_malformed_payloads_are_refused_by_the_parser() -> None:
         s.sensor_id: SensorInfo(s.sensor_id, s.district, s.tile_id, frozenset(Metric), s.sensor_type) for s in sensors
     }
     for emission in (e for tick in ticks[:6] for e in tick if e.malformed):
-        with pytest.raises(PayloadError):
+        with pytest.raises(Rejected):
             parse_message(emission.payload, topic=emission.topic, lookup=lookup.get, received_at=emission.at)

@@ -7,7 +7,8 @@ import pytest
 
 from tests.ingest.corpus import BadCase, bad_cases
 from vigia.contracts import Metric, Reading
-from vigia.ingest.payload import MAX_PAYLOAD_BYTES, Outcome, PayloadError, SensorInfo, parse_message, parse_topic
+from vigia.ingest.payload import MAX_PAYLOAD_BYTES, Outcome, SensorInfo, parse_message, parse_topic
+from vigia.ingest.rejection import Rejected
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 TOPIC = "vigia/comas/comas-water-01/telemetry"
@@ -34,7 +35,7 @@ def readings(document: object, **kwargs: str) -> list[Reading]:
 
 
 def reason_of(document: object, **kwargs: str) -> str:
-    with pytest.raises(PayloadError) as caught:
+    with pytest.raises(Rejected) as caught:
         parse(document, **kwargs)
     return caught.value.reason
 
@@ -49,7 +50,7 @@ def test_topic_names_district_and_sensor() -> None:
     ["vigia/comas/comas-water-01", "vigia/Comas/x/telemetry", "other/comas/x/telemetry", "vigia/comas/x/y/telemetry"],
 )
 def test_topics_outside_the_scheme_are_refused(topic: str) -> None:
-    with pytest.raises(PayloadError) as caught:
+    with pytest.raises(Rejected) as caught:
         parse_topic(topic)
     assert caught.value.reason == "bad_topic"
 
@@ -133,7 +134,7 @@ def test_one_bad_record_does_not_sink_the_good_ones() -> None:
 
 @pytest.mark.parametrize("case", bad_cases(NOW), ids=lambda case: case.name)
 def test_bad_payloads_name_their_reason(case: BadCase) -> None:
-    with pytest.raises(PayloadError) as caught:
+    with pytest.raises(Rejected) as caught:
         parse_message(
             case.payload_for("comas-power-01"),
             topic=case.topic_for("comas", "comas-water-01"),
@@ -168,7 +169,7 @@ def test_sensor_publishing_under_another_district_is_refused() -> None:
 
 
 def test_several_problems_are_all_named() -> None:
-    with pytest.raises(PayloadError) as caught:
+    with pytest.raises(Rejected) as caught:
         parse({"ts": NOW.isoformat(), "water_pressure": 99, "radiation": 1})
     assert caught.value.reason == "out_of_range"
     assert "radiation" in caught.value.detail
