@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 import paho.mqtt.client as mqtt
 import psycopg
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
 from paho.mqtt.enums import CallbackAPIVersion
 from tenacity import retry, stop_after_delay, wait_exponential
 
@@ -34,6 +33,7 @@ from vigia import topics
 from vigia.contracts import DeadLetter, Reading
 from vigia.heartbeat import beat, heartbeat_path
 from vigia.ingest import telemetry
+from vigia.ingest.kafka_batches import PartitionBatches
 from vigia.ingest.mqtt_loop import MqttOnAsyncio
 from vigia.ingest.payload import Outcome, SensorInfo, parse_message
 from vigia.ingest.registry import SensorRegistry
@@ -102,8 +102,7 @@ class Bridge:
         )
         self.producer: AIOKafkaProducer
         self._db: psycopg.Connection | None = None
-        self._partitioner = DefaultPartitioner()
-        self._partitions: dict[tuple[str, bytes], int] = {}
+        self.batches: PartitionBatches
         self.mqtt = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.mqtt_client_id,
@@ -153,19 +152,6 @@ class Bridge:
         self.mqtt.on_disconnect = on_disconnect
         self.mqtt.on_message = on_message
 
-    async def _send(self, topic: str, value: bytes, key: bytes, timestamp_ms: int) -> asyncio.Future[object]:
-        partition = self._partitions.get((topic, key))
-        if partition is None:
-            # Kafka's default partitioner (murmur2 of the key), computed once per key: it is
-            # pure Python in aiokafka and was a visible share of the bridge's time.
-            available = sorted(await self.producer.partitions_for(topic))
-            partition = self._partitioner(key, available, available)
-            self._partitions[(topic, key)] = partition
-        future: asyncio.Future[object] = await self.producer.send(
-            topic, value=value, key=key, partition=partition, timestamp_ms=timestamp_ms
-        )
-        return future
-
     async def _produce(self) -> None:
         while True:
             self.idle.set()
@@ -176,39 +162,35 @@ class Bridge:
                 batch = [self.inbox.popleft() for _ in range(min(len(self.inbox), MAX_BATCH))]
                 telemetry.QUEUE_DEPTH.set(len(self.inbox))
                 started = time.perf_counter()
-                futures: list[asyncio.Future[object]] = []
                 produced = 0
                 for message in batch:
-                    produced += await self._produce_one(message, futures)
+                    produced += await self._produce_one(message)
+                futures = await self.batches.send()
                 # Counted once per batch: a labelled counter's lock per message shows in profiles.
                 telemetry.RECEIVED.inc(len(batch))
                 telemetry.REDELIVERED.inc(sum(1 for message in batch if message.redelivered))
                 telemetry.PRODUCED.inc(produced)
                 await self.acks.put((batch, futures, started))
 
-    async def _produce_one(self, message: Inbound, futures: list[asyncio.Future[object]]) -> int:
-        """Produce what one message became; returns how many readings."""
+    async def _produce_one(self, message: Inbound) -> int:
+        """Append what one message became to the open batches; returns how many readings."""
         outcome = classify(message, self.registry)
         for reading in outcome.readings:
-            futures.append(
-                await self._send(
-                    topics.READINGS,
-                    reading.model_dump_json().encode(),
-                    reading.sensor_id.encode(),
-                    # Kafka's timestamp is the event time, so the stream windows by event time.
-                    int(reading.event_time.timestamp() * 1000),
-                )
+            await self.batches.append(
+                topics.READINGS,
+                reading.sensor_id.encode(),
+                reading.to_json(),
+                # Kafka's timestamp is the event time, so the stream windows by event time.
+                int(reading.event_time.timestamp() * 1000),
             )
         if outcome.dead_letter is not None:
             for reason in outcome.reasons:
                 telemetry.DEAD_LETTERS.labels(reason=reason).inc()
-            futures.append(
-                await self._send(
-                    topics.READINGS_DEAD_LETTER,
-                    outcome.dead_letter.model_dump_json().encode(),
-                    message.topic.encode(),
-                    int(message.received_at * 1000),
-                )
+            await self.batches.append(
+                topics.READINGS_DEAD_LETTER,
+                message.topic.encode(),
+                outcome.dead_letter.model_dump_json().encode(),
+                int(message.received_at * 1000),
             )
         return len(outcome.readings)
 
@@ -249,6 +231,7 @@ class Bridge:
             request_timeout_ms=30_000,
         )
         await self.producer.start()
+        self.batches = PartitionBatches(self.producer)
         network = MqttOnAsyncio(loop, self.mqtt)
         self._wire_mqtt(network)
         self.mqtt.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=30)

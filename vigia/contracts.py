@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
+import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
 
@@ -87,6 +88,22 @@ class Reading(_Contract):
     unit: str
     event_time: UtcDatetime
     received_at: UtcDatetime
+
+    def to_json(self) -> bytes:
+        """The document `model_dump_json` gives, built several times faster: the bridge's hot path."""
+        return orjson.dumps(
+            {
+                "sensor_id": self.sensor_id,
+                "district": self.district,
+                "tile_id": self.tile_id,
+                "metric": self.metric.value,
+                "value": self.value,
+                "unit": self.unit,
+                "event_time": self.event_time,
+                "received_at": self.received_at,
+                "reading_id": self.reading_id,
+            }
+        )
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented idiom
     @property

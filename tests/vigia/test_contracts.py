@@ -49,3 +49,11 @@ def test_reading_id_is_stable_across_redelivery_and_differs_by_time() -> None:
 
 def test_metric_names_are_the_wire_names() -> None:
     assert Metric("pm25") is Metric.PM25
+
+
+def test_fast_json_is_the_same_document() -> None:
+    import json
+
+    reading = Reading.model_validate(BASE)
+    assert Reading.model_validate_json(reading.to_json()) == reading
+    assert json.loads(reading.to_json()).keys() == json.loads(reading.model_dump_json()).keys()
