@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
@@ -60,6 +60,7 @@ class PublishReport:
     readings: int = 0
     malformed: int = 0
     simulated_until: datetime | None = None
+    sensor_ids: list[str] = field(default_factory=list)
 
 
 def register(settings: Settings, sensors: list[SimSensor]) -> None:
@@ -89,7 +90,7 @@ def run(
     register(settings, sensors)
     start = start_time(scenario, now or datetime.now(UTC))
     model = DistrictModel(scenario, sensors, start)
-    report = PublishReport()
+    report = PublishReport(sensor_ids=[s.sensor_id for s in sensors])
     began = time.monotonic()
     with Publisher(settings) as publisher:
         for tick in model.ticks():

@@ -332,7 +332,7 @@ def demo(
     table.add_row("one-minute windows written", str(windows))
     console.print(table)
     url = Api(settings).url
-    sample_path = "/sensors/sjl-water-01/latest"
+    sample_path = f"/sensors/{report.sensor_ids[0]}/latest"
     response = httpx.get(url + sample_path, timeout=10)
     latest = ", ".join(f"{r['metric']} {r['value']} {r['unit']}" for r in response.json().get("readings", []))
     console.print(f"GET {sample_path} -> {response.status_code}: {latest or response.text}")

@@ -200,10 +200,6 @@ class Alert(_Contract):
     window_end: UtcDatetime | None = None
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class DeadLetter(_Contract):
     """A message the bridge could not accept, kept whole with the reason. Owner: the ingest bridge."""
 

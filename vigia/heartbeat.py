@@ -14,10 +14,10 @@ def heartbeat_path(state_dir: Path, name: str) -> Path:
     return state_dir / "run" / f"{name}.heartbeat"
 
 
-def beat(path: Path, detail: str = "") -> None:
+def beat(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(f"{time.time()}\n{detail}\n")
+    tmp.write_text(f"{time.time()}\n")
     tmp.replace(path)
 
 

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     mqtt_username: str = "vigia-bridge"
     mqtt_password: SecretStr = SecretStr("vigia-dev-bridge")
     mqtt_client_id: str = "vigia-bridge"
-    mqtt_shared_group: str = Field("", description="MQTT v5 shared-subscription group; empty: one bridge")
+    mqtt_shared_group: str = Field("", description="shared-subscription group for several bridges; empty: one bridge")
     mqtt_simulator_username: str = "vigia-simulator"
     mqtt_simulator_password: SecretStr = SecretStr("vigia-dev-simulator")
 

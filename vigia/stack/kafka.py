@@ -154,9 +154,6 @@ class Kafka(Component):
         return f"kafka://{self.settings.kafka_bootstrap}"
 
     def probe(self) -> Health:
-        # While the broker starts, aiokafka logs every refused connection; the probe's answer says enough.
-        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-
         async def check() -> Health:
             admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap, request_timeout_ms=5000)
             try:
@@ -168,7 +165,15 @@ class Kafka(Component):
             finally:
                 await admin.close()
 
-        return asyncio.run(check())
+        # While the broker starts, aiokafka logs every refused connection; the probe's answer
+        # says enough. Quiet only for the probe: other clients in this process keep their logs.
+        quiet = logging.getLogger("aiokafka")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL)
+        try:
+            return asyncio.run(check())
+        finally:
+            quiet.setLevel(level)
 
     def after_start(self) -> None:
         asyncio.run(ensure_topics(self.settings))
