@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from vigia.inference import cli as inference_cli
 from vigia.ingest import simulator
 from vigia.settings import Settings, load_settings
 from vigia.stack import control
@@ -35,6 +36,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(kafka_app, name="kafka")
 sensors_app = typer.Typer(help="The sensor registry and the sensors' MQTT credentials.", no_args_is_help=True)
 app.add_typer(sensors_app, name="sensors")
+app.command("train")(inference_cli.train)
+app.add_typer(inference_cli.model_app, name="model")
+app.add_typer(inference_cli.imagery_app, name="imagery")
+app.add_typer(inference_cli.inference_app, name="inference")
 console = Console(soft_wrap=True)
 
 
@@ -300,6 +305,37 @@ def _stored_counts(settings: Settings, since: float) -> tuple[int, int]:
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
+def _assess_district_imagery(settings: Settings, scenario_path: Path) -> tuple[int, int]:
+    """Queue imagery of the simulated district's sensor tiles and wait for the model's assessments."""
+    from datetime import UTC, datetime
+
+    from vigia.inference import district_imagery, intake
+    from vigia.ingest.district_model import place_sensors
+    from vigia.ingest.scenario import load_scenario
+
+    scenario = load_scenario(scenario_path)
+    sensor_tiles = [s.tile_id for s in place_sensors(scenario, settings.tile_zoom)]
+    captured = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)  # one fixed survey: a rerun rewrites, never adds
+    tiles = district_imagery.district_tiles(
+        sensor_tiles,
+        imagery_root=settings.imagery_dir / "ucmerced",
+        zoom=settings.imagery_zoom,
+        seed=scenario.seed,
+        captured_at=captured,
+    )
+    queued = asyncio.run(intake.queue_tiles(settings, tiles, district=scenario.district.slug))
+    wanted = len(set(queued))
+    with psycopg.connect(settings.db_conninfo, autocommit=True) as conn, console.status("assessing imagery") as spinner:
+        deadline = time.monotonic() + 180
+        done = intake.stored_count(conn, queued)
+        while done < wanted and time.monotonic() < deadline:
+            spinner.update(f"the model assessed {done}/{wanted} imagery tiles of {len(set(sensor_tiles))} sensor tiles")
+            time.sleep(1)
+            done = intake.stored_count(conn, queued)
+    console.print(f"imagery: {done}/{wanted} tiles assessed over {len(set(sensor_tiles))} sensor tiles")
+    return done, wanted
+
+
 @app.command()
 def demo(
     seconds: Annotated[float, typer.Option(help="how long the district publishes")] = 60.0,
@@ -313,6 +349,7 @@ def demo(
         control.up(settings, report=lambda line: console.print(f"[dim]{line}[/dim]"))
     except StackError as error:
         raise _fail(error) from error
+    imagery = _assess_district_imagery(settings, scenario)
     started = time.time()
     report = _simulate(settings, scenario, seconds)
     with console.status("waiting for the stream to store every reading") as spinner:
@@ -330,6 +367,7 @@ def demo(
     table.add_row("malformed payloads (to dead letters)", str(report.malformed))
     table.add_row("readings stored in TimescaleDB", str(stored))
     table.add_row("one-minute windows written", str(windows))
+    table.add_row("imagery tiles assessed by the model", f"{imagery[0]}/{imagery[1]}")
     console.print(table)
     url = Api(settings).url
     sample_path = f"/sensors/{report.sensor_ids[0]}/latest"

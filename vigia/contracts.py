@@ -124,11 +124,36 @@ class TileEmbedding(_Contract):
     land_use_class: str
     housing_score: float = Field(ge=0.0, le=1.0)
     embedding: list[float] = Field(min_length=1)
+    precarious_share: float | None = Field(
+        None, ge=0.0, le=1.0, description="share of imagery sub-tiles scored precarious"
+    )
+    sub_tiles: int | None = Field(None, ge=1, description="imagery tiles rolled up into this one")
+    district: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented idiom
     @property
     def embedding_id(self) -> str:
         return f"{self.model_version}/{self.tile_id}/{self.computed_at.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+class TileJob(_Contract):
+    """One image tile to assess: the record on the tile-jobs topic.
+
+    Owner: whoever brings imagery in (`vigia imagery ingest`, the API's upload). Keyed by
+    `tile_id`. `captured_at` is when the image was taken (or submitted, when unknown): the
+    same image re-assessed by the same model rewrites one row, never adds another.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", ser_json_bytes="base64", val_json_bytes="base64")
+
+    tile_id: str
+    district: str | None = None
+    source: str = Field(description="where the image came from: a scene file, a folder, an upload")
+    captured_at: UtcDatetime
+    image: bytes = Field(description="the tile as PNG or JPEG bytes, base64 in JSON")
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
 
 
 class HousingContext(_Contract):
@@ -209,3 +234,16 @@ class DeadLetter(_Contract):
     received_at: UtcDatetime
     payload_b64: str = Field(description="the original MQTT payload, base64")
     accepted_readings: int = Field(0, description="readings of the same message that were accepted")
+
+
+class RejectedTileJob(_Contract):
+    """A tile job the inference worker could not assess, kept with the reason. Owner: inference."""
+
+    reason: str = Field(
+        description="a stable code: 'malformed_job', 'bad_tile_id', or an image reason such as 'corrupt'"
+    )
+    detail: str
+    tile_id: str | None = None
+    source: str | None = None
+    rejected_at: UtcDatetime
+    job_b64: str | None = Field(None, description="the original record, base64, when it was not a readable job")

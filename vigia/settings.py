@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     window_seconds: int = Field(60, ge=1)
     registry_refresh_seconds: float = Field(30.0, gt=0)
     imagery_dir: Path = PROJECT_ROOT.parent / "shared" / "imagery"
+    imagery_zoom: int = Field(
+        19, ge=1, le=22, description="XYZ zoom imagery is cut at: about the model's 0.3 m per pixel"
+    )
+    model_path: Path | None = Field(None, description="a model file to serve instead of the registry's active model")
+    inference_threads: int = Field(
+        1, ge=1, description="torch threads of the inference worker; the stream keeps the rest"
+    )
+    inference_batch: int = Field(16, ge=1, le=256, description="tiles per forward pass")
+    model_check_seconds: float = Field(10.0, gt=0, description="how often the worker looks for a newly promoted model")
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:

@@ -8,6 +8,8 @@ READINGS = "vigia.readings"
 READINGS_DEAD_LETTER = "vigia.readings.dead-letter"
 TILE_EMBEDDINGS = "vigia.tile-embeddings"
 ALERTS = "vigia.alerts"
+TILE_JOBS = "vigia.tile-jobs"
+TILE_JOBS_DEAD_LETTER = "vigia.tile-jobs.dead-letter"
 
 
 @dataclass(frozen=True)
@@ -32,4 +34,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     # Compaction keeps the newest embedding per tile for as long as the tile exists.
     TopicSpec(TILE_EMBEDDINGS, compacted=True, configs={"min.cleanable.dirty.ratio": "0.1"}),
     TopicSpec(ALERTS, retention_ms=4 * WEEK_MS),
+    # Imagery waiting for the model: a scene's tiles are small PNGs, well under Kafka's 1 MB default.
+    TopicSpec(TILE_JOBS, retention_ms=WEEK_MS),
+    TopicSpec(TILE_JOBS_DEAD_LETTER, retention_ms=4 * WEEK_MS),
 )

@@ -15,11 +15,11 @@ from vigia.settings import Settings
 from vigia.stack.component import Component, Health, StackError
 from vigia.stack.kafka import Kafka
 from vigia.stack.mosquitto import Mosquitto
-from vigia.stack.services import Api, Bridge, StreamWorker
+from vigia.stack.services import Api, Bridge, InferenceWorker, StreamWorker
 from vigia.stack.supervisor import RUNNING, STOPPED_STATES, Supervisor
 from vigia.stack.timescaledb import TimescaleDB
 
-ORDER: tuple[type[Component], ...] = (Mosquitto, Kafka, TimescaleDB, Bridge, StreamWorker, Api)
+ORDER: tuple[type[Component], ...] = (Mosquitto, Kafka, TimescaleDB, Bridge, StreamWorker, InferenceWorker, Api)
 INFRA = tuple(c.name for c in ORDER if c.kind == "infra")
 ALL = tuple(c.name for c in ORDER)
 

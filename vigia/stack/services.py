@@ -1,4 +1,4 @@
-"""Vigía's own processes as stack components: the bridge, the stream worker and the API."""
+"""Vigía's own processes as stack components: the bridge, the stream and inference workers, the API."""
 
 from __future__ import annotations
 
@@ -54,6 +54,13 @@ class StreamWorker(_HeartbeatService):
 
     def endpoint(self) -> str:
         return f"kafka://{self.settings.kafka_bootstrap} -> {self.settings.db_host}:{self.settings.db_port}"
+
+
+class InferenceWorker(_HeartbeatService):
+    name = "inference"
+
+    def endpoint(self) -> str:
+        return f"kafka://{self.settings.kafka_bootstrap} ({self.settings.inference_threads} torch threads)"
 
 
 class Api(Component):

@@ -1,0 +1,197 @@
+"""Fine-tuning the tile model on a labelled folder, with early stopping on validation.
+
+The ImageNet trunk's first blocks (edges, colour blobs) transfer as they are and are the
+most expensive to back-propagate through at full resolution, so they stay frozen with
+their batch-norm statistics; the rest is fine-tuned with AdamW, a warm-up then cosine
+learning rate, and label smoothing. The epoch with the best validation accuracy (macro-F1
+breaking ties) is kept; training stops when `patience` epochs bring nothing better.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import NDArray
+from tqdm import tqdm
+
+from vigia.inference import dataset
+from vigia.inference.metrics import Evaluation, evaluate
+from vigia.inference.model import TileNet, build
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    input_size: int = 192
+    epochs: int = 16
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.1
+    patience: int = 4
+    validation_share: float = 0.2
+    frozen_blocks: int = 3  # stem plus this many blocks keep their ImageNet weights
+    pretrained: bool = True
+    seed: int = 0
+    threads: int = 2
+
+
+@dataclass
+class EpochFigures:
+    epoch: int
+    train_loss: float
+    validation_loss: float
+    accuracy: float
+    macro_f1: float
+    seconds: float
+
+
+@dataclass
+class TrainResult:
+    net: TileNet
+    classes: tuple[str, ...]
+    evaluation: Evaluation
+    history: list[EpochFigures] = field(default_factory=list)
+    best_epoch: int = 0
+    train_tiles: int = 0
+    validation_tiles: int = 0
+    config: TrainConfig = field(default_factory=TrainConfig)
+
+    def history_dicts(self) -> list[dict[str, Any]]:
+        return [asdict(h) for h in self.history]
+
+
+def _freeze(net: TileNet, blocks: int) -> list[torch.nn.Module]:
+    trunk = net.backbone
+    frozen: list[torch.nn.Module] = [trunk._conv_stem, trunk._bn0, *list(trunk._blocks)[:blocks]]
+    for module in frozen:
+        for parameter in module.parameters():
+            parameter.requires_grad_(False)
+    return frozen
+
+
+def _lr_at(step: int, total: int, warmup: int, peak: float) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return peak * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def predict(
+    net: TileNet, images: NDArray[np.uint8], batch_size: int = 64
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Class probabilities and embeddings for whole tiles already at the input size."""
+    net.eval()
+    probabilities, embeddings = [], []
+    with torch.inference_mode():
+        for start in range(0, len(images), batch_size):
+            out = net(torch.from_numpy(images[start : start + batch_size]))
+            probabilities.append(out.logits.softmax(dim=1).numpy())
+            embeddings.append(out.embedding.numpy())
+    return np.concatenate(probabilities), np.concatenate(embeddings)
+
+
+def train(
+    folder: dataset.LabelledFolder,
+    config: TrainConfig,
+    *,
+    show_progress: bool = True,
+    on_epoch: Callable[[EpochFigures], None] | None = None,
+) -> TrainResult:
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    rng = np.random.default_rng(config.seed)
+    train_tiles, validation_tiles = dataset.split(folder, config.validation_share)
+    if not validation_tiles:
+        raise dataset.DatasetError("too few tiles to hold any back for validation (need two per class)")
+    train_images, train_labels = dataset.load(train_tiles)
+    validation_images, validation_labels = dataset.load(validation_tiles)
+    validation_input = dataset.fit(validation_images, config.input_size)
+
+    net = build(len(folder.classes), pretrained=config.pretrained)
+    frozen = _freeze(net, config.frozen_blocks) if config.pretrained else []
+    parameters = [p for p in net.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    augment = dataset.Augment(config.input_size)
+    steps_per_epoch = math.ceil(len(train_tiles) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+
+    result = TrainResult(
+        net=net,
+        classes=folder.classes,
+        evaluation=evaluate([], [], folder.classes),
+        train_tiles=len(train_tiles),
+        validation_tiles=len(validation_tiles),
+        config=config,
+    )
+    best_key: tuple[float, float] = (-1.0, -1.0)
+    best_state: Mapping[str, torch.Tensor] = {}
+    step = 0
+    for epoch in range(1, config.epochs + 1):
+        started = time.perf_counter()
+        net.train()
+        for module in frozen:
+            module.eval()
+        order = rng.permutation(len(train_tiles))
+        losses = []
+        bar = tqdm(
+            range(0, len(order), config.batch_size),
+            desc=f"epoch {epoch}/{config.epochs}",
+            unit="batch",
+            disable=not show_progress,
+            leave=False,
+        )
+        for start in bar:
+            index = order[start : start + config.batch_size]
+            batch = np.stack([augment(train_images[i], rng) for i in index])
+            for group in optimiser.param_groups:
+                group["lr"] = _lr_at(step, total_steps, steps_per_epoch, config.learning_rate)
+            out = net(torch.from_numpy(batch))
+            loss = F.cross_entropy(
+                out.logits, torch.from_numpy(train_labels[index]), label_smoothing=config.label_smoothing
+            )
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]  # torch stubs leave backward untyped
+            optimiser.step()
+            losses.append(float(loss.detach()))
+            bar.set_postfix(loss=f"{np.mean(losses[-10:]):.3f}")
+            step += 1
+
+        probabilities, _ = predict(net, validation_input)
+        validation_loss = float(
+            -np.mean(np.log(probabilities[np.arange(len(validation_labels)), validation_labels] + 1e-9))
+        )
+        evaluation = evaluate(validation_labels.tolist(), probabilities.argmax(axis=1).tolist(), folder.classes)
+        figures = EpochFigures(
+            epoch=epoch,
+            train_loss=round(float(np.mean(losses)), 4),
+            validation_loss=round(validation_loss, 4),
+            accuracy=round(evaluation.accuracy, 4),
+            macro_f1=round(evaluation.macro_f1(), 4),
+            seconds=round(time.perf_counter() - started, 1),
+        )
+        result.history.append(figures)
+        if on_epoch is not None:
+            on_epoch(figures)
+        key = (evaluation.accuracy, evaluation.macro_f1())
+        if key > best_key:
+            best_key = key
+            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            result.best_epoch = epoch
+            result.evaluation = evaluation
+        elif epoch - result.best_epoch >= config.patience:
+            break
+    net.load_state_dict(best_state)
+    net.eval()
+    return result
+
+
+def trained_at() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

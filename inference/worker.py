@@ -1,0 +1,190 @@
+"""The inference worker: tile jobs from Kafka to assessments in TimescaleDB and embeddings in Kafka.
+
+Per batch: assess the images (torch and OpenCV on worker threads, so the event loop keeps
+the Kafka group alive), write the imagery rows and the roll-ups of their sensor tiles in
+one transaction, publish the roll-ups' embeddings and any rejected jobs, and only then
+commit the offsets. A worker killed anywhere in between leaves either no rows or whole
+rows, and its jobs are assessed again; rows are keyed by tile, model and image time, so
+the replay rewrites instead of adding.
+
+The worker serves the registry's active model and looks again every
+`model_check_seconds` between batches, so `vigia model promote` takes effect without a
+restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from vigia import topics
+from vigia.contracts import RejectedTileJob, TileEmbedding
+from vigia.heartbeat import beat, heartbeat_path
+from vigia.inference import jobs, repo
+from vigia.inference.assessor import DEFAULT_MODEL, Assessor
+from vigia.inference.housing import roll_up
+from vigia.inference.modelfile import load as load_model_file
+from vigia.settings import Settings
+
+log = logging.getLogger(__name__)
+GROUP = "vigia-inference"
+
+
+@dataclass
+class BatchOutcome:
+    assessed: int = 0
+    embeddings: list[TileEmbedding] = field(default_factory=list)
+    rejected: list[RejectedTileJob] = field(default_factory=list)
+
+
+def ensure_model(conn: psycopg.Connection, default: Path = DEFAULT_MODEL) -> tuple[str, Path]:
+    """The active model; on a fresh registry, the shipped default is registered and promoted."""
+    active = repo.active_model(conn)
+    if active is not None:
+        return active
+    _, info = load_model_file(default)
+    repo.register_model(conn, info=info, path=default)
+    repo.promote(conn, version=info.version)
+    log.info("registry was empty: promoted the shipped model %s", info.version)
+    return info.version, default
+
+
+class TileWorker:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stopping = asyncio.Event()
+        self.assessor: Assessor | None = None
+        self.conn: psycopg.Connection | None = None
+
+    def _connect(self) -> psycopg.Connection:
+        if self.conn is None or self.conn.closed:
+            self.conn = psycopg.connect(self.settings.db_conninfo, autocommit=True)
+        return self.conn
+
+    def _refresh_model(self) -> None:
+        """Load the model to serve if it is not the one loaded: a fixed file, or the registry's active one."""
+        if self.settings.model_path is not None:
+            if self.assessor is None:
+                self.assessor = Assessor.from_file(self.settings.model_path, threads=self.settings.inference_threads)
+            return
+        version, path = ensure_model(self._connect())
+        if self.assessor is None or self.assessor.version != version:
+            fresh = Assessor.from_file(path, threads=self.settings.inference_threads)
+            old, self.assessor = self.assessor, fresh
+            if old is not None:
+                old.close()
+            log.info("serving model %s", version)
+
+    def process(self, values: list[bytes | None]) -> BatchOutcome:
+        """Assess one batch and make it durable. Runs on a worker thread."""
+        assert self.assessor is not None  # set by run() before the first batch
+        now = datetime.now(UTC)
+        decoded = jobs.decode_jobs(values, now)
+        outcome = BatchOutcome(rejected=list(decoded.rejected))
+        if not decoded.jobs:
+            return outcome
+        results = self.assessor.assess([job.image for job in decoded.jobs])
+        rows, rejected = jobs.image_rows(decoded.jobs, results, sensor_zoom=self.settings.tile_zoom, now=now)
+        outcome.rejected.extend(rejected)
+        conn = self._connect()
+        version = self.assessor.version
+        with conn.transaction():
+            repo.upsert_assessments(conn, rows)
+            rollups = []
+            for parent in sorted({row.parent_tile_id for row in rows if row.parent_tile_id}):
+                parts, newest = repo.latest_sub_tiles(conn, parent_tile_id=parent, model_version=version)
+                if parts and newest is not None:
+                    district = next((r.district for r in rows if r.parent_tile_id == parent and r.district), None)
+                    rollups.append(
+                        jobs.roll_up_row(parent, roll_up(parts), time=newest, district=district, model_version=version)
+                    )
+            repo.upsert_assessments(conn, rollups)
+        direct = [row for row in rows if row.zoom <= self.settings.tile_zoom]  # already sensor tiles
+        outcome.assessed = len(rows)
+        outcome.embeddings = [jobs.embedding_of(row, now) for row in direct + rollups]
+        return outcome
+
+    async def _heartbeat(self) -> None:
+        path = heartbeat_path(self.settings.state_dir, "inference")
+        while True:
+            beat(path)
+            await asyncio.sleep(2)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        await asyncio.to_thread(self._refresh_model)
+        consumer = AIOKafkaConsumer(
+            topics.TILE_JOBS,
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=GROUP,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+        )
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap, acks="all", enable_idempotence=True
+        )
+        await consumer.start()
+        await producer.start()
+        side = [asyncio.create_task(self._heartbeat())]
+        checked = loop.time()
+        try:
+            while not self.stopping.is_set():
+                if loop.time() - checked > self.settings.model_check_seconds:
+                    checked = loop.time()
+                    try:  # between batches, so no batch ever sees the model change under it
+                        await asyncio.to_thread(self._refresh_model)
+                    except (psycopg.Error, OSError) as error:
+                        log.warning("could not check the model registry: %s", error)
+                fetched = await consumer.getmany(timeout_ms=500, max_records=self.settings.inference_batch)
+                values = [record.value for records in fetched.values() for record in records]
+                if not values:
+                    continue
+                outcome = await asyncio.to_thread(self.process, values)
+                for embedding in outcome.embeddings:
+                    await producer.send(
+                        topics.TILE_EMBEDDINGS,
+                        value=embedding.model_dump_json().encode(),
+                        key=embedding.tile_id.encode(),
+                    )
+                for rejected in outcome.rejected:
+                    await producer.send(
+                        topics.TILE_JOBS_DEAD_LETTER,
+                        value=rejected.model_dump_json().encode(),
+                        key=(rejected.tile_id or "").encode() or None,
+                    )
+                await producer.flush()
+                await consumer.commit()
+                log.info(
+                    "assessed %d tiles, published %d sensor-tile embeddings, rejected %d",
+                    outcome.assessed,
+                    len(outcome.embeddings),
+                    len(outcome.rejected),
+                )
+        finally:
+            for task in side:
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            if self.assessor is not None:
+                self.assessor.close()
+            if self.conn is not None:
+                self.conn.close()
+            log.info("inference worker stopped")
+
+
+def run(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(TileWorker(settings).run())
