@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?= 60
 
-.PHONY: install system demo test unit integration lint bench bench-ingest up down status clean
+.PHONY: install system demo test unit integration lint bench bench-ingest bench-inference train up down status clean
 
 install: system $(STAMP)
 
@@ -32,10 +32,17 @@ unit: $(STAMP)
 integration: install
 	$(BIN)/pytest -m integration
 
-bench: bench-ingest
+bench: bench-ingest bench-inference
 
 bench-ingest: install
 	$(BIN)/python -m tests.bench.ingest --messages 100000
+
+bench-inference: install
+	$(BIN)/python -m tests.bench.inference
+
+# Retrain the tile model on the shared tiles (about 20 minutes on two cores); see README.
+train: install
+	$(BIN)/vigia train
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -169,7 +169,8 @@ def model_list() -> None:
             row["version"], "yes" if row["active"] else "", str(m.get("accuracy", "")), str(m.get("macro_f1", "")),
             str(m.get("housing_macro_f1", "")), f"{row['trained_at']:%Y-%m-%d}", row["path"],
         )  # fmt: skip
-    console.print(table)
+    # Piped output keeps whole versions and paths for scripts; a terminal gets a fitted table.
+    (console if console.is_terminal else Console(width=240)).print(table)
 
 
 @model_app.command("register")

@@ -1,0 +1,147 @@
+"""Imagery through the real stack: a GeoTIFF in, assessments in TimescaleDB, embeddings in Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.inference.scenes import mosaic, write_scene
+from tests.integration.helpers import eventually, query, read_topic
+from vigia import topics
+from vigia.contracts import RejectedTileJob, TileEmbedding
+from vigia.inference import intake, modelfile
+from vigia.inference.assessor import DEFAULT_MODEL
+from vigia.inference.tiling import ImageTile
+from vigia.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def vigia(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vigia", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=300,
+        check=False,
+    )
+
+
+def embeddings_for(settings: Settings, tile_ids: set[str]) -> list[TileEmbedding]:
+    found = [TileEmbedding.model_validate_json(r.value) for r in read_topic(settings, topics.TILE_EMBEDDINGS)]
+    return [e for e in found if e.tile_id in tile_ids]
+
+
+def test_a_geotiff_becomes_assessments_and_embeddings_with_the_model_version(stack: Settings, tmp_path: Path) -> None:
+    dense = sorted((stack.imagery_dir / "ucmerced" / "denseresidential").glob("*.jpg"))[:4]
+    scene = write_scene(tmp_path / "sjl.tif", mosaic(dense, 2))
+    result = vigia("imagery", "ingest", str(scene), "--district", "sjl-it", "--wait", "--timeout", "120")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "assessments stored" in result.stdout
+
+    active = query(stack, "SELECT version FROM models WHERE active")
+    assert len(active) == 1
+    version = active[0][0]
+    imagery = query(
+        stack,
+        "SELECT tile_id, model_version, parent_tile_id, array_length(embedding, 1), features FROM tile_assessments"
+        " WHERE district = 'sjl-it' AND zoom = 19",
+    )
+    assert imagery
+    assert {row[1] for row in imagery} == {version}
+    assert {row[3] for row in imagery} == {128}
+    assert all(row[2].startswith("17/") for row in imagery)
+    assert all("built_up_fraction" in row[4] for row in imagery)
+    parents = {row[2] for row in imagery}
+    rollups = query(
+        stack,
+        "SELECT tile_id, sub_tiles, housing_score, precarious_share FROM tile_assessments"
+        " WHERE zoom = 17 AND tile_id = ANY(%(p)s) AND model_version = %(v)s",
+        {"p": list(parents), "v": version},
+    )
+    assert {row[0] for row in rollups} == parents
+    assert sum(row[1] for row in rollups) == len(imagery)
+
+    published = eventually(lambda: embeddings_for(stack, parents) or None, what="roll-up embeddings on the topic")
+    assert {e.tile_id for e in published} == parents
+    assert {e.model_version for e in published} == {version}
+    assert all(e.sub_tiles and len(e.embedding) == 128 for e in published)
+
+    # The same scene again rewrites its rows rather than adding to them.
+    assert vigia("imagery", "ingest", str(scene), "--district", "sjl-it", "--wait").returncode == 0
+    again = query(stack, "SELECT count(*) FROM tile_assessments WHERE district = 'sjl-it' AND zoom = 19")
+    assert again[0][0] == len(imagery)
+
+
+def test_a_bad_image_goes_to_the_dead_letter_topic_and_the_rest_is_assessed(stack: Settings) -> None:
+    when = datetime(2026, 2, 1, tzinfo=UTC)
+    good = (stack.imagery_dir / "ucmerced" / "mobilehomepark" / "mobilehomepark00.jpg").read_bytes()
+    tiles = [
+        ImageTile(
+            tile_id="19/150050/279760", source="broken.jpg", captured_at=when, data=b"\xff\xd8\xff\xe0 not a jpeg"
+        ),
+        ImageTile(tile_id="19/150050/279761", source="good.jpg", captured_at=when, data=good),
+    ]
+    asyncio.run(intake.queue_tiles(stack, tiles, district="sjl-bad"))
+
+    def rejected() -> list[RejectedTileJob] | None:
+        letters = [
+            RejectedTileJob.model_validate_json(r.value) for r in read_topic(stack, topics.TILE_JOBS_DEAD_LETTER)
+        ]
+        return [x for x in letters if x.tile_id == "19/150050/279760"] or None
+
+    letter = eventually(rejected, what="the broken tile's dead letter")[0]
+    assert letter.reason == "corrupt"
+    assert letter.source == "broken.jpg"
+    stored = eventually(
+        lambda: query(stack, "SELECT tile_id FROM tile_assessments WHERE district = 'sjl-bad' AND zoom = 19") or None,
+        what="the good tile's assessment",
+    )
+    assert [row[0] for row in stored] == ["19/150050/279761"]
+
+
+def test_a_promoted_model_is_served_without_a_restart_and_rollback_returns(stack: Settings, tmp_path: Path) -> None:
+    net, info = modelfile.load(DEFAULT_MODEL)
+    with torch.no_grad():
+        net.classify.bias[0] += 0.01  # a different model: different weights, different version
+    trained_at = datetime.now(UTC).replace(microsecond=0)
+    fresh = modelfile.ModelInfo(
+        version=modelfile.version_for(modelfile.half_state(net), trained_at),
+        classes=info.classes,
+        input_size=info.input_size,
+        housing_weights=info.housing_weights,
+        trained_at=trained_at,
+    )
+    modelfile.save(tmp_path / "model.pt", net, fresh)
+    before = query(stack, "SELECT version FROM models WHERE active")[0][0]
+    assert vigia("model", "register", str(tmp_path / "model.pt")).returncode == 0
+    promoted = vigia("model", "promote", fresh.version)
+    assert promoted.returncode == 0, promoted.stdout
+    listing = vigia("model", "list").stdout
+    assert fresh.version in listing
+    assert before in listing
+
+    image = (stack.imagery_dir / "ucmerced" / "denseresidential" / "denseresidential01.jpg").read_bytes()
+
+    def served_by_the_promoted_model() -> bool | None:
+        """One fresh job; the worker looks at the registry every second, so an early one may meet the old model."""
+        when = datetime.now(UTC)
+        tile = ImageTile(tile_id="19/150060/279770", source="after-promote", captured_at=when, data=image)
+        asyncio.run(intake.queue_tiles(stack, [tile], district="sjl-m"))
+        sql = "SELECT model_version FROM tile_assessments WHERE tile_id = %(t)s AND time = %(w)s"
+        rows = eventually(lambda: query(stack, sql, {"t": tile.tile_id, "w": when}) or None, what="an assessment")
+        return True if rows[0][0] == fresh.version else None
+
+    eventually(served_by_the_promoted_model, timeout=60, what="an assessment by the promoted model")
+
+    assert vigia("model", "rollback").returncode == 0
+    assert query(stack, "SELECT version FROM models WHERE active")[0][0] == before
+    assert vigia("model", "promote", "no-such-version").returncode == 1
