@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
-from vigia.api.routes import health, sensors
+from vigia.api.routes import health, imagery, sensors
+from vigia.api.tile_jobs import TileJobQueue
 from vigia.settings import Settings
 
 
@@ -27,9 +29,11 @@ def create_app(settings: Settings) -> FastAPI:
         # Open without waiting: the API must answer /healthz (503) even while the database is away.
         await pool.open(wait=False)
         app.state.pool = pool
+        app.state.tile_jobs = TileJobQueue(settings)
         try:
             yield
         finally:
+            await app.state.tile_jobs.close()
             await pool.close()
 
     app = FastAPI(
@@ -41,6 +45,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(sensors.router)
+    app.include_router(imagery.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return JSONResponse(status_code=422, content={"detail": f"{where}: {first.get('msg', 'invalid request')}"})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -145,3 +145,35 @@ def test_a_promoted_model_is_served_without_a_restart_and_rollback_returns(stack
     assert vigia("model", "rollback").returncode == 0
     assert query(stack, "SELECT version FROM models WHERE active")[0][0] == before
     assert vigia("model", "promote", "no-such-version").returncode == 1
+
+
+def test_an_uploaded_image_is_assessed_and_bad_uploads_are_refused_with_reasons(stack: Settings) -> None:
+    import httpx
+
+    base = f"http://{stack.api_host}:{stack.api_port}/tiles"
+    image = (stack.imagery_dir / "ucmerced" / "sparseresidential" / "sparseresidential05.jpg").read_bytes()
+    jpeg = {"content-type": "image/jpeg"}
+    accepted = httpx.put(f"{base}/19/150070/279780/imagery?district=sjl-up", content=image, headers=jpeg, timeout=30)
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["tile_id"] == "19/150070/279780"
+    sql = "SELECT land_use_class, source FROM tile_assessments WHERE tile_id = '19/150070/279780'"
+    row = eventually(lambda: query(stack, sql) or None, what="the uploaded tile's assessment")[0]
+    assert row[1] == "upload"
+
+    refused = {
+        "corrupt": httpx.put(f"{base}/19/1/1/imagery", content=b"\xff\xd8\xff\xe0garbage", headers=jpeg),
+        "type": httpx.put(f"{base}/19/1/1/imagery", content=image, headers={"content-type": "text/plain"}),
+        "grid": httpx.put(f"{base}/19/{2**19}/1/imagery", content=image, headers=jpeg),
+        "coarse": httpx.put(f"{base}/12/1/1/imagery", content=image, headers=jpeg),
+        "big": httpx.put(f"{base}/19/1/1/imagery", content=b"\xff" * (21 * 1024 * 1024), headers=jpeg, timeout=60),
+    }
+    assert {name: r.status_code for name, r in refused.items()} == {
+        "corrupt": 422,
+        "type": 415,
+        "grid": 422,
+        "coarse": 422,
+        "big": 413,
+    }
+    assert "corrupt" in refused["corrupt"].json()["detail"]
+    assert all(isinstance(r.json()["detail"], str) for r in refused.values())
+    assert query(stack, "SELECT count(*) FROM tile_assessments WHERE tile_id LIKE '%%/1/1'")[0][0] == 0

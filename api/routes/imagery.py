@@ -1,0 +1,85 @@
+"""Imagery uploads: one image for one tile, queued for the model like any other imagery."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from vigia.api.deps import SettingsDep
+from vigia.api.schemas import Problem
+from vigia.api.tile_jobs import QueueUnavailable, TileJobQueue
+from vigia.contracts import TileJob
+from vigia.inference.preprocess import MAX_BYTES, ImageError, decode
+
+router = APIRouter(prefix="/tiles", tags=["imagery"])
+
+ACCEPTED_TYPES = {"image/png", "image/jpeg", "image/tiff"}
+
+
+class QueuedImage(BaseModel):
+    tile_id: str = Field(examples=["19/150041/279759"])
+    captured_at: datetime
+    width: int = Field(examples=[256])
+    height: int = Field(examples=[256])
+    status: str = Field("queued", examples=["queued"])
+
+
+@router.put(
+    "/{z}/{x}/{y}/imagery",
+    status_code=202,
+    response_model=QueuedImage,
+    responses={
+        413: {"model": Problem, "description": "the image is larger than the limit"},
+        415: {"model": Problem, "description": "not a PNG, JPEG or TIFF"},
+        422: {"model": Problem, "description": "unreadable image, wrong depth or bands, or a tile outside the grid"},
+        503: {"model": Problem, "description": "the imagery queue is not reachable"},
+    },
+)
+async def upload(
+    request: Request,
+    settings: SettingsDep,
+    z: Annotated[int, Path(ge=1, le=22)],
+    x: Annotated[int, Path(ge=0)],
+    y: Annotated[int, Path(ge=0)],
+    district: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")] = None,
+    captured_at: Annotated[datetime | None, Query(description="when the image was taken; default: now")] = None,
+) -> QueuedImage:
+    """Queue one image (the request body, as image/png, image/jpeg or image/tiff) for the tile z/x/y.
+
+    The tile must be at the sensor zoom or finer: an image of a sensor tile is that tile's
+    assessment; finer ones are rolled up into the sensor tile that holds them.
+    """
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ACCEPTED_TYPES:
+        raise HTTPException(415, f"send the image as the body with Content-Type one of {sorted(ACCEPTED_TYPES)}")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
+        raise HTTPException(413, f"{int(declared):,} bytes exceeds {MAX_BYTES:,}")
+    if x >= 2**z or y >= 2**z:
+        raise HTTPException(422, f"tile {z}/{x}/{y} is outside the grid")
+    if z < settings.tile_zoom:
+        raise HTTPException(422, f"zoom {z} is coarser than the sensor tiles (zoom {settings.tile_zoom})")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BYTES:
+            raise HTTPException(413, f"more than {MAX_BYTES:,} bytes")
+    data = bytes(body)
+    try:
+        rgb = await asyncio.to_thread(decode, data)
+    except ImageError as error:
+        raise HTTPException(413 if error.reason == "too_large" else 422, str(error)) from error
+    if captured_at is not None and captured_at.tzinfo is None:
+        raise HTTPException(422, "captured_at must carry a timezone, e.g. 2026-01-15T15:00:00Z")
+    when = (captured_at or datetime.now(UTC)).astimezone(UTC)
+    job = TileJob(tile_id=f"{z}/{x}/{y}", district=district, source="upload", captured_at=when, image=data)
+    queue: TileJobQueue = request.app.state.tile_jobs
+    try:
+        await queue.put(job)
+    except QueueUnavailable as error:
+        raise HTTPException(503, str(error)) from error
+    return QueuedImage(tile_id=job.tile_id, captured_at=when, width=rgb.shape[1], height=rgb.shape[0])
