@@ -1,9 +1,9 @@
 """Images in, assessments out: the model behind the worker, the API upload and the benchmark.
 
 Decoding and the OpenCV features run on a small thread pool while the network runs on its
-own capped torch threads, one batch ahead, so the forward pass is rarely left waiting for
-its input. Both release the GIL, so threads are enough; the cap on torch threads is what
-keeps inference from starving the stream worker on the same machine.
+own capped threads (ONNX Runtime, see `runtime.py`), one batch ahead, so the forward pass
+is rarely left waiting for its input. Both release the GIL, so threads are enough; the cap
+on threads is what keeps inference from starving the stream worker on the same machine.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from numpy.typing import NDArray
 
 from vigia.inference import modelfile
 from vigia.inference.housing import class_weights, housing_scores
 from vigia.inference.model import TileNet
 from vigia.inference.preprocess import RGB, ImageError, TileFeatures, decode, features, prepare
+from vigia.inference.runtime import OnnxForward
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.pt"
 
@@ -48,7 +48,7 @@ class Assessor:
         torch.set_num_threads(threads)
         cv2.setNumThreads(1)  # parallelism comes from the pool, not from inside each call
         self.info = info
-        self.net = modelfile.fuse_for_inference(net)
+        self.forward = OnnxForward(modelfile.fuse_for_inference(net), input_size=info.input_size, threads=threads)
         self.weights = class_weights(info.classes, info.housing_weights)
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="tile-prep")
         self._ahead = ThreadPoolExecutor(
@@ -72,12 +72,6 @@ class Assessor:
         """Decode, check, resize and describe one image. Raises ImageError for what cannot be used."""
         rgb = decode(data)
         return Prepared(prepare(rgb, self.info.input_size), features(rgb))
-
-    def forward(self, images: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-        """Class probabilities and embeddings for a (N, S, S, 3) uint8 batch at the input size."""
-        with torch.inference_mode():
-            out = self.net(torch.from_numpy(images))
-            return out.logits.softmax(dim=1).numpy(), out.embedding.numpy()
 
     def assess_prepared(self, prepared: Sequence[Prepared]) -> list[Assessment]:
         if not prepared:

@@ -238,7 +238,9 @@ def model_evaluate(
     threads: Annotated[int, typer.Option(min=1)] = 2,
 ) -> None:
     """Accuracy, macro-F1 over all and over the housing classes, and per-class figures on a folder."""
-    from vigia.inference import dataset, modelfile, report, training
+    import numpy as np
+
+    from vigia.inference import dataset, modelfile, report
     from vigia.inference.metrics import evaluate
 
     settings = load_settings()
@@ -249,10 +251,12 @@ def model_evaluate(
         images, labels = dataset.load(labelled.tiles)
     except (FileNotFoundError, modelfile.ModelFileError, dataset.DatasetError) as error:
         raise _fail(str(error)) from error
-    import torch
+    from vigia.inference.assessor import Assessor
 
-    torch.set_num_threads(threads)
-    probabilities, _ = training.predict(modelfile.fuse_for_inference(net), dataset.fit(images, info.input_size))
+    served = Assessor(net, info, threads=threads)  # judged exactly as it serves
+    fitted = dataset.fit(images, info.input_size)
+    probabilities = np.concatenate([served.forward(fitted[i : i + 32])[0] for i in range(0, len(fitted), 32)])
+    served.close()
     present = sorted(set(labels.tolist()))
     evaluation = evaluate(labels.tolist(), probabilities.argmax(axis=1).tolist(), info.classes)
     table = Table("class", "precision", "recall", "F1", "tiles", title=f"{info.version} on {folder}")

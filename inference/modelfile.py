@@ -108,8 +108,8 @@ def load(path: Path) -> tuple[TileNet, ModelInfo]:
 def fuse_for_inference(net: TileNet) -> TileNet:
     """A copy with every batch norm folded into the convolution before it: same outputs, fewer passes over memory.
 
-    On two CPU cores this is worth more than any other single change to the forward pass
-    (about 1.7x at 192 px, measured by `make bench-inference`).
+    On two CPU cores this took torch's forward pass at 192 px from about 44 to 75 tiles/s,
+    and it is the graph that is exported to ONNX Runtime for serving.
     """
     fused = copy.deepcopy(net).eval()
     trunk = fused.backbone

@@ -137,7 +137,7 @@ def features(rgb: RGB) -> TileFeatures:
     # Built forms have straight edges; foliage and rock do not. Fields ploughed in rows do, so
     # this is a proxy a person should read beside the model's class, not instead of it.
     straight = np.zeros_like(grey)
-    segments = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=10, minLineLength=7, maxLineGap=1)
+    segments = cv2.HoughLinesP(edges, 1, np.pi / 90, threshold=10, minLineLength=7, maxLineGap=1)
     if segments is not None:
         for x1, y1, x2, y2 in np.asarray(segments).reshape(-1, 4):
             cv2.line(straight, (int(x1), int(y1)), (int(x2), int(y2)), 255, 2)

@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from vigia import topics
 from vigia.contracts import RejectedTileJob, TileEmbedding
-from vigia.heartbeat import beat, heartbeat_path
+from vigia.heartbeat import beat_forever, heartbeat_path
 from vigia.inference import jobs, repo
 from vigia.inference.assessor import DEFAULT_MODEL, Assessor
 from vigia.inference.housing import roll_up
@@ -112,12 +112,6 @@ class TileWorker:
         outcome.embeddings = [jobs.embedding_of(row, now) for row in direct + rollups]
         return outcome
 
-    async def _heartbeat(self) -> None:
-        path = heartbeat_path(self.settings.state_dir, "inference")
-        while True:
-            beat(path)
-            await asyncio.sleep(2)
-
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -136,7 +130,7 @@ class TileWorker:
         )
         await consumer.start()
         await producer.start()
-        side = [asyncio.create_task(self._heartbeat())]
+        side = [asyncio.create_task(beat_forever(heartbeat_path(self.settings.state_dir, "inference")))]
         checked = loop.time()
         try:
             while not self.stopping.is_set():

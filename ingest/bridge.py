@@ -31,7 +31,7 @@ from tenacity import retry, stop_after_delay, wait_exponential
 
 from vigia import topics
 from vigia.contracts import DeadLetter, Reading
-from vigia.heartbeat import beat, heartbeat_path
+from vigia.heartbeat import beat_forever, heartbeat_path
 from vigia.ingest import telemetry
 from vigia.ingest.kafka_batches import PartitionBatches
 from vigia.ingest.mqtt_loop import MqttOnAsyncio
@@ -207,13 +207,6 @@ class Bridge:
             telemetry.ACKED.inc(len(batch))
             self.acks.task_done()
 
-    async def _heartbeat(self) -> None:
-        path = heartbeat_path(self.settings.state_dir, "bridge")
-        while True:
-            if self.connected.is_set():
-                beat(path)
-            await asyncio.sleep(2)
-
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -241,7 +234,7 @@ class Bridge:
                 network.reconnect_forever(self.stopping),
                 self._produce(),
                 self._acknowledge(),
-                self._heartbeat(),
+                beat_forever(heartbeat_path(self.settings.state_dir, "bridge"), alive=self.connected.is_set),
             )
         ]
         stop = asyncio.create_task(self.stopping.wait())

@@ -6,7 +6,9 @@ file is fresh. Files are cheap, need no port, and say nothing once the process i
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -32,3 +34,11 @@ def age(path: Path, now: float | None = None) -> float | None:
 
 def clear(path: Path) -> None:
     path.unlink(missing_ok=True)
+
+
+async def beat_forever(path: Path, *, alive: Callable[[], bool] = lambda: True, every: float = 2.0) -> None:
+    """Beat every `every` seconds while `alive()` says the worker is connected and working."""
+    while True:
+        if alive():
+            beat(path)
+        await asyncio.sleep(every)
