@@ -173,6 +173,12 @@ def imagenet_checkpoint() -> Path:
 def build(classes: int, *, pretrained: bool) -> TileNet:
     """A fresh TileNet; with `pretrained`, its trunk starts from the ImageNet checkpoint."""
     net = TileNet(classes)
+    if not pretrained:
+        # Running statistics must travel from 0/1 to the data's within a short run; the
+        # checkpoint's slow TensorFlow momentum suits only statistics that start right.
+        for module in net.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.momentum = 0.1
     if pretrained:
         state = torch.load(imagenet_checkpoint(), map_location="cpu", weights_only=True)
         trunk = {key: value for key, value in state.items() if not key.startswith("_fc.")}
