@@ -315,6 +315,9 @@ def _assess_district_imagery(settings: Settings, scenario_path: Path) -> tuple[i
 
     scenario = load_scenario(scenario_path)
     sensor_tiles = [s.tile_id for s in place_sensors(scenario, settings.tile_zoom)]
+    if not (settings.imagery_dir / "ucmerced").is_dir():
+        console.print(f"[yellow]no imagery under {settings.imagery_dir}: sensor tiles stay unassessed[/yellow]")
+        return 0, 0
     captured = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)  # one fixed survey: a rerun rewrites, never adds
     tiles = district_imagery.district_tiles(
         sensor_tiles,
