@@ -163,6 +163,7 @@ class HousingContext(_Contract):
     model_version: str | None = None
     land_use_class: str = "unassessed"
     housing_score: float | None = None
+    precarious_share: float | None = None
 
     @classmethod
     def from_embedding(cls, embedding: TileEmbedding | None) -> HousingContext:
@@ -173,6 +174,7 @@ class HousingContext(_Contract):
             model_version=embedding.model_version,
             land_use_class=embedding.land_use_class,
             housing_score=embedding.housing_score,
+            precarious_share=embedding.precarious_share,
         )
 
 

@@ -1,0 +1,126 @@
+"""Panes and the windows made of them: pure arithmetic on event times and values.
+
+Every reading is folded once, into the pane (`pane` seconds, the one-minute tumbling
+window) its event time falls in. A hopping window of `size` seconds stepping by one pane is
+the union of its `size / pane` consecutive panes, so each one is composed from pane
+summaries instead of folding every reading into fifteen windows.
+
+Every statistic merges: count, min, max, sum, the last value (by event time, ties broken
+by reading id, so arrival order never matters), and a bottom-k sample (the k values whose
+reading ids hash lowest) from which the robust spread, the median absolute deviation, is
+computed. The sample is deterministic: the same readings give the same sample in any
+order, and it is exact for windows of up to k readings per pane.
+"""
+
+from __future__ import annotations
+
+import heapq
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+SAMPLE_SIZE = 32
+
+
+def pane_start(ts: float, pane: float) -> float:
+    """Start (epoch seconds) of the pane holding `ts`."""
+    return ts - (ts % pane)
+
+
+def sample_key(reading_id: str) -> int:
+    """A reading's place in the bottom-k sample: 60 bits of its id, which is already a hash."""
+    return int(reading_id.replace("-", "")[:15], 16)
+
+
+@dataclass(slots=True)
+class Pane:
+    """Mergeable summary of the readings of one sensor, metric and pane."""
+
+    count: int = 0
+    min: float = float("inf")
+    max: float = float("-inf")
+    sum: float = 0.0
+    last: float = 0.0
+    last_ts: float = float("-inf")
+    last_key: int = -1
+    sample: list[tuple[int, float]] = field(default_factory=list)  # (sample key, value), ascending
+
+    def add(self, value: float, ts: float, key: int, k: int = SAMPLE_SIZE) -> None:
+        self.count += 1
+        self.min = min(self.min, value)
+        self.max = max(self.max, value)
+        self.sum += value
+        if (ts, key) > (self.last_ts, self.last_key):
+            self.last, self.last_ts, self.last_key = value, ts, key
+        if len(self.sample) < k or key < self.sample[-1][0]:
+            self.sample.append((key, value))
+            self.sample.sort()
+            del self.sample[k:]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    count: int
+    min: float
+    max: float
+    mean: float
+    last: float
+    last_ts: float
+    mad: float  # median absolute deviation, in the metric's unit
+
+    @property
+    def robust_sigma(self) -> float:
+        """The MAD scaled to a normal distribution's standard deviation."""
+        return 1.4826 * self.mad
+
+
+def merge_samples(samples: Iterable[Sequence[tuple[int, float]]], k: int) -> list[tuple[int, float]]:
+    return heapq.nsmallest(k, (item for sample in samples for item in sample))
+
+
+def mad(values: Sequence[float]) -> float:
+    if not values:
+        return 0.0
+    centre = statistics.median(values)
+    return float(statistics.median(abs(v - centre) for v in values))
+
+
+def summarise(panes: Sequence[Pane], k: int | None = None) -> Summary:
+    """One summary of several panes (one pane: the tumbling window; fifteen: a hopping one).
+
+    The hopping window's sample keeps up to k per pane, so its spread is computed from as
+    many values as its panes hold, up to k each.
+    """
+    filled = [p for p in panes if p.count]
+    if not filled:
+        raise ValueError("no readings to summarise")
+    count = sum(p.count for p in filled)
+    newest = max(filled, key=lambda p: (p.last_ts, p.last_key))
+    size = k if k is not None else SAMPLE_SIZE * len(filled)
+    values = [v for _, v in merge_samples((p.sample for p in filled), size)]
+    return Summary(
+        count=count,
+        min=min(p.min for p in filled),
+        max=max(p.max for p in filled),
+        mean=sum(p.sum for p in filled) / count,
+        last=newest.last,
+        last_ts=newest.last_ts,
+        mad=mad(values),
+    )
+
+
+def hopping_starts(pane: float, pane_size: float, window: float) -> list[float]:
+    """Starts of the hopping windows (stepping by one pane) that contain the pane starting at `pane`."""
+    panes = round(window / pane_size)
+    return [pane - i * pane_size for i in range(panes)]
+
+
+def panes_of(window_start: float, pane_size: float, window: float) -> list[float]:
+    """Pane starts making up the window starting at `window_start`."""
+    return [window_start + i * pane_size for i in range(round(window / pane_size))]
+
+
+def is_late(ts: float, newest: float | None, lateness: float) -> bool:
+    """A reading older than the newest one seen for its sensor and metric by more than
+    `lateness` seconds is late: stored, counted, and not folded into any window."""
+    return newest is not None and ts < newest - lateness
