@@ -122,7 +122,6 @@ class RateOfChangeRule(_Rule):
 class StalenessRule(_Rule):
     kind: Literal["staleness"]
     silent_minutes: float = Field(gt=0)
-    sensor_types: tuple[str, ...] = Field((), description="only these sensor types; empty: all")
 
 
 class AnomalyRule(_Rule):

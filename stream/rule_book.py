@@ -1,0 +1,110 @@
+"""Every rule over every sensor: readings and panes in, alert changes out. Pure.
+
+Threshold rules see each new reading of their metric in event order; rate-of-change and
+anomaly rules see each updated pane's mean; staleness rules are checked on the stream's
+clock by `tick`. Severity comes from the rule and the housing of the sensor's tile at the
+moment of the change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from vigia.contracts import HousingContext
+from vigia.stream.alerts import AlertBook, AlertChange
+from vigia.stream.conditions import AnomalyTracker, Condition, RateTracker, StalenessTracker, ThresholdTracker
+from vigia.stream.rules import AnomalyRule, RateOfChangeRule, Rule, RuleFile, StalenessRule, ThresholdRule
+from vigia.stream.window_book import Place
+
+
+@dataclass(frozen=True)
+class Fired:
+    """An alert change with what its row and message need."""
+
+    change: AlertChange
+    rule: Rule
+    place: Place
+    housing: HousingContext
+
+
+class RuleBook:
+    def __init__(self, rules: RuleFile, *, update_every: float = 300.0) -> None:
+        self.rules = rules
+        self.alerts = AlertBook(update_every=update_every)
+        self._by_metric: dict[str, list[Rule]] = defaultdict(list)
+        for rule in rules.rules:
+            if not isinstance(rule, StalenessRule):
+                self._by_metric[rule.metric.value].append(rule)
+        self._staleness = [r for r in rules.rules if isinstance(r, StalenessRule)]
+        self._thresholds: dict[tuple[str, str], ThresholdTracker] = {}
+        self._rates: dict[tuple[str, str], RateTracker] = {}
+        self._anomalies: dict[tuple[str, str], AnomalyTracker] = {}
+        self._silence: dict[tuple[str, str], StalenessTracker] = {}
+        self._places: dict[str, Place] = {}
+
+    def _apply(
+        self,
+        rule: Rule,
+        sensor_id: str,
+        metric: str | None,
+        condition: Condition,
+        place: Place,
+        housing: HousingContext,
+    ) -> Fired | None:
+        change = self.alerts.apply(
+            rule_id=rule.id,
+            sensor_id=sensor_id,
+            metric=metric,
+            condition=condition,
+            severity=rule.severity_for(housing),
+            clear_seconds=rule.clear_minutes * 60,
+        )
+        return Fired(change, rule, place, housing) if change is not None else None
+
+    def on_reading(
+        self, sensor_id: str, metric: str, value: float, ts: float, place: Place, housing: HousingContext
+    ) -> list[Fired]:
+        self._places[sensor_id] = place
+        for silent in self._staleness:
+            self._silence.setdefault((sensor_id, silent.id), StalenessTracker(silent)).seen(ts)
+        fired = []
+        for rule in self._by_metric.get(metric, ()):
+            if isinstance(rule, ThresholdRule):
+                tracker = self._thresholds.setdefault((sensor_id, rule.id), ThresholdTracker(rule))
+                if (
+                    found := self._apply(rule, sensor_id, metric, tracker.observe(value, ts), place, housing)
+                ) is not None:
+                    fired.append(found)
+        # A reading is news for a silent sensor: its staleness alert may now clear.
+        for silent in self._staleness:
+            condition = self._silence[(sensor_id, silent.id)].check(ts)
+            if (found := self._apply(silent, sensor_id, None, condition, place, housing)) is not None:
+                fired.append(found)
+        return fired
+
+    def on_pane(
+        self, sensor_id: str, metric: str, pane: float, mean: float, place: Place, housing: HousingContext
+    ) -> list[Fired]:
+        fired = []
+        for rule in self._by_metric.get(metric, ()):
+            if isinstance(rule, RateOfChangeRule):
+                condition = self._rates.setdefault((sensor_id, rule.id), RateTracker(rule)).observe(pane, mean)
+            elif isinstance(rule, AnomalyRule):
+                condition = self._anomalies.setdefault((sensor_id, rule.id), AnomalyTracker(rule)).observe(pane, mean)
+            else:
+                continue
+            if (found := self._apply(rule, sensor_id, metric, condition, place, housing)) is not None:
+                fired.append(found)
+        return fired
+
+    def tick(self, now: float, housing_of: dict[str, HousingContext]) -> list[Fired]:
+        """Staleness on the stream's clock, for every sensor seen."""
+        fired = []
+        for (sensor_id, _), tracker in self._silence.items():
+            rule = tracker.rule
+            place = self._places[sensor_id]
+            housing = housing_of.get(place.tile_id, HousingContext())
+            if (found := self._apply(rule, sensor_id, None, tracker.check(now), place, housing)) is not None:
+                fired.append(found)
+        return fired
