@@ -9,6 +9,7 @@ moment of the change.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from vigia.contracts import HousingContext
@@ -98,13 +99,13 @@ class RuleBook:
                 fired.append(found)
         return fired
 
-    def tick(self, now: float, housing_of: dict[str, HousingContext]) -> list[Fired]:
+    def tick(self, now: float, housing_of: Callable[[str], HousingContext]) -> list[Fired]:
         """Staleness on the stream's clock, for every sensor seen."""
         fired = []
         for (sensor_id, _), tracker in self._silence.items():
             rule = tracker.rule
             place = self._places[sensor_id]
-            housing = housing_of.get(place.tile_id, HousingContext())
+            housing = housing_of(place.tile_id)
             if (found := self._apply(rule, sensor_id, None, tracker.check(now), place, housing)) is not None:
                 fired.append(found)
         return fired

@@ -1,0 +1,64 @@
+from datetime import UTC, datetime, timedelta
+
+from vigia.contracts import HousingContext, Metric, Reading, Severity
+from vigia.stream.alerts import Change
+from vigia.stream.processor import Processor
+from vigia.stream.rules import load_rules
+
+T0 = datetime(2026, 3, 2, 14, 10, tzinfo=UTC)
+PRECARIOUS = HousingContext(housing_score=0.9, precarious_share=1.0, land_use_class="mobilehomepark")
+
+
+def reading(
+    minute: float, value: float, sensor: str = "sjl-water-01", metric: Metric = Metric.WATER_PRESSURE
+) -> Reading:
+    return Reading(
+        sensor_id=sensor, district="sjl", tile_id="17/1/1", metric=metric, value=value, unit="bar",
+        event_time=T0 + timedelta(minutes=minute), received_at=T0,
+    )  # fmt: skip
+
+
+def processor() -> Processor:
+    return Processor(load_rules(), pane=60, window=900, lateness=120)
+
+
+def test_an_outage_gives_rows_and_one_critical_alert_in_any_arrival_order() -> None:
+    p = processor()
+    batch = [reading(m, 0.0) for m in range(40)]
+    out = p.process(list(reversed(batch)), lambda tile: PRECARIOUS, wall=0.0)
+    assert out.folded == 40
+    assert len(out.panes) == 40
+    assert all(h.housing_score == 0.9 for _, h in out.panes)
+    opened = [f for f in out.fired if f.change.change is Change.OPENED]
+    assert [(f.rule.id, f.change.alert.severity) for f in opened] == [("water-outage", Severity.CRITICAL)]
+    assert opened[0].change.at == T0.timestamp()
+
+
+def test_late_readings_are_kept_aside_and_drive_no_rule() -> None:
+    p = processor()
+    p.process([reading(30, 1.5)], lambda tile: HousingContext(), wall=0.0)
+    out = p.process([reading(20, 0.0)], lambda tile: HousingContext(), wall=0.0)
+    assert [r.value for r in out.late] == [0.0]
+    assert out.folded == 0
+    assert out.panes == []
+
+
+def test_a_failed_batch_is_forgotten_so_its_retry_counts_once() -> None:
+    p = processor()
+    batch = [reading(m, 0.0) for m in range(35)]
+    snapshot = p.snapshot()
+    first = p.process(batch, lambda tile: PRECARIOUS, wall=0.0)
+    assert any(f.change.change is Change.OPENED for f in first.fired)
+    p.rollback(batch, snapshot)
+    retry = p.process(batch, lambda tile: PRECARIOUS, wall=0.0)
+    assert any(f.change.change is Change.OPENED for f in retry.fired)  # announced again, not lost
+    assert sum(row.summary.count for row, _ in retry.panes) == 35
+
+
+def test_staleness_ticks_on_the_stream_clock() -> None:
+    p = processor()
+    assert p.tick(0.0, lambda tile: HousingContext()) == []
+    p.process([reading(0, 1.5)], lambda tile: HousingContext(), wall=1000.0)
+    assert p.tick(1000.0 + 14 * 60, lambda tile: HousingContext()) == []
+    (offline,) = p.tick(1000.0 + 15 * 60, lambda tile: HousingContext())
+    assert offline.rule.id == "sensor-offline"
