@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from vigia.contracts import HousingContext, Reading
+from vigia.contracts import Alert, AlertState, HousingContext, Reading, Severity
+from vigia.stream.alerts import Change, OpenAlert
 from vigia.stream.panes import Pane
+from vigia.stream.rule_book import Fired
 from vigia.stream.window_book import HoppingRow, Key, PaneRow
 
 READING_COLUMNS = "time, sensor_id, metric, value, unit, reading_id, received_at, district, tile_id"
@@ -153,3 +155,107 @@ async def load_panes(
         )  # fmt: skip
         found[(sensor, metric)] = (panes, max(float(last_ts), newest) if newest is not None else float(last_ts))
     return found
+
+
+async def record_alerts(conn: psycopg.AsyncConnection, fired: Sequence[Fired]) -> None:
+    """Each change to its alert's row, and to the event log the alerts topic is published from."""
+    for f in fired:
+        a = f.change.alert
+        h = f.housing
+        state = "resolved" if f.change.change is Change.RESOLVED else "open"
+        await conn.execute(
+            """INSERT INTO alerts (alert_id, rule, sensor_id, metric, district, tile_id, severity, state, opened_at,
+                                   updated_at, resolved_at, value, detail, title_es, title_en, embedding_id,
+                                   model_version, land_use_class, housing_score, precarious_share,
+                                   window_start, window_end)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (alert_id) DO UPDATE SET
+                   severity = EXCLUDED.severity, updated_at = EXCLUDED.updated_at,
+                   resolved_at = EXCLUDED.resolved_at, value = EXCLUDED.value, detail = EXCLUDED.detail,
+                   embedding_id = EXCLUDED.embedding_id, model_version = EXCLUDED.model_version,
+                   land_use_class = EXCLUDED.land_use_class, housing_score = EXCLUDED.housing_score,
+                   precarious_share = EXCLUDED.precarious_share, window_end = EXCLUDED.window_end,
+                   -- people acknowledge through the API; the stream only ever resolves
+                   state = CASE WHEN EXCLUDED.state = 'resolved' THEN 'resolved' ELSE alerts.state END""",
+            (
+                a.alert_id, f.rule.id, a.sensor_id, a.metric, f.place.district, f.place.tile_id, a.severity.value,
+                state, _ts(a.opened_at), _ts(a.updated_at),
+                _ts(f.change.at) if f.change.change is Change.RESOLVED else None, a.value, a.detail,
+                f.rule.title["es"], f.rule.title["en"], h.embedding_id, h.model_version, h.land_use_class,
+                h.housing_score, h.precarious_share, _ts(a.opened_at), _ts(a.updated_at),
+            ),
+        )  # fmt: skip
+        await conn.execute(
+            """INSERT INTO alert_events (time, alert_id, change, severity, state, value, detail)
+               VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+            (_ts(f.change.at), a.alert_id, f.change.change.value, a.severity.value, state, a.value, a.detail),
+        )
+
+
+async def load_open_alerts(conn: psycopg.AsyncConnection) -> list[OpenAlert]:
+    cur = await conn.execute(
+        """SELECT alert_id, rule, sensor_id, metric, severity, extract(epoch FROM opened_at),
+                  extract(epoch FROM updated_at), value, detail
+           FROM alerts WHERE state <> 'resolved'"""
+    )
+    alerts = []
+    for row in await cur.fetchall():
+        alert_id_, rule, sensor, metric, severity, opened, updated, value, detail = row
+        alerts.append(
+            OpenAlert(
+                alert_id=str(alert_id_),
+                rule_id=rule,
+                sensor_id=sensor,
+                metric=metric,
+                severity=Severity(severity),
+                opened_at=float(opened),
+                updated_at=float(updated),
+                value=value,
+                detail=detail,
+                announced_at=float(updated),
+            )
+        )
+    return alerts
+
+
+async def unpublished_alerts(
+    conn: psycopg.AsyncConnection, limit: int = 500
+) -> list[tuple[tuple[str, str, datetime], Alert]]:
+    """Alert changes not yet on the alerts topic, oldest first, each with its event key."""
+    cur = await conn.execute(
+        """SELECT e.alert_id, e.change, e.time, e.severity, e.state, e.value, e.detail,
+                  a.rule, a.sensor_id, a.metric, a.district, a.tile_id, a.opened_at, a.updated_at, a.title_es,
+                  a.title_en, a.embedding_id, a.model_version, a.land_use_class, a.housing_score,
+                  a.precarious_share, a.window_start, a.window_end
+           FROM alert_events e JOIN alerts a USING (alert_id)
+           WHERE e.published_at IS NULL
+           ORDER BY e.recorded_at, e.time
+           LIMIT %s""",
+        (limit,),
+    )
+    out = []
+    for row in await cur.fetchall():
+        alert_id_, change, time, severity, state, value, detail, rule, sensor, metric, district, tile = row[:12]
+        opened, updated, title_es, title_en, embedding_id, model_version, land_use, score, share, start, end = row[12:]
+        alert = Alert(
+            alert_id=str(alert_id_), rule=rule, sensor_id=sensor, metric=metric, district=district,
+            tile_id=tile, severity=Severity(severity), state=AlertState(state), opened_at=opened, updated_at=updated,
+            summary=f"{title_en}: {detail}" if detail else title_en, change=change, changed_at=time,
+            title_es=title_es, title_en=title_en, value=value, window_start=start, window_end=end,
+            housing=HousingContext(
+                embedding_id=embedding_id, model_version=model_version, land_use_class=land_use,
+                housing_score=score, precarious_share=share,
+            ),
+        )  # fmt: skip
+        out.append(((str(alert_id_), change, time), alert))
+    return out
+
+
+async def mark_published(conn: psycopg.AsyncConnection, keys: Sequence[tuple[str, str, datetime]]) -> None:
+    if keys:
+        await conn.execute(
+            """UPDATE alert_events e SET published_at = now()
+               FROM unnest(%s::uuid[], %s::text[], %s::timestamptz[]) AS k(alert_id, change, time)
+               WHERE e.alert_id = k.alert_id AND e.change = k.change AND e.time = k.time""",
+            ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
+        )

@@ -214,7 +214,7 @@ class Alert(_Contract):
     alert_id: str
     rule: str
     sensor_id: str
-    metric: Metric
+    metric: Metric | None = Field(None, description="none for alerts about the whole sensor, such as silence")
     district: str
     tile_id: str
     severity: Severity
@@ -225,6 +225,11 @@ class Alert(_Contract):
     housing: HousingContext = HousingContext()
     window_start: UtcDatetime | None = None
     window_end: UtcDatetime | None = None
+    change: str = Field("opened", description="what happened: opened, updated, acknowledged or resolved")
+    changed_at: UtcDatetime | None = Field(None, description="when the condition began, changed or cleared")
+    title_es: str = ""
+    title_en: str = ""
+    value: float | None = None
 
 
 class DeadLetter(_Contract):

@@ -80,3 +80,55 @@ def test_panes_load_back_as_they_were_stored(stack: Settings) -> None:
     loaded, newest = asyncio.run(load())[key]
     assert loaded == book.panes[key]
     assert newest == book.newest[key]
+
+
+def test_alert_changes_are_stored_once_published_from_the_outbox_and_reload_open(stack: Settings) -> None:
+    from vigia.contracts import AlertState, Severity
+    from vigia.stream.processor import Processor
+    from vigia.stream.rules import load_rules
+
+    precarious = HousingContext(housing_score=0.9, precarious_share=1.0, land_use_class="mobilehomepark")
+    processor = Processor(load_rules(), pane=60, window=900, lateness=120)
+    dry = [
+        Reading(
+            sensor_id="store-c",
+            district="store-it",
+            tile_id="17/1/1",
+            metric=Metric.WATER_PRESSURE,
+            value=0.0,
+            unit="bar",
+            event_time=START + timedelta(minutes=m),
+            received_at=START,
+        )
+        for m in range(35)
+    ]
+    fired = processor.process(dry, lambda tile: precarious, wall=0.0).fired
+    assert [f.rule.id for f in fired] == ["water-outage"]
+
+    async def scenario() -> tuple[list, list, list]:  # type: ignore[type-arg]
+        async with await psycopg.AsyncConnection.connect(stack.db_conninfo, autocommit=True) as conn:
+            await store.record_alerts(conn, fired)
+            await store.record_alerts(conn, fired)  # a replay of the same change adds nothing
+            await conn.execute(
+                "UPDATE alerts SET state = 'acknowledged' WHERE alert_id = %s", (fired[0].change.alert.alert_id,)
+            )
+            await store.record_alerts(conn, fired)  # the stream never reopens what people acknowledged
+            pending = await store.unpublished_alerts(conn)
+            await store.mark_published(conn, [key for key, _ in pending])
+            after = await store.unpublished_alerts(conn)
+            reopened = await store.load_open_alerts(conn)
+            return pending, after, reopened
+
+    pending, after, reopened = asyncio.run(scenario())
+    mine = [alert for _, alert in pending if alert.sensor_id == "store-c"]
+    assert len(mine) == 1
+    assert mine[0].severity is Severity.CRITICAL
+    assert mine[0].state is AlertState.OPEN  # the state the change left it in; people acknowledged it later
+    with psycopg.connect(stack.db_conninfo) as conn:
+        row = conn.execute("SELECT state FROM alerts WHERE sensor_id = 'store-c'").fetchone()
+    assert row == ("acknowledged",)
+    assert mine[0].title_es == "Sin agua"
+    assert mine[0].housing.land_use_class == "mobilehomepark"
+    assert mine[0].changed_at == START
+    assert after == []
+    assert [a.alert_id for a in reopened if a.sensor_id == "store-c"] == [fired[0].change.alert.alert_id]
