@@ -1,28 +1,34 @@
-"""The Faust application: readings in, one-minute windows joined with tile assessments out.
+"""The Faust application: readings in batches through windows, the tile join and the alert rules.
 
-The agents only decode, call the pure window functions and hand results to the sink; the
-arithmetic lives in `windows.py`. The app is built by `create_app` from settings, never at
-import time, so tests and tools can build it with their own settings.
+The agent only decodes, hands the batch to the sink (one transaction: see `sink.py`) and
+publishes what it produced; Faust acknowledges the batch's offsets only after the loop
+body returns, so offsets are committed after the rows are durable. Tile assessments live
+in a GlobalTable fed from the compacted embeddings topic, so a new model version's
+embeddings are joined as soon as they arrive, without a restart. A timer checks silent
+sensors on the stream clock, sends any alert change still waiting in the outbox, and
+beats the heartbeat.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 import faust
+from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
 from vigia import topics
-from vigia.contracts import HousingContext, Reading, TileEmbedding
+from vigia.contracts import HousingContext, TileEmbedding
 from vigia.heartbeat import beat, heartbeat_path
 from vigia.settings import Settings
+from vigia.stream import telemetry
+from vigia.stream.decode import decode
+from vigia.stream.processor import HousingOf, Processor
+from vigia.stream.rules import DEFAULT_RULES, load_rules
 from vigia.stream.sink import Sink
-from vigia.stream.windows import AggregateState, fold, to_aggregate, tumbling_start
 
 log = logging.getLogger("vigia.stream")
-WINDOW_RETENTION = timedelta(minutes=15)
 
 
 def housing_for(tiles: Any, tile_id: str) -> HousingContext:
@@ -37,16 +43,8 @@ def housing_for(tiles: Any, tile_id: str) -> HousingContext:
         return HousingContext()
 
 
-def current_window(windows: Any, key: str) -> AggregateState | None:
-    """The state of the event's window for `key`, or None when this is its first reading."""
-    try:
-        state: AggregateState = windows[key].current()
-    except KeyError:
-        return None
-    return state
-
-
 def create_app(settings: Settings) -> faust.App:
+    rules = load_rules(settings.rules_path or DEFAULT_RULES)  # a bad rule file stops the worker here, with reasons
     app = faust.App(
         "vigia-stream",
         broker=settings.kafka_broker_url,
@@ -56,10 +54,16 @@ def create_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         web_enabled=False,
-        table_cleanup_interval=30.0,
+        stream_buffer_maxsize=max(4096, 2 * settings.stream_batch),
     )
-    size = float(settings.window_seconds)
-    sink = Sink(settings)
+    processor = Processor(
+        rules,
+        pane=float(settings.window_seconds),
+        window=float(settings.hopping_window_seconds),
+        lateness=settings.lateness_seconds,
+    )
+    sink = Sink(settings.db_conninfo, processor)
+    producer: dict[str, AIOKafkaProducer] = {}
 
     readings_topic = app.topic(
         topics.READINGS, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw"
@@ -67,16 +71,18 @@ def create_app(settings: Settings) -> faust.App:
     embeddings_topic = app.topic(
         topics.TILE_EMBEDDINGS, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw"
     )
-
-    # Keyed "sensor|metric"; the window is chosen by each event's Kafka timestamp, which the
-    # bridge sets to the reading's event time.
-    windows = (
-        app.Table("sensor-windows", default=None, key_type=str, value_type=None)
-        .tumbling(size, expires=WINDOW_RETENTION)
-        .relative_to_stream()
-    )
     # Every worker needs every tile: readings are keyed by sensor, assessments by tile.
     tiles = app.GlobalTable("tile-assessments", default=None, key_type=str, value_type=None)
+
+    def housing_of() -> HousingOf:
+        return lambda tile_id: housing_for(tiles, tile_id)
+
+    async def kafka_producer() -> AIOKafkaProducer:
+        if "alerts" not in producer:
+            started = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True)
+            await started.start()
+            producer["alerts"] = started
+        return producer["alerts"]
 
     @app.agent(embeddings_topic)
     async def keep_latest_assessment(stream: faust.StreamT[bytes]) -> None:
@@ -89,28 +95,22 @@ def create_app(settings: Settings) -> faust.App:
             tiles[embedding.tile_id] = embedding.model_dump(mode="json")
 
     @app.agent(readings_topic)
-    async def aggregate_readings(stream: faust.StreamT[bytes]) -> None:
-        async for value in stream:
-            try:
-                reading = Reading.model_validate_json(value)
-            except ValidationError as error:
-                log.warning("skipping unreadable reading: %s", error.errors()[:1])
-                continue
-            key = f"{reading.sensor_id}|{reading.metric.value}"
-            ts = reading.event_time.timestamp()
-            state: AggregateState = fold(current_window(windows, key), reading.value, ts)
-            windows[key] = state
-            aggregate = to_aggregate(
-                reading,
-                state,
-                window_start=tumbling_start(ts, size),
-                size=size,
-                housing=housing_for(tiles, reading.tile_id),
-            )
-            await sink.write(reading, aggregate)
+    async def process_readings(stream: faust.StreamT[bytes]) -> None:
+        async for values in stream.take(settings.stream_batch, within=settings.stream_batch_seconds):
+            readings, letters = decode(values)
+            out = await kafka_producer()
+            for letter in letters:
+                await out.send(topics.READINGS_DEAD_LETTER, letter.model_dump_json().encode())
+            with telemetry.SINK_SECONDS.time():
+                outcome = await sink.write(readings, housing_of())
+            telemetry.record(len(values), outcome, unreadable=len(letters))
+            if outcome.fired:
+                await sink.publish_alerts(out)
 
     @app.timer(interval=2.0)  # type: ignore[untyped-decorator]  # faust's timer decorator is untyped
-    async def heartbeat() -> None:
+    async def every_two_seconds() -> None:
+        telemetry.record_alerts(await sink.tick(housing_of()))
+        await sink.publish_alerts(await kafka_producer())
         beat(heartbeat_path(settings.state_dir, "stream"))
 
     return app
@@ -118,5 +118,7 @@ def create_app(settings: Settings) -> faust.App:
 
 def run(settings: Settings) -> None:
     app = create_app(settings)
+    if settings.stream_metrics_port:
+        telemetry.serve(settings.bind_host, settings.stream_metrics_port)
     worker = faust.Worker(app, loglevel="INFO", quiet=True)
     worker.execute_from_commandline()

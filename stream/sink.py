@@ -1,95 +1,134 @@
-"""Writes readings and window aggregates to TimescaleDB.
+"""The stream's one door to TimescaleDB: a batch is durable as a whole, or not at all.
 
-Both writes are idempotent: a reading replayed after a crash meets the natural key
-(sensor, metric, time) and is dropped; an aggregate is an upsert of the window's latest
-state, so writing it again changes nothing.
+`write` runs one transaction per batch: insert the readings (the database says which are
+new), load the windows in flight of sensors this worker has not seen yet, fold and
+evaluate the new readings, upsert the window rows and record the alert changes. The
+caller acknowledges the batch's Kafka offsets only after `write` returns, so a crash
+anywhere replays the batch and the replay finds nothing new. When the database is away,
+`write` keeps retrying with backoff (the batch, and every later one, wait behind it: no
+reading is lost or reordered), forgetting the failed attempt's state each time.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Sequence
+
 import psycopg
+from aiokafka import AIOKafkaProducer
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
-from vigia.contracts import Reading, WindowAggregate
-from vigia.settings import Settings
+from vigia import topics
+from vigia.contracts import Reading
+from vigia.stream import store
+from vigia.stream.processor import HousingOf, Outcome, Processor, key_of
+from vigia.stream.rule_book import Fired
+from vigia.stream.window_book import Place
 
-INSERT_READING = """
-INSERT INTO readings (time, sensor_id, metric, value, unit, reading_id, received_at, district, tile_id)
-VALUES (%(time)s, %(sensor_id)s, %(metric)s, %(value)s, %(unit)s, %(reading_id)s, %(received_at)s,
-        %(district)s, %(tile_id)s)
-ON CONFLICT (sensor_id, metric, time) DO NOTHING
-"""
-
-UPSERT_AGGREGATE = """
-INSERT INTO readings_1m (bucket, sensor_id, metric, count, min, max, mean, last, last_event_time,
-                         district, tile_id, embedding_id, model_version, land_use_class, housing_score)
-VALUES (%(bucket)s, %(sensor_id)s, %(metric)s, %(count)s, %(min)s, %(max)s, %(mean)s, %(last)s,
-        %(last_event_time)s, %(district)s, %(tile_id)s, %(embedding_id)s, %(model_version)s,
-        %(land_use_class)s, %(housing_score)s)
-ON CONFLICT (sensor_id, metric, bucket) DO UPDATE SET
-    count = EXCLUDED.count, min = EXCLUDED.min, max = EXCLUDED.max, mean = EXCLUDED.mean,
-    last = EXCLUDED.last, last_event_time = EXCLUDED.last_event_time,
-    embedding_id = EXCLUDED.embedding_id, model_version = EXCLUDED.model_version,
-    land_use_class = EXCLUDED.land_use_class, housing_score = EXCLUDED.housing_score,
-    updated_at = now()
-"""
-
-
-def reading_row(reading: Reading) -> dict[str, object]:
-    return {
-        "time": reading.event_time,
-        "sensor_id": reading.sensor_id,
-        "metric": reading.metric.value,
-        "value": reading.value,
-        "unit": reading.unit,
-        "reading_id": reading.reading_id,
-        "received_at": reading.received_at,
-        "district": reading.district,
-        "tile_id": reading.tile_id,
-    }
-
-
-def aggregate_row(aggregate: WindowAggregate) -> dict[str, object]:
-    return {
-        "bucket": aggregate.window_start,
-        "sensor_id": aggregate.sensor_id,
-        "metric": aggregate.metric.value,
-        "count": aggregate.count,
-        "min": aggregate.min,
-        "max": aggregate.max,
-        "mean": aggregate.mean,
-        "last": aggregate.last,
-        "last_event_time": aggregate.last_event_time,
-        "district": aggregate.district,
-        "tile_id": aggregate.tile_id,
-        "embedding_id": aggregate.housing.embedding_id,
-        "model_version": aggregate.housing.model_version,
-        "land_use_class": aggregate.housing.land_use_class,
-        "housing_score": aggregate.housing.housing_score,
-    }
+log = logging.getLogger(__name__)
+DATABASE_AWAY = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
 class Sink:
-    """One async connection, opened lazily and reopened after the database comes back."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, conninfo: str, processor: Processor) -> None:
+        self.conninfo = conninfo
+        self.processor = processor
         self._conn: psycopg.AsyncConnection | None = None
+        self._restored = False
 
     async def _connection(self) -> psycopg.AsyncConnection:
         if self._conn is None or self._conn.closed:
-            self._conn = await psycopg.AsyncConnection.connect(self.settings.db_conninfo)
+            self._conn = await psycopg.AsyncConnection.connect(self.conninfo, connect_timeout=5, autocommit=True)
+        if not self._restored:
+            self.processor.rules.alerts.restore(await store.load_open_alerts(self._conn))
+            self._restored = True
         return self._conn
 
-    async def write(self, reading: Reading, aggregate: WindowAggregate) -> None:
-        conn = await self._connection()
-        try:
-            async with conn.transaction():
-                await conn.execute(INSERT_READING, reading_row(reading))
-                await conn.execute(UPSERT_AGGREGATE, aggregate_row(aggregate))
-        except psycopg.OperationalError:
-            await conn.close()
-            raise
-
-    async def close(self) -> None:
+    async def _drop(self) -> None:
         if self._conn is not None:
             await self._conn.close()
+        self._conn = None
+
+    async def _retrying(self) -> AsyncRetrying:
+        return AsyncRetrying(
+            retry=retry_if_exception_type(DATABASE_AWAY),
+            wait=wait_exponential(multiplier=0.2, max=5),
+            before_sleep=lambda state: log.warning(
+                "database away (%s); retrying", state.outcome.exception() if state.outcome else ""
+            ),
+            reraise=True,
+        )
+
+    async def write(self, readings: Sequence[Reading], housing_of: HousingOf) -> Outcome:
+        async for attempt in await self._retrying():
+            with attempt:
+                snapshot = self.processor.snapshot()
+                try:
+                    return await self._write_once(readings, housing_of)
+                except DATABASE_AWAY:
+                    self.processor.rollback(readings, snapshot)
+                    await self._drop()
+                    raise
+        raise AssertionError("unreachable: tenacity re-raises")  # pragma: no cover
+
+    async def _write_once(self, readings: Sequence[Reading], housing_of: HousingOf) -> Outcome:
+        conn = await self._connection()
+        async with conn.transaction():
+            new = await store.insert_readings(conn, readings)
+            fresh = [r for r in readings if r.reading_id in new]
+            await self._load_windows(conn, fresh)
+            outcome = self.processor.process(fresh, housing_of, time.time())
+            await store.mark_late(conn, outcome.late)
+            await store.upsert_panes(conn, outcome.panes)
+            await store.upsert_hopping(conn, outcome.hopping)
+            await store.record_alerts(conn, outcome.fired)
+        return outcome
+
+    async def _load_windows(self, conn: psycopg.AsyncConnection, fresh: Sequence[Reading]) -> None:
+        unknown = self.processor.unknown_keys(fresh)
+        if not unknown:
+            return
+        windows = self.processor.windows
+        oldest = min(r.event_time.timestamp() for r in fresh if key_of(r) in unknown)
+        loaded = await store.load_panes(conn, unknown, since=oldest - windows.window - windows.lateness - windows.pane)
+        places = {key_of(r): Place(r.district, r.tile_id) for r in fresh}
+        for key, (panes, newest) in loaded.items():
+            windows.load(key, places[key], panes, newest)
+
+    async def tick(self, housing_of: HousingOf) -> list[Fired]:
+        """Staleness on the stream clock, recorded like any other alert change."""
+        async for attempt in await self._retrying():
+            with attempt:
+                snapshot = self.processor.snapshot()
+                try:
+                    conn = await self._connection()
+                    fired = self.processor.tick(time.time(), housing_of)
+                    if fired:
+                        async with conn.transaction():
+                            await store.record_alerts(conn, fired)
+                    return fired
+                except DATABASE_AWAY:
+                    self.processor.rules.alerts.open = snapshot  # type: ignore[assignment]  # the snapshot above
+                    await self._drop()
+                    raise
+        raise AssertionError("unreachable: tenacity re-raises")  # pragma: no cover
+
+    async def publish_alerts(self, producer: AIOKafkaProducer) -> int:
+        """Send recorded alert changes not yet on the alerts topic; mark them once Kafka has them."""
+        conn = await self._connection()
+        sent = 0
+        while True:
+            async with conn.transaction():
+                pending = await store.unpublished_alerts(conn)
+            if not pending:
+                return sent
+            for _, alert in pending:
+                await producer.send(topics.ALERTS, alert.model_dump_json().encode(), key=alert.sensor_id.encode())
+            await producer.flush()
+            async with conn.transaction():
+                await store.mark_published(conn, [key for key, _ in pending])
+            sent += len(pending)
+
+    async def close(self) -> None:
+        await self._drop()

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     mqtt_simulator_password: SecretStr = SecretStr("vigia-dev-simulator")
 
     bridge_metrics_port: int = Field(19101, description="Prometheus metrics of the bridge; 0 turns them off")
+    stream_metrics_port: int = Field(19102, description="Prometheus metrics of the stream worker; 0 turns them off")
 
     # Kafka
     kafka_bootstrap: str = "127.0.0.1:19092"
@@ -57,7 +58,12 @@ class Settings(BaseSettings):
 
     # Domain
     tile_zoom: int = Field(17, ge=1, le=22, description="XYZ zoom of the tiles sensors are placed on")
-    window_seconds: int = Field(60, ge=1)
+    window_seconds: int = Field(60, ge=1, description="the tumbling window, and the pane hopping windows are made of")
+    hopping_window_seconds: int = Field(900, ge=1, description="the hopping window; it steps by one pane")
+    lateness_seconds: float = Field(120.0, ge=0, description="how far behind its sensor's newest a reading may fold")
+    stream_batch: int = Field(2000, ge=1, description="readings the stream worker takes at a time")
+    stream_batch_seconds: float = Field(0.2, gt=0, description="longest wait to fill a batch")
+    rules_path: Path | None = Field(None, description="an alert rule file instead of the shipped one")
     registry_refresh_seconds: float = Field(30.0, gt=0)
     imagery_dir: Path = PROJECT_ROOT.parent / "shared" / "imagery"
     imagery_zoom: int = Field(
