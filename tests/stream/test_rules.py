@@ -26,7 +26,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_shipped_rules_load() -> None:
     rules = load_rules(DEFAULT_RULES)
     ids = {r.id for r in rules.rules}
-    assert {"water-outage", "power-outage", "sensor-offline", "tilt-rising", "pressure-anomaly"} <= ids
+    assert {"water-outage", "power-outage", "sensor-offline", "tilt-rising", "air-anomaly"} <= ids
 
 
 def test_severity_rises_with_housing_vulnerability() -> None:

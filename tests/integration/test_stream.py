@@ -1,0 +1,82 @@
+"""The stream worker in the real stack: a water outage under precarious roofs, from MQTT to an alert."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.integration.helpers import eventually, publish, query, read_topic, register
+from vigia import topics
+from vigia.contracts import Alert, TileEmbedding
+from vigia.inference.publisher import publish_embeddings
+from vigia.ingest.simulator import Publisher
+from vigia.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+OUTAGE = ("it-water-outage", -11.9620, -76.9850)
+NEIGHBOUR = ("it-water-probe", -11.9620, -76.9851)  # the same sensor tile
+
+
+def assess_tile_as_precarious(stack: Settings, tile: str) -> None:
+    embedding = TileEmbedding(
+        tile_id=tile, model_version="it-outage", computed_at=datetime(2026, 3, 1, tzinfo=UTC),
+        land_use_class="mobilehomepark", housing_score=0.9, embedding=[0.5] * 8, precarious_share=0.8,
+    )  # fmt: skip
+    asyncio.run(publish_embeddings(stack, [embedding]))
+    probe, lat, lon = NEIGHBOUR
+    register(stack, probe, lat, lon, "water", ["water_pressure"])
+
+    def joined() -> list[tuple[Any, ...]] | None:
+        publish(stack, probe, {"ts": datetime.now(UTC).isoformat(), "water_pressure": 1.3})
+        sql = "SELECT 1 FROM readings_1m WHERE sensor_id = %(s)s AND model_version = 'it-outage'"
+        return query(stack, sql, {"s": probe}) or None
+
+    eventually(joined, timeout=60, every=1, what="the stream to know the tile's assessment")
+
+
+def test_a_water_outage_under_precarious_roofs_opens_a_critical_alert_and_resolves(stack: Settings) -> None:
+    sensor_id, lat, lon = OUTAGE
+    tile = register(stack, sensor_id, lat, lon, "water", ["water_pressure"])
+    assess_tile_as_precarious(stack, tile)
+
+    start = (datetime.now(UTC) - timedelta(hours=3)).replace(second=0, microsecond=0)
+    supply = [1.5] * 5 + [0.0] * 35 + [1.4] * 15  # a morning's supply, the taps dry, the water back
+    with Publisher(stack, client_id="it-outage") as publisher:
+        for minute, pressure in enumerate(supply):
+            body = {"ts": (start + timedelta(minutes=minute)).isoformat(), "water_pressure": pressure}
+            publisher.publish(f"vigia/integration/{sensor_id}/telemetry", json.dumps(body).encode()).wait_for_publish(
+                10
+            )
+
+    sql = (
+        "SELECT severity, state, opened_at, resolved_at, land_use_class, title_es FROM alerts"
+        " WHERE sensor_id = %(s)s AND rule = 'water-outage'"
+    )
+    rows = eventually(
+        lambda: [r for r in query(stack, sql, {"s": sensor_id}) if r[1] == "resolved"] or None,
+        timeout=90,
+        what="the outage alert, resolved",
+    )
+    assert len(query(stack, sql, {"s": sensor_id})) == 1  # one alert for one outage
+    severity, _, opened_at, resolved_at, land_use, title = rows[0]
+    assert severity == "critical"
+    assert opened_at == start + timedelta(minutes=5)  # from the first dry reading
+    assert resolved_at == start + timedelta(minutes=40)  # from the first wet one
+    assert land_use == "mobilehomepark"
+    assert title == "Sin agua"
+    windows = query(stack, "SELECT sum(count) FROM readings_1m WHERE sensor_id = %(s)s", {"s": sensor_id})
+    assert windows == [(len(supply),)]
+
+    def on_topic() -> list[Alert] | None:
+        alerts = [Alert.model_validate_json(r.value) for r in read_topic(stack, topics.ALERTS)]
+        mine = [a for a in alerts if a.sensor_id == sensor_id and a.rule == "water-outage"]
+        return mine if {a.change for a in mine} >= {"opened", "resolved"} else None
+
+    changes = eventually(on_topic, timeout=30, what="the alert's changes on the alerts topic")
+    assert [a.change for a in changes if a.change != "updated"] == ["opened", "resolved"]
+    assert changes[0].housing.land_use_class == "mobilehomepark"
