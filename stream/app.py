@@ -26,7 +26,7 @@ from vigia.stream import telemetry
 from vigia.stream.decode import decode
 from vigia.stream.processor import HousingOf, Processor
 from vigia.stream.rules import DEFAULT_RULES, load_rules
-from vigia.stream.sink import Sink
+from vigia.stream.sink import DATABASE_AWAY, Sink
 
 log = logging.getLogger("vigia.stream")
 
@@ -55,6 +55,9 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         web_enabled=False,
         stream_buffer_maxsize=max(4096, 2 * settings.stream_batch),
+        # A worker killed outright holds its partitions until the group gives up on it.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
     )
     processor = Processor(
         rules,
@@ -96,21 +99,36 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.agent(readings_topic)
     async def process_readings(stream: faust.StreamT[bytes]) -> None:
-        async for values in stream.take(settings.stream_batch, within=settings.stream_batch_seconds):
-            readings, letters = decode(values)
-            out = await kafka_producer()
-            for letter in letters:
-                await out.send(topics.READINGS_DEAD_LETTER, letter.model_dump_json().encode())
-            with telemetry.SINK_SECONDS.time():
-                outcome = await sink.write(readings, housing_of())
-            telemetry.record(len(values), outcome, unreadable=len(letters))
-            if outcome.fired:
-                await sink.publish_alerts(out)
+        batches = stream.take_events(settings.stream_batch, within=settings.stream_batch_seconds)  # type: ignore[attr-defined]  # on Stream, not StreamT
+        async for events in batches:
+            try:
+                await handle([event.value for event in events])
+            except BaseException:
+                # Faust acknowledges a taken batch even when its handling fails or the worker
+                # is stopping; mark these acknowledged already so their offsets are never
+                # committed, and the batch is read again after the restart.
+                for event in events:
+                    event.message.acked = True
+                raise
+
+    async def handle(values: list[bytes]) -> None:
+        readings, letters = decode(values)
+        out = await kafka_producer()
+        for letter in letters:
+            await out.send(topics.READINGS_DEAD_LETTER, letter.model_dump_json().encode())
+        with telemetry.SINK_SECONDS.time():
+            outcome = await sink.write(readings, housing_of())
+        telemetry.record(len(values), outcome, unreadable=len(letters))
+        if outcome.fired:
+            await sink.publish_alerts(out)
 
     @app.timer(interval=2.0)  # type: ignore[untyped-decorator]  # faust's timer decorator is untyped
     async def every_two_seconds() -> None:
-        telemetry.record_alerts(await sink.tick(housing_of()))
-        await sink.publish_alerts(await kafka_producer())
+        try:
+            telemetry.record_alerts(await sink.tick(housing_of()))
+            await sink.publish_alerts(await kafka_producer())
+        except DATABASE_AWAY as error:  # the agent's retries report it; the timer tries again next time
+            log.warning("staleness check skipped: %s", error)
         beat(heartbeat_path(settings.state_dir, "stream"))
 
     return app

@@ -11,6 +11,7 @@ reading is lost or reordered), forgetting the failed attempt's state each time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -36,6 +37,9 @@ class Sink:
         self.processor = processor
         self._conn: psycopg.AsyncConnection | None = None
         self._restored = False
+        # One connection, one command at a time: the agent's batches and the timer's
+        # staleness checks and outbox sends take turns.
+        self._lock = asyncio.Lock()
 
     async def _connection(self) -> psycopg.AsyncConnection:
         if self._conn is None or self._conn.closed:
@@ -65,7 +69,8 @@ class Sink:
             with attempt:
                 snapshot = self.processor.snapshot()
                 try:
-                    return await self._write_once(readings, housing_of)
+                    async with self._lock:
+                        return await self._write_once(readings, housing_of)
                 except DATABASE_AWAY:
                     self.processor.rollback(readings, snapshot)
                     await self._drop()
@@ -102,12 +107,13 @@ class Sink:
             with attempt:
                 snapshot = self.processor.snapshot()
                 try:
-                    conn = await self._connection()
-                    fired = self.processor.tick(time.time(), housing_of)
-                    if fired:
-                        async with conn.transaction():
-                            await store.record_alerts(conn, fired)
-                    return fired
+                    async with self._lock:
+                        conn = await self._connection()
+                        fired = self.processor.tick(time.time(), housing_of)
+                        if fired:
+                            async with conn.transaction():
+                                await store.record_alerts(conn, fired)
+                        return fired
                 except DATABASE_AWAY:
                     self.processor.rules.alerts.open = snapshot  # type: ignore[assignment]  # the snapshot above
                     await self._drop()
@@ -116,19 +122,21 @@ class Sink:
 
     async def publish_alerts(self, producer: AIOKafkaProducer) -> int:
         """Send recorded alert changes not yet on the alerts topic; mark them once Kafka has them."""
-        conn = await self._connection()
         sent = 0
         while True:
-            async with conn.transaction():
+            async with self._lock:
+                conn = await self._connection()
                 pending = await store.unpublished_alerts(conn)
             if not pending:
                 return sent
             for _, alert in pending:
                 await producer.send(topics.ALERTS, alert.model_dump_json().encode(), key=alert.sensor_id.encode())
             await producer.flush()
-            async with conn.transaction():
+            async with self._lock:
+                conn = await self._connection()
                 await store.mark_published(conn, [key for key, _ in pending])
             sent += len(pending)
 
     async def close(self) -> None:
-        await self._drop()
+        async with self._lock:
+            await self._drop()

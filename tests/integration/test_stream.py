@@ -80,3 +80,53 @@ def test_a_water_outage_under_precarious_roofs_opens_a_critical_alert_and_resolv
     changes = eventually(on_topic, timeout=30, what="the alert's changes on the alerts topic")
     assert [a.change for a in changes if a.change != "updated"] == ["opened", "resolved"]
     assert changes[0].housing.land_use_class == "mobilehomepark"
+
+
+def produce_readings(stack: Settings, prefix: str, sensors: int, per_sensor: int) -> int:
+    """Readings straight onto the readings topic, as the bridge writes them; returns how many."""
+    from aiokafka import AIOKafkaProducer
+
+    from vigia.contracts import Metric, Reading
+
+    start = (datetime.now(UTC) - timedelta(days=2)).replace(second=0, microsecond=0)
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all", linger_ms=20)
+        await producer.start()
+        try:
+            for i in range(per_sensor):
+                for s in range(sensors):
+                    reading = Reading(
+                        sensor_id=f"{prefix}-{s:02d}",
+                        district="integration",
+                        tile_id="17/2/2",
+                        metric=Metric.TILT,
+                        value=1.0 + i / 1000,
+                        unit="deg",
+                        event_time=start + timedelta(seconds=10 * i),
+                        received_at=start,
+                    )
+                    await producer.send(topics.READINGS, reading.to_json(), key=reading.sensor_id.encode())
+            await producer.flush()
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+    return sensors * per_sensor
+
+
+def test_a_worker_killed_mid_stream_counts_every_reading_exactly_once(stack: Settings) -> None:
+    from vigia.stack import control
+
+    count = "SELECT count(*) FROM readings WHERE sensor_id LIKE 'it-kill-%%'"
+    total = produce_readings(stack, "it-kill", sensors=40, per_sensor=600)
+    eventually(lambda: query(stack, count)[0][0] > 2000 or None, timeout=60, every=0.05, what="the stream under way")
+    assert control.send_signal(stack, "stream", "KILL")  # supervisord restarts it, as after a crash
+    stored_at_kill = query(stack, count)[0][0]
+
+    eventually(lambda: query(stack, count)[0][0] == total or None, timeout=180, what="every reading stored")
+    windows = "SELECT sum(count), count(*) FROM readings_1m WHERE sensor_id LIKE 'it-kill-%%'"
+    summed = eventually(lambda: r if (r := query(stack, windows)[0])[0] == total else None, what="windows")
+    assert summed[0] == total  # each reading counted once in its one-minute window, none twice
+    assert summed[1] == 40 * 100  # 600 readings 10 s apart: 100 minutes per sensor
+    assert stored_at_kill < total  # the kill did land mid-stream
