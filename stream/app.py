@@ -12,15 +12,18 @@ beats the heartbeat.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import faust
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from vigia import topics
 from vigia.contracts import HousingContext, TileEmbedding
 from vigia.heartbeat import beat, heartbeat_path
+from vigia.kafka_admin import consumer_lag
 from vigia.settings import Settings
 from vigia.stream import telemetry
 from vigia.stream.decode import decode
@@ -29,6 +32,7 @@ from vigia.stream.rules import DEFAULT_RULES, load_rules
 from vigia.stream.sink import DATABASE_AWAY, Sink
 
 log = logging.getLogger("vigia.stream")
+RETENTION_EVERY = 3600.0  # seconds between retention passes
 
 
 def housing_for(tiles: Any, tile_id: str) -> HousingContext:
@@ -122,11 +126,28 @@ def create_app(settings: Settings) -> faust.App:
         if outcome.fired:
             await sink.publish_alerts(out)
 
+    retained_at = [0.0]
+
+    @app.timer(interval=10.0)  # type: ignore[untyped-decorator]  # faust's timer decorator is untyped
+    async def measure_lag() -> None:
+        try:
+            lag = await consumer_lag(settings.kafka_bootstrap, app.conf.id, topics.READINGS)
+        except KafkaError as error:
+            log.warning("could not measure consumer lag: %s", error)
+            return
+        for partition, records in lag.items():
+            telemetry.LAG.labels(str(partition)).set(records)
+
     @app.timer(interval=2.0)  # type: ignore[untyped-decorator]  # faust's timer decorator is untyped
     async def every_two_seconds() -> None:
         try:
             telemetry.record_alerts(await sink.tick(housing_of()))
             await sink.publish_alerts(await kafka_producer())
+            if time.monotonic() - retained_at[0] > RETENTION_EVERY or not retained_at[0]:
+                dropped = await sink.retain(settings.retention_days)
+                retained_at[0] = time.monotonic()
+                if dropped:
+                    log.info("retention dropped %d chunks", dropped)
         except DATABASE_AWAY as error:  # the agent's retries report it; the timer tries again next time
             log.warning("staleness check skipped: %s", error)
         beat(heartbeat_path(settings.state_dir, "stream"))

@@ -81,7 +81,11 @@ class Sink:
         conn = await self._connection()
         async with conn.transaction():
             new = await store.insert_readings(conn, readings)
-            fresh = [r for r in readings if r.reading_id in new]
+            fresh = []
+            for reading in readings:  # a record twice in one batch is new once
+                if reading.reading_id in new:
+                    new.discard(reading.reading_id)
+                    fresh.append(reading)
             await self._load_windows(conn, fresh)
             outcome = self.processor.process(fresh, housing_of, time.time())
             await store.mark_late(conn, outcome.late)
@@ -136,6 +140,15 @@ class Sink:
                 conn = await self._connection()
                 await store.mark_published(conn, [key for key, _ in pending])
             sent += len(pending)
+
+    async def retain(self, keep_days: dict[str, int]) -> int:
+        """Enforce retention: a TimescaleDB policy where the licence has them, else drop chunks now."""
+        async with self._lock:
+            conn = await self._connection()
+            if await store.retention_policies_available(conn):
+                await store.ensure_retention_policies(conn, keep_days)
+                return 0
+            return await store.apply_retention(conn, keep_days)
 
     async def close(self) -> None:
         async with self._lock:

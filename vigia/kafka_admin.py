@@ -34,3 +34,28 @@ async def ensure_topics(settings: Settings, specs: tuple[TopicSpec, ...] = TOPIC
         return [topic.name for topic in missing]
     finally:
         await admin.close()
+
+
+async def consumer_lag(bootstrap: str, group: str, topic: str) -> dict[int, int]:
+    """Records per partition of `topic` beyond what `group` has committed: what is still to do."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        ends = await consumer.end_offsets(partitions)
+        lag = {}
+        for tp in partitions:
+            done = committed.get(tp)
+            lag[tp.partition] = ends[tp] - (done.offset if done is not None and done.offset >= 0 else 0)
+        return lag
+    finally:
+        await consumer.stop()
+        await admin.close()

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     stream_batch: int = Field(2000, ge=1, description="readings the stream worker takes at a time")
     stream_batch_seconds: float = Field(0.2, gt=0, description="longest wait to fill a batch")
     rules_path: Path | None = Field(None, description="an alert rule file instead of the shipped one")
+    retention_readings_days: int = Field(90, ge=1, description="raw readings kept this long")
+    retention_windows_days: int = Field(730, ge=1, description="one- and fifteen-minute windows kept this long")
+    retention_alert_events_days: int = Field(730, ge=1, description="alert history kept this long")
     registry_refresh_seconds: float = Field(30.0, gt=0)
     imagery_dir: Path = PROJECT_ROOT.parent / "shared" / "imagery"
     imagery_zoom: int = Field(
@@ -85,6 +88,17 @@ class Settings(BaseSettings):
                 if value in PLACEHOLDER_SECRETS or value.startswith("vigia-dev"):
                     raise ValueError(f"VIGIA_{name.upper()} must be set to a real secret in production")
         return self
+
+    @property
+    def retention_days(self) -> dict[str, int]:
+        """Days each hypertable keeps its rows (the stream worker enforces it)."""
+        windows = self.retention_windows_days
+        return {
+            "readings": self.retention_readings_days,
+            "readings_1m": windows,
+            "readings_15m": windows,
+            "alert_events": self.retention_alert_events_days,
+        }
 
     @property
     def db_conninfo(self) -> str:

@@ -130,3 +130,44 @@ def test_a_worker_killed_mid_stream_counts_every_reading_exactly_once(stack: Set
     assert summed[0] == total  # each reading counted once in its one-minute window, none twice
     assert summed[1] == 40 * 100  # 600 readings 10 s apart: 100 minutes per sensor
     assert stored_at_kill < total  # the kill did land mid-stream
+
+
+def test_readings_wait_out_a_database_stop_and_none_is_lost(stack: Settings) -> None:
+    import threading
+    import time
+
+    from vigia.stack import control
+    from vigia.stack.supervisor import Supervisor
+
+    count = "SELECT count(*) FROM readings WHERE sensor_id LIKE 'it-dbstop-%%'"
+    produced: list[int] = []
+    sender = threading.Thread(target=lambda: produced.append(produce_readings(stack, "it-dbstop", 20, 600)))
+    sender.start()
+    eventually(lambda: query(stack, count)[0][0] > 500 or None, timeout=60, every=0.05, what="the stream under way")
+    Supervisor(stack.state_dir).stop("timescaledb")
+    time.sleep(30)
+    control.up(stack, ["timescaledb"], report=lambda line: None)
+    sender.join()
+    total = produced[0]
+
+    eventually(lambda: query(stack, count)[0][0] == total or None, timeout=120, what="every reading stored")
+    windows = "SELECT sum(count) FROM readings_1m WHERE sensor_id LIKE 'it-dbstop-%%'"
+    assert eventually(lambda: query(stack, windows)[0][0] == total or None, what="every reading in its window")
+
+    def all_healthy() -> bool | None:
+        rows = control.status(stack, ["stream", "bridge", "api", "inference"])
+        return all(row.health is not None and row.health.healthy for row in rows) or None
+
+    eventually(all_healthy, timeout=60, what="every service healthy again")
+
+
+def test_the_worker_reports_its_figures_to_prometheus(stack: Settings) -> None:
+    import httpx
+
+    def scraped() -> str | None:
+        text = httpx.get(f"http://127.0.0.1:{stack.stream_metrics_port}/metrics", timeout=5).text
+        return text if "vigia_stream_consumer_lag{" in text else None  # the lag gauge fills every 10 s
+
+    text = eventually(scraped, timeout=40, what="the stream's metrics with consumer lag")
+    for name in ("vigia_stream_readings_total", "vigia_stream_sink_seconds_bucket", "vigia_stream_window_rows_total"):
+        assert name in text

@@ -132,3 +132,54 @@ def test_alert_changes_are_stored_once_published_from_the_outbox_and_reload_open
     assert mine[0].changed_at == START
     assert after == []
     assert [a.alert_id for a in reopened if a.sensor_id == "store-c"] == [fired[0].change.alert.alert_id]
+
+
+def test_retention_drops_only_what_is_older_than_kept(stack: Settings) -> None:
+    old = readings("store-old", minutes=1)
+    old = [r.model_copy(update={"event_time": r.event_time.replace(year=2025, month=1)}) for r in old]
+    now = datetime.now(UTC).replace(microsecond=0)
+    recent = [
+        r.model_copy(update={"event_time": now - (r.event_time - START) - timedelta(hours=1)})
+        for r in readings("store-recent", minutes=1)
+    ]
+    book = WindowBook(pane=60, window=900, lateness=120)
+    asyncio.run(store_batch(stack, old, book))
+    asyncio.run(store_batch(stack, recent, WindowBook(pane=60, window=900, lateness=120)))
+
+    async def retain() -> int:
+        async with await psycopg.AsyncConnection.connect(stack.db_conninfo, autocommit=True) as conn:
+            assert not await store.retention_policies_available(conn)  # the Apache-licensed build
+            return await store.apply_retention(conn, {"readings": 90, "readings_1m": 90})
+
+    assert asyncio.run(retain()) >= 2  # the old readings' chunk and its windows' chunk
+    with psycopg.connect(stack.db_conninfo) as conn:
+        left = conn.execute(
+            "SELECT sensor_id, count(*) FROM readings WHERE sensor_id LIKE 'store-%%' GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    assert ("store-old", 2) not in left
+    assert ("store-recent", 2) in left
+    with pytest.raises(ValueError, match="no retention"):
+        asyncio.run(store.apply_retention(None, {"sensors": 1}))  # type: ignore[arg-type]
+
+
+def test_the_sink_folds_a_record_delivered_twice_in_one_batch_once(stack: Settings) -> None:
+    from vigia.stream.processor import Processor
+    from vigia.stream.rules import load_rules
+    from vigia.stream.sink import Sink
+
+    batch = readings("store-twice", minutes=2)
+
+    async def write() -> int:
+        sink = Sink(stack.db_conninfo, Processor(load_rules(), pane=60, window=900, lateness=120))
+        try:
+            outcome = await sink.write(batch + batch, lambda tile: HousingContext())
+            again = await sink.write(batch, lambda tile: HousingContext())
+            assert again.folded == 0
+            return outcome.folded
+        finally:
+            await sink.close()
+
+    assert asyncio.run(write()) == len(batch)
+    with psycopg.connect(stack.db_conninfo) as conn:
+        row = conn.execute("SELECT sum(count) FROM readings_1m WHERE sensor_id = 'store-twice'").fetchone()
+    assert row == (len(batch),)
