@@ -27,6 +27,7 @@ from vigia.kafka_admin import consumer_lag
 from vigia.settings import Settings
 from vigia.stream import telemetry
 from vigia.stream.decode import decode
+from vigia.stream.faust_tuning import quiet
 from vigia.stream.processor import HousingOf, Processor
 from vigia.stream.rules import DEFAULT_RULES, load_rules
 from vigia.stream.sink import DATABASE_AWAY, Sink
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
     )
+    quiet(app)
     processor = Processor(
         rules,
         pane=float(settings.window_seconds),

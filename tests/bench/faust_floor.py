@@ -15,6 +15,7 @@ import faust
 
 from vigia import topics
 from vigia.settings import Settings
+from vigia.stream.faust_tuning import quiet
 
 
 def main() -> None:
@@ -32,6 +33,7 @@ def main() -> None:
         topic_partitions=settings.kafka_partitions,
         stream_buffer_maxsize=max(4096, 2 * args.batch),
     )
+    quiet(app)  # the same tuning as the worker
     readings = app.topic(
         topics.READINGS, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw"
     )
