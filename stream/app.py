@@ -11,8 +11,11 @@ beats the heartbeat.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
@@ -27,13 +30,22 @@ from vigia.kafka_admin import consumer_lag
 from vigia.settings import Settings
 from vigia.stream import telemetry
 from vigia.stream.decode import decode
-from vigia.stream.faust_tuning import quiet
+from vigia.stream.faust_tuning import guard_commits, quiet, stalled
 from vigia.stream.processor import HousingOf, Processor
 from vigia.stream.rules import DEFAULT_RULES, load_rules
 from vigia.stream.sink import DATABASE_AWAY, Sink
 
 log = logging.getLogger("vigia.stream")
 RETENTION_EVERY = 3600.0  # seconds between retention passes
+STALL_SECONDS = 30.0  # readings waiting this long with none arriving: restart to read them again
+
+
+@dataclass
+class Progress:
+    """Whether the agent is inside a batch, and when it last finished one."""
+
+    busy: bool = False
+    last: float = field(default_factory=time.monotonic)
 
 
 def housing_for(tiles: Any, tile_id: str) -> HousingContext:
@@ -103,19 +115,42 @@ def create_app(settings: Settings) -> faust.App:
                 continue
             tiles[embedding.tile_id] = embedding.model_dump(mode="json")
 
+    progress = Progress()
+
     @app.agent(readings_topic)
     async def process_readings(stream: faust.StreamT[bytes]) -> None:
+        guard_commits(app.consumer, {topics.READINGS})
         batches = stream.take_events(settings.stream_batch, within=settings.stream_batch_seconds)  # type: ignore[attr-defined]  # on Stream, not StreamT
         async for events in batches:
+            progress.busy = True
             try:
-                await handle([event.value for event in events])
+                await handle_until_done([event.value for event in events])
             except BaseException:
-                # Faust acknowledges a taken batch even when its handling fails or the worker
-                # is stopping; mark these acknowledged already so their offsets are never
-                # committed, and the batch is read again after the restart.
+                # Faust acknowledges a taken batch even when the worker stops in the middle of
+                # it; mark these acknowledged already so their offsets are never committed,
+                # and the batch is read again after the restart.
                 for event in events:
                     event.message.acked = True
                 raise
+            finally:
+                progress.busy, progress.last = False, time.monotonic()
+
+    async def handle_until_done(values: list[bytes]) -> None:
+        """A batch is never skipped: an unexpected failure is logged and the batch tried again.
+
+        (Faust would restart a crashed agent in the same process, after the batch, with the
+        batch's offsets blocking every later commit.) The database being away is retried
+        inside the sink; this covers the rest, such as Kafka refusing a dead letter.
+        """
+        delay = 0.5
+        while True:
+            try:
+                await handle(values)
+                return
+            except Exception:
+                log.exception("a batch of %d records failed; trying it again in %.1f s", len(values), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     async def handle(values: list[bytes]) -> None:
         readings, letters = decode(values)
@@ -139,6 +174,14 @@ def create_app(settings: Settings) -> faust.App:
             return
         for partition, records in lag.items():
             telemetry.LAG.labels(str(partition)).set(records)
+        idle = time.monotonic() - progress.last
+        if stalled(sum(lag.values()), progress.busy, idle, STALL_SECONDS):
+            log.error(
+                "%d readings wait on the topic and none has arrived for %.0f s; exiting so the"
+                " supervisor restarts the worker from the committed offsets",
+                sum(lag.values()), idle,
+            )  # fmt: skip
+            os._exit(75)  # nothing to flush: every handled batch is durable and committed offsets trail it
 
     @app.timer(interval=2.0)  # type: ignore[untyped-decorator]  # faust's timer decorator is untyped
     async def every_two_seconds() -> None:

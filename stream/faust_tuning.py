@@ -1,12 +1,19 @@
-"""Faust settings for a worker that counts on its own metrics, shared with the benchmark's floor.
+"""Faust settings and guards for a worker that must never skip a reading, shared with the benchmark's floor.
 
 Faust's default monitor sensor records timings and counters for every event; the worker
 exports its own Prometheus figures per batch, so the per-event bookkeeping is switched
 off (about 7 % more events a second through a bare agent on this machine).
+
+Faust computes the offset to commit from the run of acknowledged offsets, and lets that
+run begin one past the committed offset: a message read but never acknowledged at the
+head of a partition (one a rebalance dropped from the stream, say) is then committed over
+and never read again (faust-streaming issue 606). `guard_commits` holds the commit
+instead, and `stalled` tells the worker when held messages are waiting for a restart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import faust
@@ -32,3 +39,36 @@ class QuietMonitor(Monitor):
 def quiet(app: faust.App) -> faust.App:
     app.monitor = QuietMonitor()
     return app
+
+
+def skips_head(acked: Sequence[int], committed: int | None) -> bool:
+    """Whether committing this run of acknowledged offsets would pass over an unacknowledged message.
+
+    `committed` is the next offset to read. A run starting exactly one past it means the
+    message at `committed` was read and not acknowledged; a larger distance is a gap in
+    the log itself (retention, compaction), which Faust already handles.
+    """
+    return committed is not None and bool(acked) and min(acked) == committed + 1
+
+
+def guard_commits(consumer: Any, topics: Collection[str]) -> None:
+    """Hold the commit of these topics' partitions while their head message is unacknowledged."""
+    new_offset: Callable[[Any], int | None] = consumer._new_offset  # Faust's own, private
+
+    def guarded(tp: Any) -> int | None:
+        if tp.topic in topics and skips_head(consumer._acked[tp], consumer._committed_offset[tp]):
+            return None
+        return new_offset(tp)
+
+    consumer._new_offset = guarded
+
+
+def stalled(lag: int, busy: bool, idle_seconds: float, limit: float) -> bool:
+    """Readings wait on the topic, none is being handled, and none has arrived for `limit` seconds.
+
+    Faust drops messages from a stream during a rebalance and reads them again after
+    seeking to the committed offsets; if a message is dropped after that seek, the
+    partition's commits stop behind it and nothing reads it until the worker restarts.
+    A database outage is not a stall: the batch waiting for it keeps the worker busy.
+    """
+    return lag > 0 and not busy and idle_seconds >= limit

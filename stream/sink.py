@@ -75,6 +75,9 @@ class Sink:
                     self.processor.rollback(readings, snapshot)
                     await self._drop()
                     raise
+                except BaseException:
+                    self.processor.rollback(readings, snapshot)  # the transaction did not commit either
+                    raise
         raise AssertionError("unreachable: tenacity re-raises")  # pragma: no cover
 
     async def _write_once(self, readings: Sequence[Reading], housing_of: HousingOf) -> Outcome:

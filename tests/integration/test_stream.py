@@ -124,7 +124,16 @@ def test_a_worker_killed_mid_stream_counts_every_reading_exactly_once(stack: Set
     assert control.send_signal(stack, "stream", "KILL")  # supervisord restarts it, as after a crash
     stored_at_kill = query(stack, count)[0][0]
 
-    eventually(lambda: query(stack, count)[0][0] == total or None, timeout=180, what="every reading stored")
+    try:
+        eventually(lambda: query(stack, count)[0][0] == total or None, timeout=180, what="every reading stored")
+    except AssertionError as error:  # say where the readings stopped: the worker's log and the group's lag
+        from vigia.kafka_admin import consumer_lag
+
+        lag = asyncio.run(consumer_lag(stack.kafka_bootstrap, "vigia-stream", topics.READINGS))
+        log = (stack.log_dir / "stream.log").read_text().splitlines()[-40:]
+        raise AssertionError(
+            f"{error}; stored {query(stack, count)[0][0]} of {total}; lag {lag}; stream log:\n" + "\n".join(log)
+        ) from None
     windows = "SELECT sum(count), count(*) FROM readings_1m WHERE sensor_id LIKE 'it-kill-%%'"
     summed = eventually(lambda: r if (r := query(stack, windows)[0])[0] == total else None, what="windows")
     assert summed[0] == total  # each reading counted once in its one-minute window, none twice
