@@ -96,7 +96,15 @@ def create_app(settings: Settings) -> faust.App:
     tiles = app.GlobalTable("tile-assessments", default=None, key_type=str, value_type=None)
 
     def housing_of() -> HousingOf:
-        return lambda tile_id: housing_for(tiles, tile_id)
+        """One lookup per tile per batch: a batch asks for the same few tiles thousands of times."""
+        seen: dict[str, HousingContext] = {}
+
+        def lookup(tile_id: str) -> HousingContext:
+            if tile_id not in seen:
+                seen[tile_id] = housing_for(tiles, tile_id)
+            return seen[tile_id]
+
+        return lookup
 
     async def kafka_producer() -> AIOKafkaProducer:
         if "alerts" not in producer:

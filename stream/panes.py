@@ -96,8 +96,10 @@ def summarise(panes: Sequence[Pane], k: int | None = None) -> Summary:
         raise ValueError("no readings to summarise")
     count = sum(p.count for p in filled)
     newest = max(filled, key=lambda p: (p.last_ts, p.last_key))
-    size = k if k is not None else SAMPLE_SIZE * len(filled)
-    values = [v for _, v in merge_samples((p.sample for p in filled), size)]
+    if k is None:  # room for every pane's whole sample: no need to pick the bottom k
+        values = [v for p in filled for _, v in p.sample]
+    else:
+        values = [v for _, v in merge_samples((p.sample for p in filled), k)]
     return Summary(
         count=count,
         min=min(p.min for p in filled),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated
 
 import orjson
@@ -106,7 +107,7 @@ class Reading(_Contract):
         )
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented idiom
-    @property
+    @cached_property
     def reading_id(self) -> str:
         """Same sensor, metric and event time give the same id, so re-deliveries can be dropped."""
         return reading_id(self.sensor_id, self.metric.value, self.event_time)
