@@ -8,7 +8,8 @@ and a plain aiokafka consumer, and reading-to-alert latency at a steady rate. No
 (c) a plain aiokafka consumer runs the same decode, windows, rules and sink on a second
 backlog of as many readings. Then readings arrive at a steady 2,000/s with a three-second
 flood rule firing and clearing on every sensor, and the latency from the Kafka timestamp
-of the reading that began each alert's condition to its alert row is measured.
+of the reading that began each alert's condition to its alert row is measured. Last, two
+worker processes in one consumer group split a third backlog's partitions between them.
 """
 
 from __future__ import annotations
@@ -84,14 +85,14 @@ def stored(settings: Settings, prefix: str) -> int:
 
 
 def time_rows(
-    settings: Settings, prefix: str, expected: int, process: subprocess.Popen[bytes], timeout: float = 600
+    settings: Settings, prefix: str, expected: int, processes: list[subprocess.Popen[bytes]], timeout: float = 600
 ) -> float:
     """Readings/s from the first stored row of `prefix` to the last."""
     first_at, first_n = None, 0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the stream worker exited during the benchmark")
+        if any(process.poll() is not None for process in processes):
+            raise RuntimeError("a stream worker exited during the benchmark")
         n = stored(settings, prefix)
         now = time.perf_counter()
         if first_at is None and n > 0:
@@ -106,16 +107,20 @@ def worker_env(settings: Settings, rules: Path) -> dict[str, str]:
     return {**os.environ, "VIGIA_STATE_DIR": str(settings.state_dir), "VIGIA_RULES_PATH": str(rules)}
 
 
-def bench_faust(settings: Settings, prefix: str, expected: int, rules: Path) -> float:
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "vigia", "stream", "run"], env=worker_env(settings, rules),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+def bench_faust(settings: Settings, prefix: str, expected: int, rules: Path, workers: int = 1) -> float:
+    """`workers` worker processes in the one consumer group, splitting the topic's partitions."""
+    command = [sys.executable, "-m", "vigia", "stream", "run"]
+    env = worker_env(settings, rules)
+    started = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)
+    ]
     try:
-        return time_rows(settings, prefix, expected, worker)
+        return time_rows(settings, prefix, expected, started)
     finally:
-        worker.terminate()
-        worker.wait(60)
+        for worker in started:
+            worker.terminate()
+        for worker in started:
+            worker.wait(60)
 
 
 def bench_floor(settings: Settings, expected: int) -> float:
@@ -275,6 +280,10 @@ def main() -> None:
             f"  {len(latencies)} alerts; p50 {p50:.0f} ms, p99 {p99:.0f} ms"
             f" (the rule's {RULE_SECONDS * 1000:.0f} ms, plus at most 2000 ms allowed)"
         )
+        print("(a) again with two Faust workers splitting the partitions ...", flush=True)
+        asyncio.run(produce(settings, "f2", args.sensors, per_sensor))
+        two = bench_faust(settings, "f2", expected, rules, workers=2)
+        print(f"  {two:,.0f} readings/s, {two / faust_rps:.2f} times one worker", flush=True)
     print(
         f"faust_rps={faust_rps:.0f} faust_floor_rps={floor:.0f} plain_rps={plain:.0f}"
         f" ratio_floor={faust_rps / floor:.2f} alert_p50_ms={p50:.0f} alert_p99_ms={p99:.0f}"
