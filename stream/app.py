@@ -1,8 +1,9 @@
 """The Faust application: readings in batches through windows, the tile join and the alert rules.
 
-The agent only decodes, hands the batch to the sink (one transaction: see `sink.py`) and
-publishes what it produced; Faust acknowledges the batch's offsets only after the loop
-body returns, so offsets are committed after the rows are durable. Tile assessments live
+The agent hands each batch to a thread of its own (see `loop_thread.py`), where it is
+decoded, written by the sink (one transaction: see `sink.py`) and its alerts published.
+Faust acknowledges the batch's offsets only after the agent's loop body returns, so
+offsets are committed after the rows are durable. Tile assessments live
 in a GlobalTable fed from the compacted embeddings topic, so a new model version's
 embeddings are joined as soon as they arrive, without a restart. A timer checks silent
 sensors on the stream clock, sends any alert change still waiting in the outbox, and
@@ -31,6 +32,7 @@ from vigia.settings import Settings
 from vigia.stream import telemetry
 from vigia.stream.decode import decode
 from vigia.stream.faust_tuning import guard_commits, quiet, stalled
+from vigia.stream.loop_thread import LoopThread
 from vigia.stream.processor import HousingOf, Processor
 from vigia.stream.rules import DEFAULT_RULES, load_rules
 from vigia.stream.sink import DATABASE_AWAY, Sink
@@ -84,6 +86,8 @@ def create_app(settings: Settings) -> faust.App:
         lateness=settings.lateness_seconds,
     )
     sink = Sink(settings.db_conninfo, processor)
+    # Everything that touches the sink or the alerts producer runs here, off Faust's loop.
+    batch_loop = LoopThread("vigia-batches")
     producer: dict[str, AIOKafkaProducer] = {}
 
     readings_topic = app.topic(
@@ -153,7 +157,7 @@ def create_app(settings: Settings) -> faust.App:
         delay = 0.5
         while True:
             try:
-                await handle(values)
+                await batch_loop.run(handle(values))
                 return
             except Exception:
                 log.exception("a batch of %d records failed; trying it again in %.1f s", len(values), delay)
@@ -194,16 +198,19 @@ def create_app(settings: Settings) -> faust.App:
     @app.timer(interval=2.0)  # type: ignore[untyped-decorator]  # faust's timer decorator is untyped
     async def every_two_seconds() -> None:
         try:
-            telemetry.record_alerts(await sink.tick(housing_of()))
-            await sink.publish_alerts(await kafka_producer())
-            if time.monotonic() - retained_at[0] > RETENTION_EVERY or not retained_at[0]:
-                dropped = await sink.retain(settings.retention_days)
-                retained_at[0] = time.monotonic()
-                if dropped:
-                    log.info("retention dropped %d chunks", dropped)
+            await batch_loop.run(housekeeping())
         except DATABASE_AWAY as error:  # the agent's retries report it; the timer tries again next time
             log.warning("staleness check skipped: %s", error)
         beat(heartbeat_path(settings.state_dir, "stream"))
+
+    async def housekeeping() -> None:
+        telemetry.record_alerts(await sink.tick(housing_of()))
+        await sink.publish_alerts(await kafka_producer())
+        if time.monotonic() - retained_at[0] > RETENTION_EVERY or not retained_at[0]:
+            dropped = await sink.retain(settings.retention_days)
+            retained_at[0] = time.monotonic()
+            if dropped:
+                log.info("retention dropped %d chunks", dropped)
 
     return app
 

@@ -56,9 +56,11 @@ class Processor:
     def process(self, new: Sequence[Reading], housing_of: HousingOf, wall: float) -> Outcome:
         out = Outcome()
         folded = Folded()
+        places: dict[tuple[str, str], Place] = {}  # one label per tile, not one per reading
         for reading in sorted(new, key=lambda r: r.event_time):
-            key = key_of(reading)
-            place = Place(reading.district, reading.tile_id)
+            key = (reading.sensor_id, reading.metric.value)
+            where = (reading.district, reading.tile_id)
+            place = places.get(where) or places.setdefault(where, Place(*where))
             ts = reading.event_time.timestamp()
             late_before = len(folded.late)
             self.windows.fold(

@@ -16,14 +16,14 @@ import psycopg
 
 from vigia.contracts import Alert, AlertState, HousingContext, Reading, Severity
 from vigia.stream.alerts import Change, OpenAlert
-from vigia.stream.panes import Pane
+from vigia.stream.panes import Pane, pack_sample, unpack_sample
 from vigia.stream.rule_book import Fired
 from vigia.stream.window_book import HoppingRow, Key, PaneRow
 
 READING_COLUMNS = "time, sensor_id, metric, value, unit, reading_id, received_at, district, tile_id"
 PANE_COLUMNS = (
-    "bucket, sensor_id, metric, count, min, max, mean, last, last_event_time, mad, sum, last_key, sample_keys,"
-    " sample_values, district, tile_id, embedding_id, model_version, land_use_class, housing_score, precarious_share"
+    "bucket, sensor_id, metric, count, min, max, mean, last, last_event_time, mad, sum, last_key, sample,"
+    " district, tile_id, embedding_id, model_version, land_use_class, housing_score, precarious_share"
 )
 HOPPING_COLUMNS = (
     "window_end, sensor_id, metric, count, min, max, mean, last, mad, last_event_time, district, tile_id,"
@@ -127,8 +127,8 @@ async def upsert_panes(conn: psycopg.AsyncConnection, rows: Sequence[tuple[PaneR
             (
                 _ts(row.start), row.key[0], row.key[1], row.summary.count, row.summary.min, row.summary.max,
                 row.summary.mean, row.summary.last, _ts(row.summary.last_ts), row.summary.mad, row.pane.sum,
-                row.pane.last_key, [k for k, _ in row.pane.sample], [v for _, v in row.pane.sample],
-                row.place.district, row.place.tile_id, *_housing(housing),
+                row.pane.last_key, pack_sample(row.pane.sample), row.place.district, row.place.tile_id,
+                *_housing(housing),
             )
             for row, housing in rows
         ],
@@ -161,18 +161,18 @@ async def load_panes(
         return {}
     cur = await conn.execute(
         """SELECT sensor_id, metric, extract(epoch FROM bucket), count, min, max, sum, last,
-                  extract(epoch FROM last_event_time), last_key, sample_keys, sample_values
+                  extract(epoch FROM last_event_time), last_key, sample
            FROM readings_1m
            JOIN unnest(%s::text[], %s::text[]) AS k(sensor_id, metric) USING (sensor_id, metric)
            WHERE bucket >= %s AND sum IS NOT NULL""",
         ([k[0] for k in wanted], [k[1] for k in wanted], _ts(since)),
     )
     found: dict[Key, tuple[dict[float, Pane], float | None]] = {key: ({}, None) for key in wanted}
-    for sensor, metric, start, count, lo, hi, total, last, last_ts, last_key, keys_, values in await cur.fetchall():
+    for sensor, metric, start, count, lo, hi, total, last, last_ts, last_key, sample in await cur.fetchall():
         panes, newest = found[(sensor, metric)]
         panes[float(start)] = Pane(
             count=count, min=lo, max=hi, sum=total, last=last, last_ts=float(last_ts), last_key=last_key or -1,
-            sample=list(zip(keys_ or [], values or [], strict=True)),
+            sample=unpack_sample(sample),
         )  # fmt: skip
         found[(sensor, metric)] = (panes, max(float(last_ts), newest) if newest is not None else float(last_ts))
     return found

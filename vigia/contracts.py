@@ -19,6 +19,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_fiel
 def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("timestamp must carry a timezone")
+    if value.tzinfo is UTC:  # the common case, cheaply: every reading passes here
+        return value
     return value.astimezone(UTC)
 
 

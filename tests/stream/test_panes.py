@@ -92,3 +92,12 @@ def test_lateness() -> None:
 def test_sample_key_reads_the_reading_id() -> None:
     assert sample_key("00000000-0000-0000-0000-000000000001") == 0
     assert sample_key("ffffffff-ffff-ffff-ffff-ffffffffffff") == 2**60 - 1
+
+
+def test_a_sample_packed_for_the_database_unpacks_to_itself() -> None:
+    from vigia.stream.panes import pack_sample, unpack_sample
+
+    sample = [(3, 1.5), (2**59, -0.25), (7, float("1e300"))]
+    assert unpack_sample(pack_sample(sample)) == sample
+    assert unpack_sample(pack_sample([])) == []
+    assert unpack_sample(None) == []

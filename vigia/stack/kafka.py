@@ -42,6 +42,18 @@ def java_binary() -> str:
     return found
 
 
+def new_cluster_id() -> str:
+    """A random cluster id as Kafka writes them, never starting with '-'.
+
+    One in 64 base64 ids would, and the storage tool then reads it as an option and stops
+    ("expected one argument"); Kafka's own generator draws again in that case too.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class Kafka(Component):
     name = "kafka"
     kind = "infra"
@@ -114,7 +126,7 @@ class Kafka(Component):
             "logger.raftserver.name = kafka.server.KafkaRaftServer\nlogger.raftserver.level = INFO\n"
         )
         if not (data / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = new_cluster_id()
             result = subprocess.run(
                 [
                     *self._java(),
