@@ -33,6 +33,7 @@ from vigia.stream import telemetry
 from vigia.stream.decode import decode
 from vigia.stream.faust_tuning import guard_commits, quiet, stalled
 from vigia.stream.loop_thread import LoopThread
+from vigia.stream.offset_order import OffsetOrder
 from vigia.stream.processor import HousingOf, Processor
 from vigia.stream.rules import DEFAULT_RULES, load_rules
 from vigia.stream.sink import DATABASE_AWAY, Sink
@@ -128,12 +129,32 @@ def create_app(settings: Settings) -> faust.App:
             tiles[embedding.tile_id] = embedding.model_dump(mode="json")
 
     progress = Progress()
+    order = OffsetOrder()
+
+    async def admit(events: list[Any]) -> list[Any]:
+        """The batch's records each partition is owed, in order; the rest are never acknowledged."""
+        consumer = app.consumer
+        admitted = order.admit(
+            [(event.message.tp, event.message.offset) for event in events],
+            generation=app.consumer_generation_id,
+            committed=lambda tp: consumer._committed_offset.get(tp),  # type: ignore[attr-defined]  # Faust-private
+        )
+        for event, keep in zip(events, admitted.keep, strict=True):
+            if not keep:
+                event.message.acked = True  # Faust then leaves its offset out of every commit
+        for tp, offset in admitted.seek.items():
+            log.warning("records of %s arrived after a gap; reading it again from offset %d", tp, offset)
+            await consumer.seek(tp, offset)  # type: ignore[arg-type]  # tp is the TP Faust gave
+        return [event for event, keep in zip(events, admitted.keep, strict=True) if keep]
 
     @app.agent(readings_topic)
     async def process_readings(stream: faust.StreamT[bytes]) -> None:
         guard_commits(app.consumer, {topics.READINGS})
         batches = stream.take_events(settings.stream_batch, within=settings.stream_batch_seconds)  # type: ignore[attr-defined]  # on Stream, not StreamT
-        async for events in batches:
+        async for taken in batches:
+            events = await admit(taken)
+            if not events:
+                continue
             progress.busy = True
             try:
                 await handle_until_done([event.value for event in events])

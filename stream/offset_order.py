@@ -1,0 +1,61 @@
+"""Each partition's records in offset order, none skipped: the worker's check on what Faust hands it.
+
+Faust drops messages from a stream around a rebalance (those fetched for the previous
+generation, or while its flow control is paused) and relies on a seek to the committed
+offsets to read them again. When the drop comes after that seek, later records of the
+partition arrive and the dropped ones never do. Folded, those later records would make the
+dropped ones late, and their windows would never count them. So the worker admits a
+record only if it is the next one its partition is owed; after a gap it drops the
+partition's records (unacknowledged, so never committed) and seeks back to the one owed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Admitted:
+    keep: list[bool]  # per record, in the order given
+    seek: dict[Hashable, int] = field(default_factory=dict)  # partitions to read again, from these offsets
+    gaps: int = 0  # records held back behind a gap
+
+
+class OffsetOrder:
+    def __init__(self) -> None:
+        self._next: dict[Hashable, int] = {}
+        self._seeking: dict[Hashable, int] = {}
+        self._generation: object = None
+
+    def admit(
+        self,
+        records: Sequence[tuple[Hashable, int]],
+        *,
+        generation: object,
+        committed: Callable[[Hashable], int | None],
+    ) -> Admitted:
+        """`records` are (partition, offset) in delivery order; `committed` is where a partition resumes."""
+        if generation != self._generation:  # a rebalance: every partition starts again from its commit
+            self._next.clear()
+            self._seeking.clear()
+            self._generation = generation
+        out = Admitted(keep=[])
+        for partition, offset in records:
+            owed = self._next.get(partition)
+            if owed is None:
+                owed = committed(partition)
+            if owed is None or offset == owed:
+                self._next[partition] = offset + 1
+                self._seeking.pop(partition, None)
+                out.keep.append(True)
+            elif offset < owed:  # read again after a seek: already in the database
+                out.keep.append(False)
+            else:
+                out.keep.append(False)
+                out.gaps += 1
+                self._next[partition] = owed
+                if self._seeking.get(partition) != owed:
+                    self._seeking[partition] = owed
+                    out.seek[partition] = owed
+        return out

@@ -1,0 +1,50 @@
+"""Records are admitted in offset order per partition; a gap holds the partition back and asks for a seek."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+
+from vigia.stream.offset_order import OffsetOrder
+
+
+def committed_at(offsets: dict[str, int]) -> Callable[[Hashable], int | None]:
+    return lambda partition: offsets.get(str(partition))
+
+
+def test_records_in_order_are_all_admitted() -> None:
+    order = OffsetOrder()
+    out = order.admit([("p0", 10), ("p1", 5), ("p0", 11)], generation=1, committed=committed_at({"p0": 10, "p1": 5}))
+    assert out.keep == [True, True, True]
+    assert not out.seek
+    assert out.gaps == 0
+    assert order.admit([("p0", 12)], generation=1, committed=committed_at({})).keep == [True]
+
+
+def test_a_gap_holds_the_partition_back_and_seeks_to_the_record_owed() -> None:
+    order = OffsetOrder()
+    out = order.admit([("p0", 10), ("p0", 13), ("p0", 14), ("p1", 0)], generation=1, committed=committed_at({"p0": 10}))
+    assert out.keep == [True, False, False, True]  # 11 and 12 never came; the other partition carries on
+    assert out.seek == {"p0": 11}
+    assert out.gaps == 2
+
+
+def test_after_the_seek_the_owed_records_are_admitted_and_stale_ones_dropped_without_a_second_seek() -> None:
+    order = OffsetOrder()
+    order.admit([("p0", 10), ("p0", 13)], generation=1, committed=committed_at({"p0": 10}))
+    stale = order.admit([("p0", 14)], generation=1, committed=committed_at({}))
+    assert stale.keep == [False]
+    assert not stale.seek
+    again = order.admit([("p0", 11), ("p0", 12), ("p0", 13), ("p0", 10)], generation=1, committed=committed_at({}))
+    assert again.keep == [True, True, True, False]  # 10 was done before the gap
+
+
+def test_a_rebalance_starts_every_partition_from_its_committed_offset() -> None:
+    order = OffsetOrder()
+    order.admit([("p0", 10)], generation=1, committed=committed_at({"p0": 10}))
+    out = order.admit([("p0", 5)], generation=2, committed=committed_at({"p0": 5}))
+    assert out.keep == [True]
+
+
+def test_a_partition_with_no_commit_starts_where_its_first_record_is() -> None:
+    out = OffsetOrder().admit([("p0", 0), ("p0", 1)], generation=1, committed=committed_at({}))
+    assert out.keep == [True, True]
