@@ -144,7 +144,8 @@ def create_app(settings: Settings) -> faust.App:
                 event.message.acked = True  # Faust then leaves its offset out of every commit
         for tp, offset in admitted.seek.items():
             log.warning("records of %s arrived after a gap; reading it again from offset %d", tp, offset)
-            await consumer.seek(tp, offset)  # type: ignore[arg-type]  # tp is the TP Faust gave
+        if admitted.seek:  # on the consumer's own thread, as Faust seeks after a rebalance
+            await consumer.seek_wait(admitted.seek)  # type: ignore[arg-type]  # the TPs Faust gave
         return [event for event, keep in zip(events, admitted.keep, strict=True) if keep]
 
     @app.agent(readings_topic)
