@@ -14,11 +14,10 @@ order, and it is exact for windows of up to k readings per pane.
 
 from __future__ import annotations
 
-import heapq
 import statistics
 import sys
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 SAMPLE_SIZE = 32
@@ -102,10 +101,6 @@ class Summary:
         return 1.4826 * self.mad
 
 
-def merge_samples(samples: Iterable[Sequence[tuple[int, float]]], k: int) -> list[tuple[int, float]]:
-    return heapq.nsmallest(k, (item for sample in samples for item in sample))
-
-
 def mad(values: Sequence[float]) -> float:
     if not values:
         return 0.0
@@ -113,21 +108,18 @@ def mad(values: Sequence[float]) -> float:
     return float(statistics.median(abs(v - centre) for v in values))
 
 
-def summarise(panes: Sequence[Pane], k: int | None = None) -> Summary:
+def summarise(panes: Sequence[Pane]) -> Summary:
     """One summary of several panes (one pane: the tumbling window; fifteen: a hopping one).
 
-    The hopping window's sample keeps up to k per pane, so its spread is computed from as
-    many values as its panes hold, up to k each.
+    The spread is computed from every pane's whole sample, so a hopping window's comes
+    from as many values as its panes hold, up to the sample size each.
     """
     filled = [p for p in panes if p.count]
     if not filled:
         raise ValueError("no readings to summarise")
     count = sum(p.count for p in filled)
     newest = max(filled, key=lambda p: (p.last_ts, p.last_key))
-    if k is None:  # room for every pane's whole sample: no need to pick the bottom k
-        values = [v for p in filled for _, v in p.sample]
-    else:
-        values = [v for _, v in merge_samples((p.sample for p in filled), k)]
+    values = [v for p in filled for _, v in p.sample]
     return Summary(
         count=count,
         min=min(p.min for p in filled),
