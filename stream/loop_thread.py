@@ -4,8 +4,8 @@ Faust hands messages to agents one at a time on its event loop. Deciding and wri
 batch takes a tenth of a second or more of Python; run on that loop, it stops deliveries
 for as long, and at 2,000 readings/s the backlog that builds up in between delayed each
 reading by over a second. On a thread of its own, the interpreter switches between the
-batch and Faust's deliveries every few milliseconds, and a reading waits a fraction of
-that. (Measured with the stream benchmark's latency phase: see docs/benchmarks.md.)
+batch and Faust's deliveries every few milliseconds, and while the worker keeps up a
+reading waits a fraction of that (figures and their spread: docs/benchmarks.md).
 """
 
 from __future__ import annotations
