@@ -27,11 +27,10 @@ from pydantic import ValidationError
 from vigia import topics
 from vigia.contracts import HousingContext, TileEmbedding
 from vigia.heartbeat import beat, heartbeat_path
-from vigia.kafka_admin import consumer_lag
 from vigia.settings import Settings
 from vigia.stream import telemetry
 from vigia.stream.decode import decode
-from vigia.stream.faust_tuning import guard_commits, quiet, stalled
+from vigia.stream.faust_tuning import guard_commits, quiet, resume_where_durable, stalled
 from vigia.stream.loop_thread import LoopThread
 from vigia.stream.offset_order import OffsetOrder
 from vigia.stream.processor import HousingOf, Processor
@@ -130,6 +129,23 @@ def create_app(settings: Settings) -> faust.App:
 
     progress = Progress()
     order = OffsetOrder()
+    durable: dict[Any, int] = {}  # readings partition -> next offset the database has recorded
+    guarded: list[object] = []
+
+    async def stored_offsets() -> dict[int, int] | None:
+        try:
+            return await sink.stored_offsets()
+        except DATABASE_AWAY as error:
+            log.warning("database away while partitions were assigned (%s); resuming at Kafka's commits", error)
+            return None
+
+    @app.on_rebalance_complete.connect
+    async def guard_consumer(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        """Sent before Faust seeks the assigned partitions: the place to take over that seek."""
+        if app.consumer not in guarded:
+            guard_commits(app.consumer, {topics.READINGS})
+            resume_where_durable(app.consumer, topics.READINGS, stored_offsets, durable)
+            guarded.append(app.consumer)
 
     async def admit(events: list[Any]) -> list[Any]:
         """The batch's records each partition is owed, in order; the rest are never acknowledged."""
@@ -150,15 +166,18 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.agent(readings_topic)
     async def process_readings(stream: faust.StreamT[bytes]) -> None:
-        guard_commits(app.consumer, {topics.READINGS})
         batches = stream.take_events(settings.stream_batch, within=settings.stream_batch_seconds)  # type: ignore[attr-defined]  # on Stream, not StreamT
         async for taken in batches:
             events = await admit(taken)
             if not events:
                 continue
             progress.busy = True
+            next_offsets = {event.message.tp: event.message.offset + 1 for event in events}  # admitted in order
             try:
-                await handle_until_done([event.value for event in events])
+                await handle_until_done(
+                    [event.value for event in events], {tp.partition: o for tp, o in next_offsets.items()}
+                )
+                durable.update(next_offsets)
             except BaseException:
                 # Faust acknowledges a taken batch even when the worker stops in the middle of
                 # it; mark these acknowledged already so their offsets are never committed,
@@ -169,7 +188,7 @@ def create_app(settings: Settings) -> faust.App:
             finally:
                 progress.busy, progress.last = False, time.monotonic()
 
-    async def handle_until_done(values: list[bytes]) -> None:
+    async def handle_until_done(values: list[bytes], next_offsets: dict[int, int]) -> None:
         """A batch is never skipped: an unexpected failure is logged and the batch tried again.
 
         (Faust would restart a crashed agent in the same process, after the batch, with the
@@ -179,20 +198,20 @@ def create_app(settings: Settings) -> faust.App:
         delay = 0.5
         while True:
             try:
-                await batch_loop.run(handle(values))
+                await batch_loop.run(handle(values, next_offsets))
                 return
             except Exception:
                 log.exception("a batch of %d records failed; trying it again in %.1f s", len(values), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
 
-    async def handle(values: list[bytes]) -> None:
+    async def handle(values: list[bytes], next_offsets: dict[int, int]) -> None:
         readings, letters = decode(values)
         out = await kafka_producer()
         for letter in letters:
             await out.send(topics.READINGS_DEAD_LETTER, letter.model_dump_json().encode())
         with telemetry.SINK_SECONDS.time():
-            outcome = await sink.write(readings, housing_of())
+            outcome = await sink.write(readings, housing_of(), next_offsets)
         telemetry.record(len(values), outcome, unreadable=len(letters))
         if outcome.fired:
             await sink.publish_alerts(out)
@@ -201,21 +220,27 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.timer(interval=10.0)  # type: ignore[untyped-decorator]  # faust's timer decorator is untyped
     async def measure_lag() -> None:
-        try:
-            lag = await consumer_lag(settings.kafka_bootstrap, app.conf.id, topics.READINGS)
-        except KafkaError as error:
-            log.warning("could not measure consumer lag: %s", error)
+        """Records on this worker's partitions past what the database holds: the lag that matters."""
+        partitions = [tp for tp in app.consumer.assignment() if tp.topic == topics.READINGS]
+        if not partitions:
             return
+        try:
+            ends = await asyncio.wait_for(app.consumer.highwaters(*partitions), timeout=10)
+        except (KafkaError, TimeoutError) as error:
+            log.warning("could not measure consumer lag: %r", error)
+            return
+        lag = {tp.partition: max(0, ends[tp] - durable.get(tp, 0)) for tp in partitions}
+        telemetry.LAG.clear()  # partitions another worker has taken since are no longer ours to report
         for partition, records in lag.items():
             telemetry.LAG.labels(str(partition)).set(records)
         idle = time.monotonic() - progress.last
         if stalled(sum(lag.values()), progress.busy, idle, STALL_SECONDS):
             log.error(
                 "%d readings wait on the topic and none has arrived for %.0f s; exiting so the"
-                " supervisor restarts the worker from the committed offsets",
+                " supervisor restarts the worker where the database says",
                 sum(lag.values()), idle,
             )  # fmt: skip
-            os._exit(75)  # nothing to flush: every handled batch is durable and committed offsets trail it
+            os._exit(75)  # nothing to flush: every handled batch is durable, with its offsets
 
     @app.timer(interval=2.0)  # type: ignore[untyped-decorator]  # faust's timer decorator is untyped
     async def every_two_seconds() -> None:

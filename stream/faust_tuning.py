@@ -9,15 +9,24 @@ run begin one past the committed offset: a message read but never acknowledged a
 head of a partition (one a rebalance dropped from the stream, say) is then committed over
 and never read again (faust-streaming issue 606). `guard_commits` holds the commit
 instead, and `stalled` tells the worker when held messages are waiting for a restart.
+
+Kafka's commit is still only a hint: `resume_where_durable` makes Faust's seek to the
+committed offsets, after every rebalance, go on to the offsets the database recorded with
+the rows, which no commit can pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import faust
 from faust.sensors import Monitor
+
+from vigia.stream.offset_order import resume_points
+
+log = logging.getLogger(__name__)
 
 
 class QuietMonitor(Monitor):
@@ -61,6 +70,44 @@ def guard_commits(consumer: Any, topics: Collection[str]) -> None:
         return new_offset(tp)
 
     consumer._new_offset = guarded
+
+
+def resume_where_durable(
+    consumer: Any,
+    topic: str,
+    stored: Callable[[], Awaitable[Mapping[int, int] | None]],
+    durable: MutableMapping[Any, int],
+) -> None:
+    """After Faust seeks to the committed offsets, seek `topic`'s partitions to the stored ones.
+
+    `stored` returns the database's next offset per partition, or None when it cannot be
+    read (Kafka's commit then stands: records read twice are absorbed by the natural keys).
+    `durable` receives every assigned partition's starting point. Faust records what this
+    returns as the committed offsets, so its bookkeeping and the worker's agree.
+    """
+    seek_to_committed: Callable[[], Awaitable[Mapping[Any, int]]] = consumer.seek_to_committed
+
+    async def seek() -> Mapping[Any, int]:
+        committed = dict(await seek_to_committed())
+        partitions = [tp for tp in consumer.assignment() if tp.topic == topic]
+        recorded = await stored() if partitions else None
+        if recorded:
+            points, notes = resume_points(
+                partitions,
+                committed=committed,
+                stored={tp: recorded[tp.partition] for tp in partitions if tp.partition in recorded},
+                earliest=await consumer.earliest_offsets(*partitions),
+                ends=await consumer.highwaters(*partitions),
+            )
+            for note in notes:
+                log.warning("%s %s", topic, note)
+            if points:
+                await consumer.seek_wait(points)
+                committed.update(points)
+        durable.update({tp: committed[tp] for tp in partitions if committed.get(tp) is not None})
+        return committed
+
+    consumer.seek_to_committed = seek
 
 
 def stalled(lag: int, busy: bool, idle_seconds: float, limit: float) -> bool:

@@ -7,11 +7,15 @@ partition arrive and the dropped ones never do. Folded, those later records woul
 dropped ones late, and their windows would never count them. So the worker admits a
 record only if it is the next one its partition is owed; after a gap it drops the
 partition's records (unacknowledged, so never committed) and seeks back to the one owed.
+
+Which record a partition is owed first is decided by `resume_points`: the offset the
+database recorded with the partition's last durable batch, not Kafka's committed offset,
+which can run ahead of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -59,3 +63,44 @@ class OffsetOrder:
                     self._seeking[partition] = owed
                     out.seek[partition] = owed
         return out
+
+
+def resume_points(
+    partitions: Collection[Hashable],
+    *,
+    committed: Mapping[Hashable, int | None],
+    stored: Mapping[Hashable, int],
+    earliest: Mapping[Hashable, int],
+    ends: Mapping[Hashable, int],
+) -> tuple[dict[Hashable, int], list[str]]:
+    """Where each partition must resume when it differs from Kafka's commit, and why, in words.
+
+    `stored` is the database's next offset per partition; `earliest` and `ends` bound what
+    the topic still holds. A stored offset beyond the end means the topic was recreated:
+    Kafka's position stands. One before the start means retention removed records
+    before they were stored: the earliest left is the best there is.
+    """
+    points: dict[Hashable, int] = {}
+    notes: list[str] = []
+    for partition in partitions:
+        durable, kafka = stored.get(partition), committed.get(partition)
+        if durable is None:
+            continue
+        first, end = earliest[partition], ends[partition]
+        if durable > end:
+            notes.append(
+                f"{partition}: the database has records up to offset {durable} but the topic ends at {end};"
+                " the topic was recreated, so reading resumes where Kafka says"
+            )
+            continue
+        if durable < first:
+            notes.append(f"{partition}: offsets {durable}..{first - 1} left the topic before they were stored")
+            durable = first
+        if durable != kafka:
+            if kafka is not None and kafka > durable:
+                notes.append(
+                    f"{partition}: Kafka's commit ({kafka}) is {kafka - durable} records past what is durable;"
+                    f" reading again from {durable}"
+                )
+            points[partition] = durable
+    return points, notes

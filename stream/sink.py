@@ -2,9 +2,10 @@
 
 `write` runs one transaction per batch: insert the readings (the database says which are
 new), load the windows in flight of sensors this worker has not seen yet, fold and
-evaluate the new readings, upsert the window rows and record the alert changes. The
-caller acknowledges the batch's Kafka offsets only after `write` returns, so a crash
-anywhere replays the batch and the replay finds nothing new. When the database is away,
+evaluate the new readings, upsert the window rows, record the alert changes and where
+each partition resumes. That last row, not Kafka's committed offset, decides where a
+worker starts reading a partition, so a crash anywhere replays the batch and the replay
+finds nothing new. When the database is away,
 `write` keeps retrying with backoff (the batch, and every later one, wait behind it: no
 reading is lost or reordered), forgetting the failed attempt's state each time.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import psycopg
 from aiokafka import AIOKafkaProducer
@@ -32,9 +33,10 @@ DATABASE_AWAY = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
 class Sink:
-    def __init__(self, conninfo: str, processor: Processor) -> None:
+    def __init__(self, conninfo: str, processor: Processor, group: str = "vigia-stream") -> None:
         self.conninfo = conninfo
         self.processor = processor
+        self.group = group  # whose place on the readings topic the sink records
         self._conn: psycopg.AsyncConnection | None = None
         self._restored = False
         # One connection, one command at a time: the agent's batches and the timer's
@@ -64,13 +66,17 @@ class Sink:
             reraise=True,
         )
 
-    async def write(self, readings: Sequence[Reading], housing_of: HousingOf) -> Outcome:
+    async def write(
+        self, readings: Sequence[Reading], housing_of: HousingOf, next_offsets: Mapping[int, int] | None = None
+    ) -> Outcome:
+        """Make the batch durable; `next_offsets` (readings partition to the offset after the
+        batch's last record) are recorded in the same transaction."""
         async for attempt in await self._retrying():
             with attempt:
                 snapshot = self.processor.snapshot()
                 try:
                     async with self._lock:
-                        return await self._write_once(readings, housing_of)
+                        return await self._write_once(readings, housing_of, next_offsets or {})
                 except DATABASE_AWAY:
                     self.processor.rollback(readings, snapshot)
                     await self._drop()
@@ -80,7 +86,9 @@ class Sink:
                     raise
         raise AssertionError("unreachable: tenacity re-raises")  # pragma: no cover
 
-    async def _write_once(self, readings: Sequence[Reading], housing_of: HousingOf) -> Outcome:
+    async def _write_once(
+        self, readings: Sequence[Reading], housing_of: HousingOf, next_offsets: Mapping[int, int]
+    ) -> Outcome:
         conn = await self._connection()
         async with conn.transaction():
             new = await store.insert_readings(conn, readings)
@@ -95,7 +103,14 @@ class Sink:
             await store.upsert_panes(conn, outcome.panes)
             await store.upsert_hopping(conn, outcome.hopping)
             await store.record_alerts(conn, outcome.fired)
+            await store.save_offsets(conn, self.group, topics.READINGS, next_offsets)
         return outcome
+
+    async def stored_offsets(self) -> dict[int, int]:
+        """Where each readings partition resumes, by what is durable; on a connection of its own,
+        so a rebalance can ask while a batch holds the sink's."""
+        async with await psycopg.AsyncConnection.connect(self.conninfo, connect_timeout=5, autocommit=True) as conn:
+            return await store.load_offsets(conn, self.group, topics.READINGS)
 
     async def _load_windows(self, conn: psycopg.AsyncConnection, fresh: Sequence[Reading]) -> None:
         unknown = self.processor.unknown_keys(fresh)

@@ -8,7 +8,7 @@ replayed after a crash therefore adds no row and counts nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,6 +94,30 @@ async def insert_readings(conn: psycopg.AsyncConnection, readings: Sequence[Read
                 RETURNING reading_id"""  # noqa: S608  # column list is a constant
         )
         return {str(row[0]) for row in await cur.fetchall()}
+
+
+async def save_offsets(conn: psycopg.AsyncConnection, group: str, topic: str, next_offsets: Mapping[int, int]) -> None:
+    """Record where each partition resumes, in the transaction that made its records durable.
+
+    The new value replaces the old one even when smaller: a batch finishing late after a
+    rebalance can only move a partition back, which costs a re-read the readings' natural
+    key absorbs, never a skipped record.
+    """
+    if next_offsets:
+        await conn.execute(
+            """INSERT INTO stream_offsets (consumer_group, topic, partition, next_offset)
+               SELECT %s, %s, p, o FROM unnest(%s::int[], %s::bigint[]) AS t(p, o)
+               ON CONFLICT (consumer_group, topic, partition)
+               DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()""",
+            (group, topic, list(next_offsets), list(next_offsets.values())),
+        )
+
+
+async def load_offsets(conn: psycopg.AsyncConnection, group: str, topic: str) -> dict[int, int]:
+    cur = await conn.execute(
+        "SELECT partition, next_offset FROM stream_offsets WHERE consumer_group = %s AND topic = %s", (group, topic)
+    )
+    return {int(p): int(o) for p, o in await cur.fetchall()}
 
 
 async def mark_late(conn: psycopg.AsyncConnection, readings: Sequence[Reading]) -> None:

@@ -141,6 +141,50 @@ def test_a_worker_killed_mid_stream_counts_every_reading_exactly_once(stack: Set
     assert stored_at_kill < total  # the kill did land mid-stream
 
 
+def commit_group_at_the_end(stack: Settings, group: str) -> dict[int, int]:
+    """Commit `group`'s offsets at the end of the readings topic, as a commit running past the rows would."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    async def commit() -> dict[int, int]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(topics.READINGS, p) for p in range(stack.kafka_partitions)]
+            consumer.assign(partitions)
+            ends = await consumer.end_offsets(partitions)
+            await consumer.commit(dict(ends))
+            return {tp.partition: offset for tp, offset in ends.items()}
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(commit())
+
+
+def test_a_kafka_commit_past_the_stored_rows_is_not_believed(stack: Settings) -> None:
+    from vigia.stack import control
+    from vigia.stack.supervisor import Supervisor
+
+    count = "SELECT count(*) FROM readings WHERE sensor_id LIKE 'it-ahead-%%'"
+    warm_up = produce_readings(stack, "it-warm", sensors=20, per_sensor=5)
+    warm = "SELECT count(*) FROM readings WHERE sensor_id LIKE 'it-warm-%%'"
+    eventually(lambda: query(stack, warm)[0][0] == warm_up or None, timeout=60, what="the warm-up stored")
+    stored = query(stack, "SELECT count(*) FROM stream_offsets WHERE consumer_group = 'vigia-stream'")
+    assert stored == [(stack.kafka_partitions,)]  # every partition's place is in the database
+
+    Supervisor(stack.state_dir).stop("stream")
+    total = produce_readings(stack, "it-ahead", sensors=20, per_sensor=50)
+    ends = commit_group_at_the_end(stack, "vigia-stream")  # Kafka now says all of it was done
+    control.up(stack, ["stream"], report=lambda line: None)
+
+    eventually(lambda: query(stack, count)[0][0] == total or None, timeout=90, what="every reading stored")
+    windows = "SELECT sum(count) FROM readings_1m WHERE sensor_id LIKE 'it-ahead-%%'"
+    assert eventually(lambda: query(stack, windows)[0][0] == total or None, what="every reading in its window")
+    places = dict(
+        query(stack, "SELECT partition, next_offset FROM stream_offsets WHERE consumer_group = 'vigia-stream'")
+    )
+    assert all(places[p] >= end for p, end in ends.items())
+
+
 def test_readings_wait_out_a_database_stop_and_none_is_lost(stack: Settings) -> None:
     import threading
     import time

@@ -185,3 +185,28 @@ def test_the_sink_folds_a_record_delivered_twice_in_one_batch_once(stack: Settin
     with psycopg.connect(stack.db_conninfo) as conn:
         row = conn.execute("SELECT sum(count) FROM readings_1m WHERE sensor_id = 'store-twice'").fetchone()
     assert row == (len(batch),)
+
+
+def test_the_sink_records_where_each_partition_resumes_with_the_rows(stack: Settings) -> None:
+    from vigia.stream.processor import Processor
+    from vigia.stream.rules import load_rules
+    from vigia.stream.sink import Sink
+
+    batch = readings("store-offsets", minutes=2)
+
+    async def write() -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+        sink = Sink(stack.db_conninfo, Processor(load_rules(), pane=60, window=900, lateness=120), group="it-offsets")
+        other = Sink(stack.db_conninfo, Processor(load_rules(), pane=60, window=900, lateness=120), group="it-other")
+        try:
+            await sink.write(batch[:2], lambda tile: HousingContext(), {0: 11, 3: 40})
+            first = await sink.stored_offsets()
+            await sink.write(batch[2:], lambda tile: HousingContext(), {0: 9})  # a late batch moves it back
+            return first, await sink.stored_offsets(), await other.stored_offsets()
+        finally:
+            await sink.close()
+            await other.close()
+
+    first, second, other = asyncio.run(write())
+    assert first == {0: 11, 3: 40}
+    assert second == {0: 9, 3: 40}
+    assert other == {}  # each consumer group keeps its own place

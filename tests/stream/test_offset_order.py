@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
-from vigia.stream.offset_order import OffsetOrder
+from vigia.stream.offset_order import OffsetOrder, resume_points
 
 
 def committed_at(offsets: dict[str, int]) -> Callable[[Hashable], int | None]:
@@ -48,3 +48,40 @@ def test_a_rebalance_starts_every_partition_from_its_committed_offset() -> None:
 def test_a_partition_with_no_commit_starts_where_its_first_record_is() -> None:
     out = OffsetOrder().admit([("p0", 0), ("p0", 1)], generation=1, committed=committed_at({}))
     assert out.keep == [True, True]
+
+
+def resume(stored: dict[str, int], committed: dict[str, int | None]) -> tuple[dict[object, int], list[str]]:
+    return resume_points(
+        ["p0"], committed=committed, stored=stored, earliest={"p0": 100}, ends={"p0": 500}
+    )  # fmt: skip
+
+
+def test_a_partition_resumes_where_the_database_says_when_kafka_committed_past_it() -> None:
+    points, notes = resume({"p0": 300}, {"p0": 420})
+    assert points == {"p0": 300}
+    assert "120 records past" in notes[0]
+
+
+def test_a_partition_resumes_where_the_database_says_when_kafka_has_no_commit() -> None:
+    assert resume({"p0": 300}, {}) == ({"p0": 300}, [])
+
+
+def test_kafka_behind_the_database_is_moved_up_without_complaint() -> None:
+    assert resume({"p0": 300}, {"p0": 250}) == ({"p0": 300}, [])
+
+
+def test_no_seek_when_they_agree_or_the_database_has_nothing() -> None:
+    assert resume({"p0": 300}, {"p0": 300}) == ({}, [])
+    assert resume({}, {"p0": 250}) == ({}, [])
+
+
+def test_a_recreated_topic_resumes_where_kafka_says() -> None:
+    points, notes = resume({"p0": 9000}, {"p0": 120})
+    assert points == {}
+    assert "recreated" in notes[0]
+
+
+def test_records_removed_by_retention_before_they_were_stored_are_named() -> None:
+    points, notes = resume({"p0": 40}, {"p0": 40})
+    assert points == {"p0": 100}
+    assert "40..99" in notes[0]
