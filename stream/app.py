@@ -1,9 +1,9 @@
 """The Faust application: readings in batches through windows, the tile join and the alert rules.
 
 The agent hands each batch to a thread of its own (see `loop_thread.py`), where it is
-decoded, written by the sink (one transaction: see `sink.py`) and its alerts published.
-Faust acknowledges the batch's offsets only after the agent's loop body returns, so
-offsets are committed after the rows are durable. Tile assessments live
+decoded, written by the sink (one transaction, which also records each partition's next
+offset: see `sink.py`) and its alerts published. The worker then commits those offsets to
+Kafka itself; Faust never commits the readings topic (see `faust_tuning.py`). Tile assessments live
 in a GlobalTable fed from the compacted embeddings topic, so a new model version's
 embeddings are joined as soon as they arrive, without a restart. A timer checks silent
 sensors on the stream clock, sends any alert change still waiting in the outbox, and
@@ -30,7 +30,7 @@ from vigia.heartbeat import beat, heartbeat_path
 from vigia.settings import Settings
 from vigia.stream import telemetry
 from vigia.stream.decode import decode
-from vigia.stream.faust_tuning import guard_commits, quiet, resume_where_durable, stalled
+from vigia.stream.faust_tuning import as_tps, commit_durable, own_commits, quiet, resume_where_durable, stalled
 from vigia.stream.loop_thread import LoopThread
 from vigia.stream.offset_order import OffsetOrder
 from vigia.stream.processor import HousingOf, Processor
@@ -129,7 +129,6 @@ def create_app(settings: Settings) -> faust.App:
 
     progress = Progress()
     order = OffsetOrder()
-    durable: dict[Any, int] = {}  # readings partition -> next offset the database has recorded
     guarded: list[object] = []
 
     async def stored_offsets() -> dict[int, int] | None:
@@ -140,12 +139,12 @@ def create_app(settings: Settings) -> faust.App:
             return None
 
     @app.on_rebalance_complete.connect
-    async def guard_consumer(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        """Sent before Faust seeks the assigned partitions: the place to take over that seek."""
+    async def resume_partitions(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        """Sent with the new assignment still paused, before Faust seeks and resumes it."""
         if app.consumer not in guarded:
-            guard_commits(app.consumer, {topics.READINGS})
-            resume_where_durable(app.consumer, topics.READINGS, stored_offsets, durable)
+            own_commits(app.consumer, {topics.READINGS})
             guarded.append(app.consumer)
+        await resume_where_durable(app.consumer, topics.READINGS, stored_offsets)
 
     async def admit(events: list[Any]) -> list[Any]:
         """The batch's records each partition is owed, in order; the rest are never acknowledged."""
@@ -158,11 +157,24 @@ def create_app(settings: Settings) -> faust.App:
         for event, keep in zip(events, admitted.keep, strict=True):
             if not keep:
                 event.message.acked = True  # Faust then leaves its offset out of every commit
-        for tp, offset in admitted.seek.items():
-            log.warning("records of %s arrived after a gap; reading it again from offset %d", tp, offset)
-        if admitted.seek:  # on the consumer's own thread, as Faust seeks after a rebalance
-            await consumer.seek_wait(admitted.seek)  # type: ignore[arg-type]  # the TPs Faust gave
+        if admitted.seek:
+            await seek_back(consumer, admitted.seek)
         return [event for event, keep in zip(events, admitted.keep, strict=True) if keep]
+
+    async def seek_back(consumer: Any, owed: dict[Any, int]) -> None:
+        """Read these partitions again from the offsets owed, with nothing older delivered meanwhile.
+
+        Paused, the partitions' records already fetched are not handed to the stream while
+        the seek runs on the consumer's own thread (as Faust's own seeks do).
+        """
+        for tp, offset in owed.items():
+            log.warning("records of %s arrived after a gap; reading it again from offset %d", tp, offset)
+        tps = as_tps(owed)
+        consumer.pause_partitions(tps)
+        try:
+            await consumer.seek_wait(tps)
+        finally:
+            consumer.resume_partitions(set(tps) & consumer.assignment())  # a rebalance may have taken some
 
     @app.agent(readings_topic)
     async def process_readings(stream: faust.StreamT[bytes]) -> None:
@@ -177,7 +189,7 @@ def create_app(settings: Settings) -> faust.App:
                 await handle_until_done(
                     [event.value for event in events], {tp.partition: o for tp, o in next_offsets.items()}
                 )
-                durable.update(next_offsets)
+                await commit_durable(app.consumer, next_offsets)
             except BaseException:
                 # Faust acknowledges a taken batch even when the worker stops in the middle of
                 # it; mark these acknowledged already so their offsets are never committed,
@@ -229,7 +241,8 @@ def create_app(settings: Settings) -> faust.App:
         except (KafkaError, TimeoutError) as error:
             log.warning("could not measure consumer lag: %r", error)
             return
-        lag = {tp.partition: max(0, ends[tp] - durable.get(tp, 0)) for tp in partitions}
+        committed = app.consumer._committed_offset  # type: ignore[attr-defined]  # Faust-private; the database's offsets
+        lag = {tp.partition: max(0, ends[tp] - (committed.get(tp) or 0)) for tp in partitions}
         telemetry.LAG.clear()  # partitions another worker has taken since are no longer ours to report
         for partition, records in lag.items():
             telemetry.LAG.labels(str(partition)).set(records)

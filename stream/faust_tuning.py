@@ -1,28 +1,29 @@
-"""Faust settings and guards for a worker that must never skip a reading, shared with the benchmark's floor.
+"""Faust settings, and the worker's own hand on where the readings partitions stand.
 
 Faust's default monitor sensor records timings and counters for every event; the worker
 exports its own Prometheus figures per batch, so the per-event bookkeeping is switched
 off (about 7 % more events a second through a bare agent on this machine).
 
-Faust computes the offset to commit from the run of acknowledged offsets, and lets that
-run begin one past the committed offset: a message read but never acknowledged at the
-head of a partition (one a rebalance dropped from the stream, say) is then committed over
-and never read again (faust-streaming issue 606). `guard_commits` holds the commit
-instead, and `stalled` tells the worker when held messages are waiting for a restart.
-
-Kafka's commit is still only a hint: `resume_where_durable` makes Faust's seek to the
-committed offsets, after every rebalance, go on to the offsets the database recorded with
-the rows, which no commit can pass.
+Offsets. The database records, with each batch's rows, the next offset of every
+partition the batch read (see `sink.py`); that is where the partition stands. Faust would
+commit to Kafka from its own run of acknowledged offsets, and that run can pass over a
+message it read and never delivered (around a rebalance; faust-streaming issue 606). So
+Faust never commits the readings topic (`own_commits`); the worker commits the
+database's offsets itself once they are durable (`commit_durable`), and when a rebalance
+gives it partitions it moves Kafka's commit and position to the database's offsets
+(`resume_where_durable`) before Faust resumes fetching. Kafka's commit is therefore never
+ahead of the rows: at worst behind, and what is read again the natural keys absorb.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 import faust
 from faust.sensors import Monitor
+from faust.types import TP
 
 from vigia.stream.offset_order import resume_points
 
@@ -50,72 +51,72 @@ def quiet(app: faust.App) -> faust.App:
     return app
 
 
-def skips_head(acked: Sequence[int], committed: int | None) -> bool:
-    """Whether committing this run of acknowledged offsets would pass over an unacknowledged message.
-
-    `committed` is the next offset to read. A run starting exactly one past it means the
-    message at `committed` was read and not acknowledged; a larger distance is a gap in
-    the log itself (retention, compaction), which Faust already handles.
-    """
-    return committed is not None and bool(acked) and min(acked) == committed + 1
-
-
-def guard_commits(consumer: Any, topics: Collection[str]) -> None:
-    """Hold the commit of these topics' partitions while their head message is unacknowledged."""
+def own_commits(consumer: Any, topics: Collection[str]) -> None:
+    """Faust goes on pruning its acknowledged offsets of these topics, and never commits them."""
     new_offset: Callable[[Any], int | None] = consumer._new_offset  # Faust's own, private
 
-    def guarded(tp: Any) -> int | None:
-        if tp.topic in topics and skips_head(consumer._acked[tp], consumer._committed_offset[tp]):
-            return None
-        return new_offset(tp)
+    def held(tp: Any) -> int | None:
+        offset = new_offset(tp)  # also drops the acknowledged run from Faust's bookkeeping
+        return None if tp.topic in topics else offset
 
-    consumer._new_offset = guarded
+    consumer._new_offset = held
 
 
-def resume_where_durable(
-    consumer: Any,
-    topic: str,
-    stored: Callable[[], Awaitable[Mapping[int, int] | None]],
-    durable: MutableMapping[Any, int],
-) -> None:
-    """After Faust seeks to the committed offsets, seek `topic`'s partitions to the stored ones.
+def as_tps(offsets: Mapping[Any, int]) -> dict[TP, int]:
+    """Faust's partition type: its consumer asserts on it, and aiokafka hands out its own."""
+    return {TP(tp.topic, tp.partition): offset for tp, offset in offsets.items()}
 
-    `stored` returns the database's next offset per partition, or None when it cannot be
-    read (Kafka's commit then stands: records read twice are absorbed by the natural keys).
-    `durable` receives every assigned partition's starting point. Faust records what this
-    returns as the committed offsets, so its bookkeeping and the worker's agree.
+
+async def commit_durable(consumer: Any, offsets: Mapping[Any, int]) -> bool:
+    """Commit offsets the database already holds; refused during a rebalance, which costs a re-read."""
+    offsets = as_tps(offsets)
+    done = bool(await consumer._commit(offsets))  # Faust's own transport-level commit
+    if done:
+        consumer._committed_offset.update(offsets)
+    return done
+
+
+async def resume_where_durable(
+    consumer: Any, topic: str, stored: Callable[[], Awaitable[Mapping[int, int] | None]]
+) -> dict[TP, int]:
+    """Move `topic`'s assigned partitions to the database's offsets: commit them, and seek.
+
+    Called while Faust holds the new assignment paused, before it seeks to the committed
+    offsets and resumes: both its seek and any reset of the consumer's position then land
+    where the rows end. `stored` returns the database's next offset per partition, or None
+    when it cannot be read (Kafka's commit then stands). Returns each partition's place.
     """
-    seek_to_committed: Callable[[], Awaitable[Mapping[Any, int]]] = consumer.seek_to_committed
-
-    async def seek() -> Mapping[Any, int]:
-        committed = dict(await seek_to_committed())
-        partitions = [tp for tp in consumer.assignment() if tp.topic == topic]
-        recorded = await stored() if partitions else None
-        if recorded:
-            points, notes = resume_points(
-                partitions,
-                committed=committed,
-                stored={tp: recorded[tp.partition] for tp in partitions if tp.partition in recorded},
-                earliest=await consumer.earliest_offsets(*partitions),
-                ends=await consumer.highwaters(*partitions),
-            )
-            for note in notes:
-                log.warning("%s %s", topic, note)
-            if points:
-                await consumer.seek_wait(points)
-                committed.update(points)
-        durable.update({tp: committed[tp] for tp in partitions if committed.get(tp) is not None})
-        return committed
-
-    consumer.seek_to_committed = seek
+    partitions = [TP(tp.topic, tp.partition) for tp in consumer.assignment() if tp.topic == topic]
+    recorded = await stored() if partitions else None
+    if not recorded:
+        return {}
+    points, notes = resume_points(
+        partitions,
+        stored={tp: recorded[tp.partition] for tp in partitions if tp.partition in recorded},
+        earliest=await consumer.earliest_offsets(*partitions),
+        ends=await consumer.highwaters(*partitions),
+    )
+    for note in notes:
+        log.warning("%s %s", topic, note)
+    places = as_tps(points)
+    if places:
+        await consumer.seek_wait(places)
+        if not await commit_durable(consumer, places):
+            log.warning("%s: Kafka refused the commit of %s; the seek stands", topic, places)
+    log.info(
+        "%s partitions resume at %s, where the database's rows end",
+        topic,
+        {tp.partition: o for tp, o in places.items()},
+    )
+    return places
 
 
 def stalled(lag: int, busy: bool, idle_seconds: float, limit: float) -> bool:
     """Readings wait on the topic, none is being handled, and none has arrived for `limit` seconds.
 
-    Faust drops messages from a stream during a rebalance and reads them again after
-    seeking to the committed offsets; if a message is dropped after that seek, the
-    partition's commits stop behind it and nothing reads it until the worker restarts.
-    A database outage is not a stall: the batch waiting for it keeps the worker busy.
+    Faust drops messages from a stream around a rebalance; the worker seeks back for them
+    (see `offset_order.py`), and should that seek not bring them, nothing would read them
+    until the worker restarts where the database says. A database outage is not a stall:
+    the batch waiting for it keeps the worker busy.
     """
     return lag > 0 and not busy and idle_seconds >= limit

@@ -7,10 +7,12 @@ partition arrive and the dropped ones never do. Folded, those later records woul
 dropped ones late, and their windows would never count them. So the worker admits a
 record only if it is the next one its partition is owed; after a gap it drops the
 partition's records (unacknowledged, so never committed) and seeks back to the one owed.
+It asks for that seek again in every batch that still brings records past the gap:
+records fetched before a seek can still be on their way, and Faust, delivering one,
+moves its own read position past the seek and would drop the records read again.
 
 Which record a partition is owed first is decided by `resume_points`: the offset the
-database recorded with the partition's last durable batch, not Kafka's committed offset,
-which can run ahead of it.
+database recorded with the partition's last durable batch.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ class Admitted:
 class OffsetOrder:
     def __init__(self) -> None:
         self._next: dict[Hashable, int] = {}
-        self._seeking: dict[Hashable, int] = {}
         self._generation: object = None
 
     def admit(
@@ -42,7 +43,6 @@ class OffsetOrder:
         """`records` are (partition, offset) in delivery order; `committed` is where a partition resumes."""
         if generation != self._generation:  # a rebalance: every partition starts again from its commit
             self._next.clear()
-            self._seeking.clear()
             self._generation = generation
         out = Admitted(keep=[])
         for partition, offset in records:
@@ -51,7 +51,6 @@ class OffsetOrder:
                 owed = committed(partition)
             if owed is None or offset == owed:
                 self._next[partition] = offset + 1
-                self._seeking.pop(partition, None)
                 out.keep.append(True)
             elif offset < owed:  # read again after a seek: already in the database
                 out.keep.append(False)
@@ -59,31 +58,29 @@ class OffsetOrder:
                 out.keep.append(False)
                 out.gaps += 1
                 self._next[partition] = owed
-                if self._seeking.get(partition) != owed:
-                    self._seeking[partition] = owed
-                    out.seek[partition] = owed
+                out.seek[partition] = owed
         return out
 
 
 def resume_points(
     partitions: Collection[Hashable],
     *,
-    committed: Mapping[Hashable, int | None],
     stored: Mapping[Hashable, int],
     earliest: Mapping[Hashable, int],
     ends: Mapping[Hashable, int],
 ) -> tuple[dict[Hashable, int], list[str]]:
-    """Where each partition must resume when it differs from Kafka's commit, and why, in words.
+    """Where each partition resumes by the database, and what is worth saying about it.
 
     `stored` is the database's next offset per partition; `earliest` and `ends` bound what
-    the topic still holds. A stored offset beyond the end means the topic was recreated:
-    Kafka's position stands. One before the start means retention removed records
-    before they were stored: the earliest left is the best there is.
+    the topic still holds. A partition the database knows nothing of, or one whose stored
+    offset is beyond the end (the topic was recreated), is left where Kafka has it. A stored
+    offset before the start means retention removed records before they were stored:
+    the earliest left is the best there is.
     """
     points: dict[Hashable, int] = {}
     notes: list[str] = []
     for partition in partitions:
-        durable, kafka = stored.get(partition), committed.get(partition)
+        durable = stored.get(partition)
         if durable is None:
             continue
         first, end = earliest[partition], ends[partition]
@@ -96,11 +93,5 @@ def resume_points(
         if durable < first:
             notes.append(f"{partition}: offsets {durable}..{first - 1} left the topic before they were stored")
             durable = first
-        if durable != kafka:
-            if kafka is not None and kafka > durable:
-                notes.append(
-                    f"{partition}: Kafka's commit ({kafka}) is {kafka - durable} records past what is durable;"
-                    f" reading again from {durable}"
-                )
-            points[partition] = durable
+        points[partition] = durable
     return points, notes

@@ -1,57 +1,107 @@
-"""The commit guard and the stall rule that keep Faust from skipping a reading."""
+"""The worker's hand on Faust's commits and positions, against a stand-in for Faust's consumer."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
 
 from faust.types import TP
 
-from vigia.stream.faust_tuning import guard_commits, skips_head, stalled
-
-
-def test_a_run_starting_one_past_the_committed_offset_skips_the_head() -> None:
-    assert skips_head([11, 12, 13], committed=10)  # 10 was read and never acknowledged
-
-
-def test_a_run_from_the_committed_offset_is_safe() -> None:
-    assert not skips_head([10, 11, 12], committed=10)
-
-
-def test_a_wider_gap_is_the_log_itself_and_left_to_faust() -> None:
-    assert not skips_head([15, 16], committed=10)  # retention or compaction removed 10..14
-
-
-def test_nothing_acknowledged_or_nothing_committed_holds_nothing() -> None:
-    assert not skips_head([], committed=10)
-    assert not skips_head([1, 2], committed=None)
+from vigia.stream.faust_tuning import commit_durable, own_commits, resume_where_durable, stalled
 
 
 class FakeConsumer:
-    """Faust's bookkeeping, as far as its commit computation reads it."""
+    """Faust's consumer, as far as the worker's offset handling touches it."""
 
-    def __init__(self) -> None:
-        self._acked: dict[object, list[int]] = defaultdict(list)
-        self._committed_offset: dict[object, int | None] = defaultdict(lambda: None)
-        self.asked: list[object] = []
+    def __init__(self, assignment: set[TP], earliest: int = 0, end: int = 1000) -> None:
+        self._acked: dict[TP, list[int]] = defaultdict(list)
+        self._committed_offset: dict[TP, int | None] = defaultdict(lambda: None)
+        self.committed_to_kafka: dict[TP, int] = {}
+        self.positions: dict[TP, int] = {}
+        self.refuse_commits = False
+        self._assignment = assignment
+        self.earliest, self.end = earliest, end
 
-    def _new_offset(self, tp: object) -> int | None:
-        self.asked.append(tp)
+    def _new_offset(self, tp: TP) -> int | None:
         acked = self._acked[tp]
-        return max(acked) + 1 if acked else None
+        offset = max(acked) + 1 if acked else None
+        acked.clear()
+        return offset
+
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        if self.refuse_commits:
+            return False
+        self.committed_to_kafka.update(offsets)
+        return True
+
+    def assignment(self) -> set[TP]:
+        return self._assignment
+
+    async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
+        return dict.fromkeys(tps, self.earliest)
+
+    async def highwaters(self, *tps: TP) -> dict[TP, int]:
+        return dict.fromkeys(tps, self.end)
+
+    async def seek_wait(self, offsets: Mapping[TP, int]) -> None:
+        self.positions.update(offsets)
 
 
-def test_the_guard_holds_only_the_guarded_topics_with_an_unacknowledged_head() -> None:
-    consumer = FakeConsumer()
-    readings, other = TP("readings", 0), TP("other", 0)
-    for tp in (readings, other):
-        consumer._committed_offset[tp] = 10
-        consumer._acked[tp] = [11, 12]
-    guard_commits(consumer, {"readings"})
+READINGS = [TP("readings", 0), TP("readings", 1)]
+TABLE = TP("table-changelog", 0)
 
-    assert consumer._new_offset(readings) is None  # held: offset 10 must be read again
-    assert consumer._new_offset(other) == 13  # Faust's own answer
-    consumer._acked[readings] = [10, 11, 12]
-    assert consumer._new_offset(readings) == 13  # the head acknowledged: the commit goes through
+
+def stored(offsets: dict[int, int] | None) -> Callable[[], Awaitable[dict[int, int] | None]]:
+    async def read() -> dict[int, int] | None:
+        return offsets
+
+    return read
+
+
+def test_faust_keeps_pruning_but_never_commits_the_owned_topics() -> None:
+    consumer = FakeConsumer(set(READINGS))
+    own_commits(consumer, {"readings"})
+    consumer._acked[READINGS[0]] = [10, 11]
+    consumer._acked[TABLE] = [3]
+    assert consumer._new_offset(READINGS[0]) is None
+    assert consumer._acked[READINGS[0]] == []  # Faust's list does not grow without end
+    assert consumer._new_offset(TABLE) == 4  # other topics: Faust's own answer
+
+
+def test_a_durable_commit_updates_faust_bookkeeping_only_when_kafka_took_it() -> None:
+    consumer = FakeConsumer(set(READINGS))
+    assert asyncio.run(commit_durable(consumer, {READINGS[0]: 42}))
+    assert consumer.committed_to_kafka == {READINGS[0]: 42}
+    assert consumer._committed_offset[READINGS[0]] == 42
+    consumer.refuse_commits = True  # a rebalance under way
+    assert not asyncio.run(commit_durable(consumer, {READINGS[0]: 50}))
+    assert consumer._committed_offset[READINGS[0]] == 42
+
+
+def test_assigned_partitions_move_to_the_database_offsets_in_kafka_and_in_the_consumer() -> None:
+    consumer = FakeConsumer({*READINGS, TABLE}, earliest=100, end=500)
+    consumer.committed_to_kafka = {READINGS[0]: 450, READINGS[1]: 200}  # Kafka ahead on one, behind on the other
+    places = asyncio.run(resume_where_durable(consumer, "readings", stored({0: 300, 1: 320, 7: 5})))
+    assert places == {READINGS[0]: 300, READINGS[1]: 320}
+    assert consumer.positions == places
+    assert consumer.committed_to_kafka == places
+    assert TABLE not in consumer.positions
+
+
+def test_without_the_database_kafka_stands() -> None:
+    consumer = FakeConsumer(set(READINGS))
+    assert asyncio.run(resume_where_durable(consumer, "readings", stored(None))) == {}
+    assert asyncio.run(resume_where_durable(consumer, "readings", stored({}))) == {}
+    assert consumer.positions == {}
+    assert consumer.committed_to_kafka == {}
+
+
+def test_a_refused_commit_still_seeks() -> None:
+    consumer = FakeConsumer(set(READINGS))
+    consumer.refuse_commits = True
+    places = asyncio.run(resume_where_durable(consumer, "readings", stored({0: 30})))
+    assert consumer.positions == places == {READINGS[0]: 30}
 
 
 def test_a_stall_needs_waiting_readings_an_idle_agent_and_time() -> None:
