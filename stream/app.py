@@ -29,6 +29,7 @@ from vigia.contracts import HousingContext, TileEmbedding
 from vigia.heartbeat import beat, heartbeat_path
 from vigia.settings import Settings
 from vigia.stream import telemetry
+from vigia.stream.commits import Commits
 from vigia.stream.decode import decode
 from vigia.stream.faust_tuning import as_tps, commit_durable, own_commits, quiet, resume_where_durable, stalled
 from vigia.stream.loop_thread import LoopThread
@@ -73,7 +74,9 @@ def create_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         web_enabled=False,
-        stream_buffer_maxsize=max(4096, 2 * settings.stream_batch),
+        # Room for several batches while one is written: a full buffer makes Faust pause the
+        # partitions and fetch again once it drains, which cost a third of the throughput.
+        stream_buffer_maxsize=max(16384, 8 * settings.stream_batch),
         # A worker killed outright holds its partitions until the group gives up on it.
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
@@ -129,6 +132,7 @@ def create_app(settings: Settings) -> faust.App:
 
     progress = Progress()
     order = OffsetOrder()
+    commits = Commits(lambda offsets: commit_durable(app.consumer, offsets))
     guarded: list[object] = []
 
     async def stored_offsets() -> dict[int, int] | None:
@@ -178,27 +182,38 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.agent(readings_topic)
     async def process_readings(stream: faust.StreamT[bytes]) -> None:
+        """Two batches in play: one being written while the next is taken from Faust.
+
+        Batches are written strictly one after another, so a partition's readings reach
+        the database in offset order; the overlap is Faust delivering the next batch while
+        the database works on this one.
+        """
         batches = stream.take_events(settings.stream_batch, within=settings.stream_batch_seconds)  # type: ignore[attr-defined]  # on Stream, not StreamT
-        async for taken in batches:
-            events = await admit(taken)
-            if not events:
-                continue
-            progress.busy = True
-            next_offsets = {event.message.tp: event.message.offset + 1 for event in events}  # admitted in order
-            try:
-                await handle_until_done(
-                    [event.value for event in events], {tp.partition: o for tp, o in next_offsets.items()}
-                )
-                await commit_durable(app.consumer, next_offsets)
-            except BaseException:
-                # Faust acknowledges a taken batch even when the worker stops in the middle of
-                # it; mark these acknowledged already so their offsets are never committed,
-                # and the batch is read again after the restart.
-                for event in events:
-                    event.message.acked = True
-                raise
-            finally:
-                progress.busy, progress.last = False, time.monotonic()
+        writing: asyncio.Future[None] | None = None
+        try:
+            async for taken in batches:
+                events = await admit(taken)
+                if not events:
+                    continue
+                if writing is not None:
+                    await writing
+                writing = asyncio.ensure_future(write(events))
+            if writing is not None:
+                await writing
+        finally:
+            if writing is not None and not writing.done():
+                writing.cancel()  # not durable, so not committed: read again after the restart
+
+    async def write(events: list[Any]) -> None:
+        progress.busy = True
+        next_offsets = {event.message.tp: event.message.offset + 1 for event in events}  # admitted in order
+        try:
+            await handle_until_done(
+                [event.value for event in events], {tp.partition: o for tp, o in next_offsets.items()}
+            )
+            commits.add(next_offsets)
+        finally:
+            progress.busy, progress.last = False, time.monotonic()
 
     async def handle_until_done(values: list[bytes], next_offsets: dict[int, int]) -> None:
         """A batch is never skipped: an unexpected failure is logged and the batch tried again.
