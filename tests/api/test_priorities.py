@@ -1,0 +1,58 @@
+"""The priority index: vulnerability and burden each count, together most; every row says why."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from vigia.api.priorities import AlertSpan, TileFacts, burden, index, rank
+
+OUTAGE = AlertSpan("water-outage", "critical", hours=16.0, open=False)
+
+
+def test_the_index_spans_zero_to_one_hundred() -> None:
+    assert index(0.0, 0.0) == 0.0
+    assert index(1.0, 1.0) == pytest.approx(100.0)
+    assert index(1.0, 0.0) == pytest.approx(30.0)  # precarious and quiet: still on the list
+    assert index(0.0, 1.0) == pytest.approx(30.0)  # sound housing, failing services: too
+    assert index(2.0, -1.0) == pytest.approx(30.0)  # out-of-range inputs are clamped
+
+
+def test_burden_weighs_severity_and_saturates() -> None:
+    b, hours = burden([OUTAGE])
+    assert hours == 48.0  # 16 h critical
+    assert b == pytest.approx(1 - math.exp(-1))
+    assert burden([AlertSpan("low-voltage", "info", 16.0, False)])[1] == 16.0
+    assert burden([])[0] == 0.0
+    assert burden([AlertSpan("x", "critical", 48, True)])[0] < burden([AlertSpan("x", "critical", 96, True)])[0] <= 1.0
+
+
+def test_the_same_outage_ranks_a_precarious_tile_above_a_sound_one() -> None:
+    ranked = rank(
+        [
+            TileFacts("17/1/1", "sjl", housing_score=0.2, land_use_class="mediumresidential", alerts=[OUTAGE]),
+            TileFacts("17/1/2", "sjl", housing_score=0.9, land_use_class="mobilehomepark", alerts=[OUTAGE]),
+            TileFacts("17/1/3", "sjl", housing_score=0.9, land_use_class="mobilehomepark"),
+        ]
+    )
+    assert [r.tile_id for r in ranked] == ["17/1/2", "17/1/1", "17/1/3"]
+    assert [r.rank for r in ranked] == [1, 2, 3]
+    assert "housing score 0.90 (mobilehomepark)" in ranked[0].why
+    assert "water-outage 16.0 h" in ranked[0].why
+    assert "no alerts" in ranked[2].why
+
+
+def test_an_unassessed_tile_is_taken_as_middling_and_says_so() -> None:
+    (row,) = rank(
+        [TileFacts("17/9/9", "ate", housing_score=None, alerts=[AlertSpan("power-outage", "warning", 2, True)])]
+    )
+    assert row.vulnerability == 0.5
+    assert "not yet assessed" in row.why
+    assert "1 still open" in row.why
+    assert row.open_alerts == 1
+
+
+def test_ties_are_broken_by_burden_then_tile_id() -> None:
+    quiet = [TileFacts(f"17/0/{i}", "sjl", housing_score=0.5) for i in (3, 1, 2)]
+    assert [r.tile_id for r in rank(quiet)] == ["17/0/1", "17/0/2", "17/0/3"]
