@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from vigia.api import repo
+from vigia.api.access import Action, BadKey, Principal, Role, secret_matches, split_key
 from vigia.settings import Settings
 
 
@@ -30,3 +33,40 @@ async def get_conn(pool: Annotated[AsyncConnectionPool, Depends(get_pool)]) -> A
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
+
+
+bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer vg_...`")
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def get_principal(
+    conn: ConnDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    """The caller, from their API key; 401 without a valid one."""
+    if credentials is None:
+        raise _unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
+    try:
+        key_id, secret = split_key(credentials.credentials)
+    except BadKey as error:
+        raise _unauthorized(str(error)) from None
+    row = await repo.api_key(conn, key_id=key_id)
+    if row is None or not secret_matches(secret, row["secret_sha256"]):
+        raise _unauthorized("unknown or revoked API key")
+    return Principal(key_id=row["key_id"], role=Role(row["role"]), district=row["district"], name=row["name"])
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def allowed(action: Action) -> object:
+    """A dependency: the caller, if their role may do `action`; 403 otherwise."""
+
+    async def check(principal: PrincipalDep) -> Principal:
+        if not principal.may(action):
+            raise HTTPException(status_code=403, detail=f"a {principal.role.value} key may not {action.value}")
+        return principal
+
+    return Depends(check)

@@ -36,6 +36,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(kafka_app, name="kafka")
 sensors_app = typer.Typer(help="The sensor registry and the sensors' MQTT credentials.", no_args_is_help=True)
 app.add_typer(sensors_app, name="sensors")
+keys_app = typer.Typer(help="API keys: who may read and act through the API.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 app.command("train")(inference_cli.train)
 app.add_typer(inference_cli.model_app, name="model")
 app.add_typer(inference_cli.imagery_app, name="imagery")
@@ -181,6 +183,54 @@ def sensors_revoke(sensor_id: str) -> None:
     if not provisioning.revoke(load_settings(), sensor_id):
         raise _fail(ValueError(f"no active sensor {sensor_id!r}"))
     console.print(f"sensor {sensor_id} revoked")
+
+
+@keys_app.command("add")
+def keys_add(
+    role: Annotated[str, typer.Option(help="operator, leader, sensor-admin or viewer")],
+    name: Annotated[str, typer.Option(help="whose key it is, e.g. 'Junta vecinal Mz. C'")],
+    district: Annotated[str | None, typer.Option(help="a leader's district (leaders only)")] = None,
+) -> None:
+    """Make an API key (printed once: only its hash is kept)."""
+    from vigia.api import keys
+    from vigia.api.access import Role
+
+    try:
+        with psycopg.connect(load_settings().db_conninfo) as conn:
+            key_id, key = keys.add(conn, role=Role(role), district=district, name=name)
+    except ValueError as error:
+        raise _fail(error) from error
+    console.print(f"key {key_id} ({role}{f', {district}' if district else ''}) for {name}")
+    console.print(f"API key: {key}   (shown once)")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key, revoked ones included; never the secrets."""
+    from vigia.api import keys
+
+    with psycopg.connect(load_settings().db_conninfo) as conn:
+        rows = keys.list_keys(conn)
+    table = Table(title=f"{len(rows)} API keys")
+    for column in ("key", "role", "district", "name", "created", "state"):
+        table.add_column(column)
+    for row in rows:
+        state = f"revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "active"
+        table.add_row(
+            row["key_id"], row["role"], row["district"] or "", row["name"], f"{row['created_at']:%Y-%m-%d}", state
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Stop a key working, at once."""
+    from vigia.api import keys
+
+    with psycopg.connect(load_settings().db_conninfo) as conn:
+        if not keys.revoke(conn, key_id):
+            raise _fail(ValueError(f"no active key {key_id!r}"))
+    console.print(f"key {key_id} revoked")
 
 
 @bridge_app.command("run")

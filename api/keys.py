@@ -1,0 +1,34 @@
+"""Making, listing and revoking API keys: the operator's side of access (`vigia keys ...`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from vigia.api.access import Role, new_key
+
+
+def add(conn: psycopg.Connection, *, role: Role, district: str | None, name: str) -> tuple[str, str]:
+    """(key id, the key, to be shown once)."""
+    if (role is Role.LEADER) != (district is not None):
+        raise ValueError("a leader's key needs --district, and only a leader's key takes one")
+    key_id, secret_hash, key = new_key()
+    conn.execute(
+        "INSERT INTO api_keys (key_id, secret_sha256, role, district, name) VALUES (%s, %s, %s, %s, %s)",
+        (key_id, secret_hash, role.value, district, name),
+    )
+    return key_id, key
+
+
+def list_keys(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    cur = conn.cursor(row_factory=dict_row)
+    return cur.execute(
+        "SELECT key_id, role, district, name, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at"
+    ).fetchall()
+
+
+def revoke(conn: psycopg.Connection, key_id: str) -> bool:
+    cur = conn.execute("UPDATE api_keys SET revoked_at = now() WHERE key_id = %s AND revoked_at IS NULL", (key_id,))
+    return cur.rowcount == 1

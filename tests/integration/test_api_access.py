@@ -1,0 +1,67 @@
+"""API keys against the real database: made by the CLI's code, checked by the API's dependency."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from psycopg_pool import AsyncConnectionPool
+
+from vigia.api import keys
+from vigia.api.access import Action, Principal, Role
+from vigia.api.deps import PrincipalDep, allowed
+from vigia.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def guarded_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncConnectionPool(settings.db_conninfo, min_size=1, max_size=2) as pool:
+            app.state.pool = pool
+            yield
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/me")
+    async def me(principal: PrincipalDep) -> dict[str, str | None]:
+        return {"role": principal.role.value, "district": principal.district}
+
+    @app.post("/sensors")
+    async def manage(principal: Principal = allowed(Action.MANAGE_SENSORS)) -> dict[str, str]:  # noqa: B008  # FastAPI's idiom
+        return {"ok": principal.key_id}
+
+    return app
+
+
+def test_keys_authenticate_by_role_and_stop_working_when_revoked(stack: Settings) -> None:
+    with psycopg.connect(stack.db_conninfo, autocommit=True) as conn:
+        leader_id, leader = keys.add(conn, role=Role.LEADER, district="ate", name="Junta vecinal Mz. C")
+        _, viewer = keys.add(conn, role=Role.VIEWER, district=None, name="planner")
+        with pytest.raises(ValueError, match="district"):
+            keys.add(conn, role=Role.LEADER, district=None, name="no district")
+
+    with TestClient(guarded_app(stack)) as client:
+        assert client.get("/me", headers={"Authorization": f"Bearer {leader}"}).json() == {
+            "role": "leader", "district": "ate",
+        }  # fmt: skip
+        missing = client.get("/me")
+        assert missing.status_code == 401
+        assert "API key is required" in missing.json()["detail"]
+        assert client.get("/me", headers={"Authorization": "Bearer nonsense"}).status_code == 401
+        assert client.get("/me", headers={"Authorization": f"Bearer {leader}x"}).status_code == 401
+        forbidden = client.post("/sensors", headers={"Authorization": f"Bearer {viewer}"})
+        assert forbidden.status_code == 403
+        assert forbidden.json()["detail"] == "a viewer key may not manage-sensors"
+
+        with psycopg.connect(stack.db_conninfo, autocommit=True) as conn:
+            assert keys.revoke(conn, leader_id)
+            assert not keys.revoke(conn, leader_id)
+        revoked = client.get("/me", headers={"Authorization": f"Bearer {leader}"})
+        assert revoked.status_code == 401
+        assert revoked.json()["detail"] == "unknown or revoked API key"
