@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vigia.api.routes import health, imagery, sensors
+from vigia.api.guards import RateLimit, measure
+from vigia.api.live import AlertFeed
+from vigia.api.routes import alerts, health, imagery, page, places, sensors
+from vigia.api.schemas import Problem
 from vigia.api.tile_jobs import TileJobQueue
 from vigia.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Live status of water, power and housing in Peru's informal settlements.
+
+Every call but `/healthz`, `/readyz` and `/metrics` needs an API key: `Authorization: Bearer vg_...`
+(made with `vigia keys add`). A community leader's key sees their own district only;
+another district's data answers 404, as if it did not exist.
+"""
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "no API key, or not a valid one"},
+    403: {"model": Problem, "description": "the key's role may not do this"},
+    422: {"model": Problem, "description": "a parameter is not valid; the detail names it"},
+    429: {"model": Problem, "description": "too many requests; see Retry-After"},
+}
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -22,7 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
         pool = AsyncConnectionPool(
             settings.db_conninfo,
             min_size=1,
-            max_size=10,
+            max_size=settings.api_pool_size,
             open=False,
             name="vigia-api",
         )
@@ -30,22 +53,40 @@ def create_app(settings: Settings) -> FastAPI:
         await pool.open(wait=False)
         app.state.pool = pool
         app.state.tile_jobs = TileJobQueue(settings)
+        app.state.alert_feed = AlertFeed(pool)
         try:
             yield
         finally:
+            await app.state.alert_feed.close()
             await app.state.tile_jobs.close()
             await pool.close()
 
     app = FastAPI(
         title="Vigía",
-        summary="Live status of water, power and housing in Peru's informal settlements.",
+        description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.include_router(health.router)
-    app.include_router(sensors.router)
-    app.include_router(imagery.router)
+    app.include_router(page.router)
+    for router in (sensors.router, places.router, alerts.router, imagery.router):
+        app.include_router(router, responses=ERRORS)
+
+    app.middleware("http")(RateLimit(settings.api_rate_limit))
+    app.middleware("http")(measure)
+    origins = [origin.strip() for origin in settings.api_cors_origins.split(",") if origin.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -56,6 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Never leak internals; the log has the traceback.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(status_code=500, content={"detail": "internal error"})
 
     return app

@@ -43,16 +43,21 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 async def get_principal(
-    conn: ConnDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    pool: PoolDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    """The caller, from their API key; 401 without a valid one."""
+    """The caller, from their API key; 401 without a valid one.
+
+    It takes a connection of its own for the look-up and gives it back at once, so a
+    long-lived response (the live alert stream) does not hold one for its whole life.
+    """
     if credentials is None:
         raise _unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
     try:
         key_id, secret = split_key(credentials.credentials)
     except BadKey as error:
         raise _unauthorized(str(error)) from None
-    row = await repo.api_key(conn, key_id=key_id)
+    async with pool.connection() as conn:
+        row = await repo.api_key(conn, key_id=key_id)
     if row is None or not secret_matches(secret, row["secret_sha256"]):
         raise _unauthorized("unknown or revoked API key")
     return Principal(key_id=row["key_id"], role=Role(row["role"]), district=row["district"], name=row["name"])

@@ -108,3 +108,40 @@ def rank(tiles: Iterable[TileFacts]) -> list[Ranked]:
         )
         for position, (score, b, facts, vulnerability, hours) in enumerate(rows, start=1)
     ]
+
+
+@dataclass(frozen=True)
+class RankedDistrict:
+    rank: int
+    district: str
+    index: float
+    tiles: int
+    open_alerts: int
+    why: str
+
+
+WORST_TILES = 3
+
+
+def rank_districts(tiles: Iterable[Ranked]) -> list[RankedDistrict]:
+    """Districts by the mean index of their three worst tiles.
+
+    The worst few rather than the mean of all: a district with a handful of blocks in crisis
+    must not be diluted by many quiet ones, and a district is not made urgent by size alone.
+    """
+    by_district: dict[str, list[Ranked]] = {}
+    for tile in tiles:
+        by_district.setdefault(tile.district, []).append(tile)
+    rows = []
+    for district, ranked in by_district.items():
+        worst = sorted(ranked, key=lambda t: (-t.index, t.tile_id))[:WORST_TILES]
+        score = sum(t.index for t in worst) / len(worst)
+        open_alerts = sum(t.open_alerts for t in ranked)
+        named = ", ".join(f"{t.tile_id} ({t.index:.0f})" for t in worst)
+        why = f"worst tiles {named}; {len(ranked)} tiles, {open_alerts} open alerts"
+        rows.append((score, district, len(ranked), open_alerts, why))
+    rows.sort(key=lambda row: (-row[0], row[1]))
+    return [
+        RankedDistrict(rank=i, district=d, index=round(score, 1), tiles=n, open_alerts=o, why=why)
+        for i, (score, d, n, o, why) in enumerate(rows, start=1)
+    ]

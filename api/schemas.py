@@ -50,3 +50,180 @@ class SensorLatest(BaseModel):
     longitude: float
     readings: list[LatestReading]
     windows: list[LatestWindow]
+
+
+class Sensor(BaseModel):
+    sensor_id: str = Field(examples=["sjl-water-01"])
+    sensor_type: str = Field(examples=["water"])
+    district: str = Field(examples=["san-juan-de-lurigancho"])
+    latitude: float = Field(examples=[-11.9847])
+    longitude: float = Field(examples=[-77.0049])
+    tile_id: str = Field(examples=["17/36926/69893"])
+    metrics: list[str] = Field(examples=[["water_pressure", "tank_level"]])
+    created_at: datetime
+    revoked_at: datetime | None
+    last_seen: datetime | None = Field(description="newest reading in the last day; null if none")
+
+
+class Series(BaseModel):
+    """Columns rather than rows: a month of minutes is 43,200 points, and columns keep it small."""
+
+    sensor_id: str = Field(examples=["sjl-water-01"])
+    metric: str = Field(examples=["water_pressure"])
+    bucket_seconds: int = Field(examples=[60])
+    start: datetime
+    end: datetime
+    points: int = Field(examples=[2])
+    time: list[datetime] = Field(examples=[["2026-11-20T14:00:00Z", "2026-11-20T14:01:00Z"]])
+    count: list[int] = Field(examples=[[6, 6]])
+    min: list[float] = Field(examples=[[1.2, 0.1]])
+    max: list[float] = Field(examples=[[1.4, 1.3]])
+    mean: list[float | None] = Field(examples=[[1.31, 0.62]])
+    last: list[float] = Field(examples=[[1.35, 0.1]])
+
+
+class UptimeDay(BaseModel):
+    day: datetime
+    minutes: int = Field(description="minutes of the day with at least one reading", examples=[1412])
+    share: float = Field(examples=[0.981])
+
+
+class Uptime(BaseModel):
+    sensor_id: str
+    start: datetime
+    end: datetime
+    share: float = Field(description="minutes with a reading over minutes in the period", examples=[0.97])
+    days: list[UptimeDay]
+
+
+class Assessment(BaseModel):
+    tile_id: str = Field(examples=["17/36926/69893"])
+    district: str | None
+    assessed_at: datetime
+    model_version: str = Field(examples=["tilenet-20261120-3f2a"])
+    land_use_class: str = Field(examples=["denseresidential"])
+    class_probability: float | None = Field(examples=[0.91])
+    housing_score: float = Field(description="0 sound housing, 1 precarious", examples=[0.72])
+    precarious_share: float | None
+    sub_tiles: int | None
+    features: dict[str, float] | None = Field(examples=[{"built_up": 0.37, "vegetation": 0.05}])
+    source: str | None
+
+
+class Alert(BaseModel):
+    alert_id: str = Field(examples=["0b9f6c1e-3f7c-4c55-9d0a-5b1f2f0a9e11"])
+    rule: str = Field(examples=["water_outage"])
+    sensor_id: str
+    metric: str | None
+    district: str
+    tile_id: str
+    severity: str = Field(examples=["critical"])
+    state: str = Field(examples=["open", "acknowledged", "resolved"])
+    opened_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    note: str | None
+    value: float | None
+    detail: str
+    title_es: str = Field(examples=["Sin agua"])
+    title_en: str = Field(examples=["No water"])
+    model_version: str | None
+    land_use_class: str
+    housing_score: float | None
+
+
+class AlertEvent(BaseModel):
+    time: datetime
+    change: str = Field(examples=["opened"])
+    severity: str
+    state: str
+    value: float | None
+    detail: str
+
+
+class AlertDetail(Alert):
+    history: list[AlertEvent]
+
+
+class TileSensor(BaseModel):
+    sensor_id: str
+    sensor_type: str
+    latitude: float
+    longitude: float
+    metrics: list[str]
+
+
+class TileStatus(BaseModel):
+    tile_id: str = Field(examples=["17/36926/69893"])
+    bounds: list[float] = Field(
+        description="west, south, east, north in degrees", examples=[[-77.0, -12.0, -76.9, -11.9]]
+    )
+    status: str = Field(description="critical, warning, ok or unassessed", examples=["critical"])
+    assessment: Assessment | None
+    sensors: list[TileSensor]
+    open_alerts: list[Alert]
+
+
+class DistrictStatus(BaseModel):
+    district: str = Field(examples=["san-juan-de-lurigancho"])
+    sensors: int
+    sensors_reporting: int = Field(description="sensors heard from in the last 15 minutes")
+    open_alerts: int
+    critical_alerts: int
+    mean_housing_score: float | None
+    status: str = Field(examples=["critical", "warning", "ok"])
+
+
+class Acknowledgement(BaseModel):
+    note: str = Field("", max_length=500, examples=["Cisterna pedida a Sedapal, llega a las 16:00"])
+
+
+class PriorityRow(BaseModel):
+    rank: int
+    tile_id: str
+    district: str
+    index: float = Field(description="0-100; see the description of this endpoint", examples=[71.4])
+    vulnerability: float
+    burden: float
+    weighted_alert_hours: float
+    open_alerts: int
+    why: str = Field(examples=["housing score 0.81 (mobilehomepark); 3 alerts, 52 weighted alert-hours"])
+
+
+class DistrictPriority(BaseModel):
+    rank: int
+    district: str
+    index: float
+    tiles: int
+    open_alerts: int
+    why: str
+
+
+class InterruptionOut(BaseModel):
+    sensor_id: str
+    tile_id: str
+    started: datetime
+    ended: datetime | None = Field(description="null: still off at the end of the period")
+    minutes: float
+    unobserved_minutes: float = Field(description="minutes inside it with no reading: weigh as evidence")
+    compensable: bool = Field(description="power only: longer than 4 consecutive hours")
+
+
+class ServiceSummary(BaseModel):
+    count: int
+    total_minutes: float
+    longest_minutes: float
+    compensable: int
+    sensors: int = Field(description="sensors of this service in the district")
+    interruptions: list[InterruptionOut]
+
+
+class Continuity(BaseModel):
+    district: str
+    start: datetime
+    end: datetime
+    rules: dict[str, str] = Field(description="how each service's interruptions are counted")
+    power: ServiceSummary
+    water: ServiceSummary

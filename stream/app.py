@@ -69,6 +69,8 @@ def create_app(settings: Settings) -> faust.App:
         "vigia-stream",
         broker=settings.kafka_broker_url,
         store="memory://",
+        # Faust keeps table metadata in a directory; keep it with the rest of the local state.
+        datadir=str(settings.state_dir / "faust"),
         topic_partitions=settings.kafka_partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",

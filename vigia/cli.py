@@ -389,6 +389,9 @@ def _assess_district_imagery(settings: Settings, scenario_path: Path) -> tuple[i
     return done, wanted
 
 
+DEMO_KEY_NAME = "demo page"
+
+
 @app.command()
 def demo(
     seconds: Annotated[float, typer.Option(help="how long the district publishes")] = 60.0,
@@ -422,12 +425,22 @@ def demo(
     table.add_row("one-minute windows written", str(windows))
     table.add_row("imagery tiles assessed by the model", f"{imagery[0]}/{imagery[1]}")
     console.print(table)
+    from vigia.api import keys
+    from vigia.api.access import Role
+
     url = Api(settings).url
+    with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
+        # One operator key for the demo page; the previous run's is revoked so keys do not pile up.
+        for old in keys.list_keys(conn):
+            if old["name"] == DEMO_KEY_NAME and old["revoked_at"] is None:
+                keys.revoke(conn, old["key_id"])
+        _, key = keys.add(conn, role=Role.OPERATOR, district=None, name=DEMO_KEY_NAME)
     sample_path = f"/sensors/{report.sensor_ids[0]}/latest"
-    response = httpx.get(url + sample_path, timeout=10)
+    response = httpx.get(url + sample_path, headers={"Authorization": f"Bearer {key}"}, timeout=10)
     latest = ", ".join(f"{r['metric']} {r['value']} {r['unit']}" for r in response.json().get("readings", []))
     console.print(f"GET {sample_path} -> {response.status_code}: {latest or response.text}")
-    console.print(f"API: {url}  (OpenAPI at {url}/docs)")
+    console.print(f"web page: {url}/#key={key}")
+    console.print(f"API: {url}  (OpenAPI at {url}/docs; send 'Authorization: Bearer {key}')")
     console.print("stop everything with: vigia down")
     if stored < report.readings:
         console.print(f"[red]only {stored} of {report.readings} readings arrived; see {settings.log_dir}[/red]")

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # API
     api_host: str = "127.0.0.1"
     api_port: int = 18080
+    api_cors_origins: str = Field("", description="comma-separated origins allowed to call the API from a browser")
+    api_rate_limit: str = Field("1200/minute", description="per API key (or address without one), per replica")
+    api_pool_size: int = Field(10, ge=1, description="database connections of each API process")
 
     # Domain
     tile_zoom: int = Field(17, ge=1, le=22, description="XYZ zoom of the tiles sensors are placed on")

@@ -1,8 +1,11 @@
+"""Probes and metrics: liveness says the process serves, readiness that it can answer from the database."""
+
 from __future__ import annotations
 
 import psycopg
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from vigia.api import repo
 from vigia.api.deps import PoolDep
@@ -21,3 +24,21 @@ async def healthz(pool: PoolDep) -> Health | JSONResponse:
         body = Health(status="degraded", database="unreachable")
         return JSONResponse(status_code=503, content=body.model_dump())
     return Health(status="ok", database="ok")
+
+
+@router.get("/livez", response_model=Health)
+async def livez() -> Health:
+    """The process answers. A liveness probe uses this: a database outage is no reason to restart the API."""
+    return Health(status="ok", database="not checked")
+
+
+@router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+async def readyz(pool: PoolDep) -> Health | JSONResponse:
+    """Ready for traffic: the database answers. A readiness probe uses this."""
+    return await healthz(pool)
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics() -> Response:
+    """Prometheus metrics of this process: request latency by route and status, rate-limited requests."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from vigia.api.deps import SettingsDep
+from vigia.api.access import Action, Principal
+from vigia.api.deps import SettingsDep, allowed
 from vigia.api.schemas import Problem
 from vigia.api.tile_jobs import QueueUnavailable, TileJobQueue
 from vigia.contracts import TileJob
@@ -42,6 +43,7 @@ class QueuedImage(BaseModel):
 async def upload(
     request: Request,
     settings: SettingsDep,
+    principal: Annotated[Principal, allowed(Action.ASSESS)],
     z: Annotated[int, Path(ge=1, le=22)],
     x: Annotated[int, Path(ge=0)],
     y: Annotated[int, Path(ge=0)],

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from vigia.api.priorities import AlertSpan, TileFacts, burden, index, rank
+from vigia.api.priorities import AlertSpan, TileFacts, burden, index, rank, rank_districts
 
 OUTAGE = AlertSpan("water-outage", "critical", hours=16.0, open=False)
 
@@ -56,3 +56,19 @@ def test_an_unassessed_tile_is_taken_as_middling_and_says_so() -> None:
 def test_ties_are_broken_by_burden_then_tile_id() -> None:
     quiet = [TileFacts(f"17/0/{i}", "sjl", housing_score=0.5) for i in (3, 1, 2)]
     assert [r.tile_id for r in rank(quiet)] == ["17/0/1", "17/0/2", "17/0/3"]
+
+
+def test_a_district_is_ranked_by_its_worst_tiles_not_diluted_by_quiet_ones() -> None:
+    crisis = [TileFacts(f"17/1/{i}", "small", 0.9, alerts=[AlertSpan("water_outage", "critical", 30, True)])
+              for i in range(2)]  # fmt: skip
+    quiet = [TileFacts(f"17/2/{i}", "large", 0.3) for i in range(40)]
+    one_bad = [TileFacts("17/2/99", "large", 0.9, alerts=[AlertSpan("power_outage", "critical", 5, False)])]
+    districts = rank_districts(rank([*crisis, *quiet, *one_bad]))
+    assert [d.district for d in districts] == ["small", "large"]
+    assert districts[0].tiles == 2
+    assert districts[0].open_alerts == 2
+    assert districts[1].tiles == 41
+    assert "17/2/99" in districts[1].why
+    # the large district's score is its three worst tiles, not the mean of 41
+    worst_three = sorted((t.index for t in rank([*quiet, *one_bad])), reverse=True)[:3]
+    assert districts[1].index == round(sum(worst_three) / 3, 1)

@@ -28,6 +28,7 @@ def main() -> None:
         f"vigia-bench-floor-{os.getpid()}",
         broker=settings.kafka_broker_url,
         store="memory://",
+        datadir=str(settings.state_dir / "faust"),
         consumer_auto_offset_reset="earliest",
         web_enabled=False,
         topic_partitions=settings.kafka_partitions,

@@ -116,3 +116,13 @@ def read_topic(settings: Settings, topic: str) -> list[Any]:
             await consumer.stop()
 
     return asyncio.run(read())
+
+
+def api_headers(settings: Settings, role: str = "operator", district: str | None = None) -> dict[str, str]:
+    """A fresh API key of `role`, as request headers."""
+    from vigia.api import keys
+    from vigia.api.access import Role
+
+    with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
+        _, key = keys.add(conn, role=Role(role), district=district, name=f"test {role}")
+    return {"Authorization": f"Bearer {key}"}

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from tests.inference.scenes import mosaic, write_scene
-from tests.integration.helpers import eventually, query, read_topic
+from tests.integration.helpers import api_headers, eventually, query, read_topic
 from vigia import topics
 from vigia.contracts import RejectedTileJob, TileEmbedding
 from vigia.inference import intake, modelfile
@@ -152,7 +152,7 @@ def test_an_uploaded_image_is_assessed_and_bad_uploads_are_refused_with_reasons(
 
     base = f"http://{stack.api_host}:{stack.api_port}/tiles"
     image = (stack.imagery_dir / "ucmerced" / "sparseresidential" / "sparseresidential05.jpg").read_bytes()
-    jpeg = {"content-type": "image/jpeg"}
+    jpeg = {"content-type": "image/jpeg", **api_headers(stack, "operator")}
     accepted = httpx.put(f"{base}/19/150070/279780/imagery?district=sjl-up", content=image, headers=jpeg, timeout=30)
     assert accepted.status_code == 202, accepted.text
     assert accepted.json()["tile_id"] == "19/150070/279780"
@@ -162,7 +162,7 @@ def test_an_uploaded_image_is_assessed_and_bad_uploads_are_refused_with_reasons(
 
     refused = {
         "corrupt": httpx.put(f"{base}/19/1/1/imagery", content=b"\xff\xd8\xff\xe0garbage", headers=jpeg),
-        "type": httpx.put(f"{base}/19/1/1/imagery", content=image, headers={"content-type": "text/plain"}),
+        "type": httpx.put(f"{base}/19/1/1/imagery", content=image, headers={**jpeg, "content-type": "text/plain"}),
         "grid": httpx.put(f"{base}/19/{2**19}/1/imagery", content=image, headers=jpeg),
         "coarse": httpx.put(f"{base}/12/1/1/imagery", content=image, headers=jpeg),
         "big": httpx.put(f"{base}/19/1/1/imagery", content=b"\xff" * (21 * 1024 * 1024), headers=jpeg, timeout=60),

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.helpers import dead_letters_for, eventually, publish, query, register
+from tests.integration.helpers import api_headers, dead_letters_for, eventually, publish, query, register
 from vigia.contracts import TileEmbedding
 from vigia.inference.publisher import publish_embeddings
 from vigia.settings import Settings
@@ -79,7 +79,8 @@ def test_reading_travels_from_mqtt_to_the_database_and_the_api(stack: Settings) 
     bucket = event_time.replace(second=0)
     assert window == [(bucket, 1, 0.137, "unassessed", None)]
 
-    response = httpx.get(f"http://{stack.api_host}:{stack.api_port}/sensors/{sensor_id}/latest", timeout=5)
+    url = f"http://{stack.api_host}:{stack.api_port}/sensors/{sensor_id}/latest"
+    response = httpx.get(url, headers=api_headers(stack, "viewer"), timeout=5)
     assert response.status_code == 200
     body = response.json()
     assert {r["metric"]: r["value"] for r in body["readings"]} == {"water_pressure": 0.137, "tank_level": 42.5}

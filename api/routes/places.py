@@ -1,0 +1,249 @@
+"""Districts and tiles: live status, the map, service continuity, and where to act first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+from typing import Annotated, Any
+
+import mercantile
+from fastapi import APIRouter, HTTPException, Path, Query
+
+from vigia.api import continuity, priorities, repo
+from vigia.api.access import Action, Principal
+from vigia.api.deps import ConnDep, SettingsDep, allowed
+from vigia.api.schemas import (
+    Alert,
+    Assessment,
+    Continuity,
+    DistrictPriority,
+    DistrictStatus,
+    InterruptionOut,
+    PriorityRow,
+    Problem,
+    ServiceSummary,
+    TileSensor,
+    TileStatus,
+)
+
+router = APIRouter(tags=["places"])
+
+Reader = Annotated[Principal, allowed(Action.READ)]
+DistrictPath = Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", examples=["san-juan-de-lurigancho"])]
+DistrictQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "no such district or tile"}}
+MAX_PERIOD = timedelta(days=366)
+
+
+def status_of(open_alerts: int, critical: int, assessed: bool) -> str:
+    if critical:
+        return "critical"
+    if open_alerts:
+        return "warning"
+    return "ok" if assessed else "unassessed"
+
+
+async def _visible_district(conn: ConnDep, district: str, principal: Principal) -> None:
+    if not principal.sees(district) or not await repo.district_exists(conn, district=district):
+        raise HTTPException(404, f"district {district!r} has no sensors")
+
+
+def _period(start: datetime | None, end: datetime | None, default: timedelta) -> tuple[datetime, datetime]:
+    end = end or datetime.now(UTC)
+    start = start or end - default
+    if start.tzinfo is None or end.tzinfo is None:
+        raise HTTPException(422, "start and end need a time zone, for example 2026-11-20T00:00:00Z")
+    if not timedelta() < end - start <= MAX_PERIOD:
+        raise HTTPException(422, f"start must be before end, and at most {MAX_PERIOD.days} days before it")
+    return start, end
+
+
+@router.get("/districts", response_model=list[DistrictStatus])
+async def districts(conn: ConnDep, principal: Reader, settings: SettingsDep) -> list[DistrictStatus]:
+    """Every district the caller may see, with its sensors, open alerts and housing."""
+    rows = await repo.districts(conn, districts=principal.districts(), zoom=settings.tile_zoom)
+    return [DistrictStatus(**row, status=status_of(row["open_alerts"], row["critical_alerts"], True)) for row in rows]
+
+
+@router.get("/districts/{district}", response_model=DistrictStatus, responses=NOT_FOUND)
+async def district(conn: ConnDep, principal: Reader, settings: SettingsDep, district: DistrictPath) -> DistrictStatus:
+    await _visible_district(conn, district, principal)
+    rows = await repo.districts(conn, districts=[district], zoom=settings.tile_zoom)
+    row = rows[0]
+    return DistrictStatus(**row, status=status_of(row["open_alerts"], row["critical_alerts"], True))
+
+
+def _polygon(tile_id: str) -> list[list[list[float]]]:
+    z, x, y = (int(part) for part in tile_id.split("/"))
+    w, s, e, n = mercantile.bounds(x, y, z)
+    return [[[w, s], [e, s], [e, n], [w, n], [w, s]]]
+
+
+@router.get(
+    "/districts/{district}/tiles.geojson",
+    responses={200: {"content": {"application/geo+json": {}}, "description": "a FeatureCollection"}, **NOT_FOUND},
+)
+async def district_geojson(
+    conn: ConnDep, principal: Reader, settings: SettingsDep, district: DistrictPath
+) -> dict[str, Any]:
+    """The district's tiles as polygons, with housing score, class, sensors and open alerts, for a map."""
+    await _visible_district(conn, district, principal)
+    tiles = await repo.district_tiles(conn, district=district, zoom=settings.tile_zoom)
+    features = [
+        {
+            "type": "Feature",
+            "id": t["tile_id"],
+            "geometry": {"type": "Polygon", "coordinates": _polygon(t["tile_id"])},
+            "properties": {
+                **{k: v for k, v in t.items() if k != "assessed_at"},
+                "assessed_at": t["assessed_at"].isoformat() if t["assessed_at"] else None,
+                "status": status_of(t["open_alerts"], t["critical_alerts"], t["housing_score"] is not None),
+            },
+        }
+        for t in tiles
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.get("/tiles/{z}/{x}/{y}", response_model=TileStatus, responses=NOT_FOUND)
+async def tile(
+    conn: ConnDep,
+    principal: Reader,
+    z: Annotated[int, Path(ge=1, le=22)],
+    x: Annotated[int, Path(ge=0, le=4_194_303)],
+    y: Annotated[int, Path(ge=0, le=4_194_303)],
+) -> TileStatus:
+    """A tile's newest assessment, its sensors and its open alerts."""
+    if x >= 2**z or y >= 2**z:
+        raise HTTPException(404, f"tile {z}/{x}/{y} is outside the grid")
+    tile_id = f"{z}/{x}/{y}"
+    assessment = await repo.tile_assessment(conn, tile_id=tile_id)
+    sensors = await repo.tile_sensors(conn, tile_id=tile_id)
+    district = (assessment or {}).get("district") or (sensors[0]["district"] if sensors else None)
+    if (assessment is None and not sensors) or not principal.sees(district):
+        raise HTTPException(404, f"nothing is known of tile {tile_id}")
+    open_alerts = await repo.alerts(
+        conn, districts=principal.districts(), district=None, severities=None, states=["open", "acknowledged"],
+        sensor_id=None, tile_id=tile_id, since=None, until=None, limit=500,
+    )  # fmt: skip
+    critical = sum(1 for a in open_alerts if a["severity"] == "critical")
+    return TileStatus(
+        tile_id=tile_id,
+        bounds=list(mercantile.bounds(x, y, z)),
+        status=status_of(len(open_alerts), critical, assessment is not None),
+        assessment=Assessment(**assessment) if assessment else None,
+        sensors=[TileSensor(**s) for s in sensors],
+        open_alerts=[Alert(**a) for a in open_alerts],
+    )
+
+
+PRIORITY_DOC = (priorities.__doc__ or "").split("\n\n", 1)[-1]
+
+
+async def _ranked(
+    conn: ConnDep, principal: Principal, settings: SettingsDep, district: str | None, days: int
+) -> list[priorities.Ranked]:
+    if district is not None and not principal.sees(district):
+        raise HTTPException(404, f"district {district!r} has no sensors")
+    end = datetime.now(UTC)
+    scope = [district] if district else principal.districts()
+    tiles, spans = await repo.priority_inputs(
+        conn, districts=scope, start=end - timedelta(days=days), end=end, zoom=settings.tile_zoom
+    )
+    by_tile: dict[str, list[priorities.AlertSpan]] = {}
+    for s in spans:
+        by_tile.setdefault(s["tile_id"], []).append(
+            priorities.AlertSpan(rule=s["rule"], severity=s["severity"], hours=float(s["hours"]), open=s["open"])
+        )
+    facts = [
+        priorities.TileFacts(
+            t["tile_id"], t["district"], t["housing_score"], t["land_use_class"], by_tile.get(t["tile_id"], ())
+        )
+        for t in tiles
+    ]
+    return priorities.rank(facts)
+
+
+Days = Annotated[int, Query(ge=1, le=366, description="the period alerts are counted over, ending now")]
+
+
+@router.get("/priorities/tiles", response_model=list[PriorityRow], description=PRIORITY_DOC)
+async def tile_priorities(
+    conn: ConnDep,
+    principal: Reader,
+    settings: SettingsDep,
+    district: DistrictQuery = None,
+    days: Days = 30,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[PriorityRow]:
+    ranked = await _ranked(conn, principal, settings, district, days)
+    return [PriorityRow(**vars(r)) for r in ranked[:limit]]
+
+
+@router.get("/priorities/districts", response_model=list[DistrictPriority], description=PRIORITY_DOC)
+async def district_priorities(
+    conn: ConnDep, principal: Reader, settings: SettingsDep, days: Days = 30
+) -> list[DistrictPriority]:
+    """Districts by the mean index of their three worst tiles."""
+    ranked = await _ranked(conn, principal, settings, None, days)
+    return [DistrictPriority(**vars(d)) for d in priorities.rank_districts(ranked)]
+
+
+def _service(
+    samples: list[tuple[str, str, datetime, float]], standard: continuity.Standard, end: datetime
+) -> ServiceSummary:
+    found: list[InterruptionOut] = []
+    spans: list[continuity.Interruption] = []
+    sensors = 0
+    for (sensor_id, tile_id), rows in groupby(samples, key=lambda row: (row[0], row[1])):
+        sensors += 1
+        for span in continuity.interruptions(((r[2], r[3]) for r in rows), standard, period_end=end):
+            spans.append(span)
+            found.append(
+                InterruptionOut(
+                    sensor_id=sensor_id, tile_id=tile_id, started=span.started, ended=span.ended,
+                    minutes=round(span.duration.total_seconds() / 60, 1),
+                    unobserved_minutes=round(span.unobserved.total_seconds() / 60, 1), compensable=span.compensable,
+                )
+            )  # fmt: skip
+    summary = continuity.summarise(spans)
+    return ServiceSummary(
+        count=summary.count,
+        total_minutes=round(summary.total.total_seconds() / 60, 1),
+        longest_minutes=round(summary.longest.total_seconds() / 60, 1),
+        compensable=summary.compensable,
+        sensors=sensors,
+        interruptions=sorted(found, key=lambda i: i.started),
+    )
+
+
+def _rule(standard: continuity.Standard) -> str:
+    minutes = standard.counted_from.total_seconds() / 60
+    rule = f"{standard.metric} below {standard.off_below:g} for a whole minute, counted from {minutes:g} minutes"
+    if standard.compensable_after is not None:
+        rule += f"; over {standard.compensable_after.total_seconds() / 3600:g} hours is compensable"
+    return rule
+
+
+@router.get("/districts/{district}/continuity", response_model=Continuity, responses=NOT_FOUND)
+async def district_continuity(
+    conn: ConnDep,
+    principal: Reader,
+    district: DistrictPath,
+    start: Annotated[datetime | None, Query(description="default: end minus 30 days")] = None,
+    end: Annotated[datetime | None, Query(description="default: now")] = None,
+) -> Continuity:
+    """Every power interruption of 3 minutes or more and every water outage of 30 minutes or more.
+
+    Counted per sensor from one-minute windows, as the NTCSE counts interruptions; power
+    interruptions over 4 consecutive hours are flagged compensable (D.L. 25844, art. 86).
+    Time a sensor was silent inside an interruption is reported apart, as weaker evidence.
+    """
+    await _visible_district(conn, district, principal)
+    start, end = _period(start, end, timedelta(days=30))
+    summaries, rules = {}, {}
+    for service, standard in continuity.STANDARDS.items():
+        samples = await repo.service_samples(conn, district=district, metric=standard.metric, start=start, end=end)
+        summaries[service.value] = _service(samples, standard, end)
+        rules[service.value] = _rule(standard)
+    return Continuity(district=district, start=start, end=end, rules=rules, **summaries)

@@ -1,0 +1,300 @@
+// Vigía's page: status, map, live alerts, a sensor chart and priorities for one district.
+// Plain script, no build step and nothing from outside this server.
+"use strict";
+
+const TEXT = {
+  es: {
+    district: "Distrito", connecting: "conectando…", live: "Alertas en vivo", key: "Clave de acceso",
+    enter: "Entrar", map: "Mapa de manzanas", sound: "vivienda sólida", precarious: "vivienda precaria",
+    unassessed: "sin evaluar", chart: "Sensor", priorities: "Dónde actuar primero", tile: "Manzana",
+    index: "Índice", why: "Por qué", sensors: "sensores", reporting: "reportando", open: "alertas abiertas",
+    critical: "críticas", housing: "vivienda (0 sólida, 1 precaria)", connected: "en vivo", offline: "sin conexión",
+    acknowledge: "Atendiendo", since: "desde", noAlerts: "Sin alertas abiertas.", badKey: "Clave no válida.",
+    state: { open: "abierta", acknowledged: "atendida", resolved: "resuelta" },
+    severity: { critical: "URGENTE", warning: "Aviso", info: "Info" },
+    other: "English",
+  },
+  en: {
+    district: "District", connecting: "connecting…", live: "Live alerts", key: "Access key",
+    enter: "Enter", map: "Block map", sound: "sound housing", precarious: "precarious housing",
+    unassessed: "not assessed", chart: "Sensor", priorities: "Where to act first", tile: "Block",
+    index: "Index", why: "Why", sensors: "sensors", reporting: "reporting", open: "open alerts",
+    critical: "critical", housing: "housing (0 sound, 1 precarious)", connected: "live", offline: "offline",
+    acknowledge: "On it", since: "since", noAlerts: "No open alerts.", badKey: "Key not valid.",
+    state: { open: "open", acknowledged: "acknowledged", resolved: "resolved" },
+    severity: { critical: "URGENT", warning: "Warning", info: "Info" },
+    other: "Español",
+  },
+};
+
+const $ = (id) => document.getElementById(id);
+const SVG = "http://www.w3.org/2000/svg";
+const state = { lang: localStorage.getItem("vigia.lang") || "es", key: null, district: null, alerts: new Map() };
+const t = (name) => TEXT[state.lang][name];
+
+function lima(iso) {
+  return new Date(iso).toLocaleString(state.lang === "es" ? "es-PE" : "en-GB", {
+    timeZone: "America/Lima", hour: "2-digit", minute: "2-digit", day: "numeric", month: "short",
+  });
+}
+
+function svg(tag, attrs, parent) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, {
+    ...options, headers: { Authorization: `Bearer ${state.key}`, "Content-Type": "application/json", ...(options.headers || {}) },
+  });
+  if (response.status === 401) { showLogin(t("badKey")); throw new Error("unauthorised"); }
+  if (!response.ok) throw new Error((await response.json()).detail || response.statusText);
+  return response.json();
+}
+
+function translate() {
+  document.documentElement.lang = state.lang;
+  document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+  $("lang").textContent = t("other");
+}
+
+function showLogin(message) {
+  $("main").hidden = true; $("login").hidden = false; $("login-error").textContent = message || "";
+}
+
+// --- status cards ----------------------------------------------------------------------
+async function loadStatus() {
+  const d = await api(`/districts/${state.district}`);
+  const cards = [
+    [d.sensors, t("sensors")], [d.sensors_reporting, t("reporting")], [d.open_alerts, t("open")],
+    [d.critical_alerts, t("critical"), d.critical_alerts ? "critical" : ""],
+    [d.mean_housing_score == null ? "–" : d.mean_housing_score.toFixed(2), t("housing")],
+  ];
+  $("status").replaceChildren(...cards.map(([value, label, cls]) => {
+    const card = document.createElement("div");
+    card.className = `card ${cls || ""}`;
+    card.innerHTML = `<b></b><span></span>`;
+    card.querySelector("b").textContent = value;
+    card.querySelector("span").textContent = label;
+    return card;
+  }));
+}
+
+// --- map: tiles in Web Mercator, coloured by housing score -------------------------------
+function mercator([lon, lat]) {
+  const y = Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360));
+  return [lon, (-y * 180) / Math.PI];
+}
+
+function scoreColour(score) {
+  if (score == null) return "#b0b7c0";
+  const hue = 120 * (1 - Math.min(Math.max(score, 0), 1)); // green to red
+  return `hsl(${hue}, 65%, ${42 - 10 * score}%)`;
+}
+
+async function loadMap() {
+  const geo = await api(`/districts/${state.district}/tiles.geojson`);
+  const map = $("map");
+  map.replaceChildren();
+  if (!geo.features.length) return;
+  const rings = geo.features.map((f) => f.geometry.coordinates[0].map(mercator));
+  const xs = rings.flat().map((p) => p[0]), ys = rings.flat().map((p) => p[1]);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const pad = (x1 - x0) * 0.03;
+  map.setAttribute("viewBox", `${x0 - pad} ${y0 - pad} ${x1 - x0 + 2 * pad} ${y1 - y0 + 2 * pad}`);
+  map.setAttribute("preserveAspectRatio", "xMidYMid meet");
+  geo.features.forEach((f, i) => {
+    const p = f.properties;
+    const poly = svg("polygon", {
+      points: rings[i].map((q) => q.join(",")).join(" "), fill: scoreColour(p.housing_score),
+      class: `tile ${p.status}`, "vector-effect": "non-scaling-stroke", "data-tile": p.tile_id,
+    }, map);
+    svg("title", {}, poly).textContent =
+      `${p.tile_id} · ${p.land_use_class || t("unassessed")} · ${p.housing_score ?? "–"} · ${p.open_alerts} ${t("open")}`;
+    poly.addEventListener("click", () => showTile(p.tile_id));
+    if (p.open_alerts) {
+      const cx = (Math.min(...rings[i].map((q) => q[0])) + Math.max(...rings[i].map((q) => q[0]))) / 2;
+      const cy = (Math.min(...rings[i].map((q) => q[1])) + Math.max(...rings[i].map((q) => q[1]))) / 2;
+      svg("circle", { cx, cy, r: (x1 - x0) / 90, class: "pin", "vector-effect": "non-scaling-stroke" }, map);
+    }
+  });
+}
+
+async function showTile(tileId) {
+  const tile = await api(`/tiles/${tileId}`);
+  const a = tile.assessment;
+  $("tile").textContent = `${tile.tile_id}: ${a ? `${a.land_use_class}, ${a.housing_score.toFixed(2)} (${a.model_version})` : t("unassessed")}` +
+    ` · ${tile.sensors.length} ${t("sensors")} · ${tile.open_alerts.length} ${t("open")}`;
+  if (tile.sensors.length) { $("sensor").value = tile.sensors[0].sensor_id; await sensorChanged(); }
+}
+
+// --- live alerts -----------------------------------------------------------------------
+function renderAlerts() {
+  const list = $("alerts");
+  const alerts = [...state.alerts.values()].sort((a, b) => (a.opened_at < b.opened_at ? 1 : -1)).slice(0, 100);
+  if (!alerts.length) { list.innerHTML = `<li>${t("noAlerts")}</li>`; return; }
+  list.replaceChildren(...alerts.map((a) => {
+    const li = document.createElement("li");
+    li.className = `${a.severity} ${a.state}${a.fresh ? " fresh" : ""}`;
+    li.dataset.alert = a.alert_id;
+    const title = state.lang === "es" ? a.title_es : a.title_en;
+    li.innerHTML = `<strong></strong><small></small>`;
+    li.querySelector("strong").textContent = `${t("severity")[a.severity]}: ${title} — ${a.tile_id}`;
+    li.querySelector("small").textContent =
+      `${t("since")} ${lima(a.opened_at)} · ${a.sensor_id} · ${t("state")[a.state]}${a.detail ? " · " + a.detail : ""}`;
+    if (a.state === "open") {
+      const button = document.createElement("button");
+      button.textContent = t("acknowledge");
+      button.addEventListener("click", async () => {
+        try { upsert(await api(`/alerts/${a.alert_id}/acknowledge`, { method: "POST", body: "{}" })); }
+        catch (error) { button.replaceWith(document.createTextNode(error.message)); }
+      });
+      li.appendChild(button);
+    }
+    a.fresh = false;
+    return li;
+  }));
+}
+
+function upsert(alert, fresh = false) {
+  if (alert.district !== state.district) return;
+  state.alerts.set(alert.alert_id, { ...alert, fresh });
+  renderAlerts();
+}
+
+async function loadAlerts() {
+  const rows = await api(`/alerts?district=${state.district}&state=open&state=acknowledged&limit=100`);
+  state.alerts = new Map(rows.map((a) => [a.alert_id, a]));
+  renderAlerts();
+}
+
+let refreshTimer = null;
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => { loadStatus(); loadMap(); loadPriorities(); }, 1500);
+}
+
+// EventSource cannot send an Authorization header, so the stream is read with fetch.
+async function follow() {
+  let lastId = null;
+  for (;;) {
+    try {
+      const headers = { Authorization: `Bearer ${state.key}` };
+      if (lastId) headers["Last-Event-ID"] = lastId;
+      const response = await fetch("/alerts/stream", { headers });
+      if (!response.ok) throw new Error(response.statusText);
+      $("conn").textContent = t("connected"); $("conn").classList.add("live");
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end); buffer = buffer.slice(end + 2);
+          const fields = { data: [] };
+          for (const line of block.split("\n")) {
+            const i = line.indexOf(": ");
+            if (i <= 0) continue;
+            const [name, text] = [line.slice(0, i), line.slice(i + 2)];
+            if (name === "data") fields.data.push(text); else fields[name] = text;
+          }
+          if (fields.id) lastId = fields.id;
+          if (fields.event === "alert") { upsert(JSON.parse(fields.data.join("\n")), true); refreshSoon(); }
+        }
+      }
+    } catch (error) { console.warn("alert stream:", error.message); }
+    $("conn").textContent = t("offline"); $("conn").classList.remove("live");
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+}
+
+// --- sensor chart ----------------------------------------------------------------------
+async function loadSensors() {
+  const sensors = await api(`/sensors?district=${state.district}&limit=1000`);
+  state.sensors = new Map(sensors.map((s) => [s.sensor_id, s]));
+  $("sensor").replaceChildren(...sensors.map((s) => new Option(`${s.sensor_id} (${s.sensor_type})`, s.sensor_id)));
+  await sensorChanged();
+}
+
+async function sensorChanged() {
+  const sensor = state.sensors.get($("sensor").value);
+  if (!sensor) return;
+  $("metric").replaceChildren(...sensor.metrics.map((m) => new Option(m, m)));
+  await drawChart();
+}
+
+async function drawChart() {
+  const series = await api(`/sensors/${$("sensor").value}/series?metric=${$("metric").value}&bucket=5m`);
+  const chart = $("chart");
+  chart.replaceChildren();
+  const [W, H, L, B] = [600, 240, 40, 20];
+  chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  if (!series.points) { svg("text", { x: L, y: H / 2 }, chart).textContent = "–"; return; }
+  const times = series.time.map((s) => Date.parse(s));
+  const lo = Math.min(...series.min), hi = Math.max(...series.max), span = hi - lo || 1;
+  const [t0, t1] = [Date.parse(series.start), Date.parse(series.end)];
+  const x = (ms) => L + ((ms - t0) / (t1 - t0)) * (W - L - 5);
+  const y = (v) => H - B - ((v - lo) / span) * (H - B - 10);
+  const top = times.map((ms, i) => `${x(ms)},${y(series.max[i])}`);
+  const bottom = times.map((ms, i) => `${x(ms)},${y(series.min[i])}`).reverse();
+  svg("polygon", { points: [...top, ...bottom].join(" "), class: "band" }, chart);
+  svg("polyline", { points: times.map((ms, i) => `${x(ms)},${y(series.mean[i] ?? series.last[i])}`).join(" "), class: "mean" }, chart);
+  svg("text", { x: 2, y: 12 }, chart).textContent = hi.toFixed(2);
+  svg("text", { x: 2, y: H - B }, chart).textContent = lo.toFixed(2);
+  svg("text", { x: L, y: H - 4 }, chart).textContent = lima(series.start);
+  svg("text", { x: W - 110, y: H - 4 }, chart).textContent = lima(series.end);
+}
+
+// --- priorities --------------------------------------------------------------------------
+async function loadPriorities() {
+  const rows = await api(`/priorities/tiles?district=${state.district}&limit=10`);
+  $("priorities").tBodies[0].replaceChildren(...rows.map((r) => {
+    const tr = document.createElement("tr");
+    for (const value of [r.rank, r.tile_id, r.index.toFixed(1), r.why]) {
+      const td = document.createElement("td"); td.textContent = value; tr.appendChild(td);
+    }
+    tr.addEventListener("click", () => showTile(r.tile_id));
+    return tr;
+  }));
+}
+
+// --- start ---------------------------------------------------------------------------------
+async function openDistrict(name) {
+  state.district = name;
+  await Promise.all([loadStatus(), loadMap(), loadAlerts(), loadSensors(), loadPriorities()]);
+}
+
+async function start() {
+  translate();
+  const districts = await api("/districts");
+  $("login").hidden = true; $("main").hidden = false;
+  $("district").replaceChildren(...districts.map((d) => new Option(d.district, d.district)));
+  if (districts.length) await openDistrict(districts[0].district);
+  follow();
+}
+
+$("district").addEventListener("change", (e) => openDistrict(e.target.value));
+$("sensor").addEventListener("change", sensorChanged);
+$("metric").addEventListener("change", drawChart);
+$("lang").addEventListener("click", () => {
+  state.lang = state.lang === "es" ? "en" : "es";
+  localStorage.setItem("vigia.lang", state.lang);
+  translate(); renderAlerts();
+});
+$("login").addEventListener("submit", (e) => {
+  e.preventDefault();
+  state.key = $("key").value.trim();
+  localStorage.setItem("vigia.key", state.key);
+  start().catch((error) => showLogin(error.message));
+});
+
+// A key may arrive in the address (#key=...), as `vigia demo` prints it; it is moved out of sight at once.
+const fromHash = new URLSearchParams(location.hash.slice(1)).get("key");
+if (fromHash) { localStorage.setItem("vigia.key", fromHash); history.replaceState(null, "", location.pathname); }
+state.key = localStorage.getItem("vigia.key");
+translate();
+if (state.key) start().catch((error) => showLogin(error.message)); else showLogin();
