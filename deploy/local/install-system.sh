@@ -29,6 +29,8 @@ apt_install() {
 
 apt_install mosquitto mosquitto-clients "postgresql-${PG_MAJOR}" "postgresql-client-${PG_MAJOR}" \
   maven default-jre-headless python3-venv ca-certificates kcat
+# Headless Chromium: the web page's browser test.
+apt_install chromium fonts-dejavu-core
 # mosquitto's package starts a system broker on 1883; the project runs its own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
   $SUDO systemctl stop mosquitto || true

@@ -37,14 +37,22 @@ def query(settings: Settings, sql: str, params: dict[str, Any] | None = None) ->
         return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
 
 
-def register(settings: Settings, sensor_id: str, lat: float, lon: float, sensor_type: str, metrics: list[str]) -> str:
+def register(
+    settings: Settings,
+    sensor_id: str,
+    lat: float,
+    lon: float,
+    sensor_type: str,
+    metrics: list[str],
+    district: str = "integration",
+) -> str:
     tile = tile_id_for(lat, lon, settings.tile_zoom)
     with psycopg.connect(settings.db_conninfo) as conn:
         repo.upsert_sensor(
             conn,
             sensor_id=sensor_id,
             sensor_type=sensor_type,
-            district="integration",
+            district=district,
             latitude=lat,
             longitude=lon,
             tile_id=tile,
