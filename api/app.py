@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigia.api.guards import RateLimit, measure
 from vigia.api.live import AlertFeed
-from vigia.api.routes import alerts, health, imagery, page, places, sensors
+from vigia.api.routes import alerts, health, imagery, page, places, sensors, subscriptions
 from vigia.api.schemas import Problem
 from vigia.api.tile_jobs import TileJobQueue
 from vigia.settings import Settings
@@ -70,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(page.router)
-    for router in (sensors.router, places.router, alerts.router, imagery.router):
+    for router in (sensors.router, places.router, alerts.router, subscriptions.router, imagery.router):
         app.include_router(router, responses=ERRORS)
 
     app.middleware("http")(RateLimit(settings.api_rate_limit))

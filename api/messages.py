@@ -56,6 +56,7 @@ TEMPLATES: dict[Language, dict[str, str]] = {
     "es": {
         "opened": "{severity}: {title} en {where}{context} desde las {since}.",
         "updated": "{severity}: {title} en {where}{context} desde las {since}. Continúa ({lasted}).",
+        "acknowledged": "En atención: {title} en {where}{context}, desde las {since}. Alguien ya se ocupa.",
         "reminder": "Recordatorio {severity}: {title} en {where}{context} desde las {since} ({lasted}). "
         "Nadie lo ha confirmado aún.",
         "resolved": "Resuelto: {title} en {where}{context}. Terminó a las {ended}, duró {lasted}.",
@@ -63,6 +64,7 @@ TEMPLATES: dict[Language, dict[str, str]] = {
     "en": {
         "opened": "{severity}: {title} at {where}{context} since {since}.",
         "updated": "{severity}: {title} at {where}{context} since {since}. Still going ({lasted}).",
+        "acknowledged": "Being handled: {title} at {where}{context}, since {since}. Someone is on it.",
         "reminder": "Reminder {severity}: {title} at {where}{context} since {since} ({lasted}). "
         "Nobody has acknowledged it yet.",
         "resolved": "Resolved: {title} at {where}{context}. Ended at {ended}, lasted {lasted}.",
@@ -80,7 +82,8 @@ def render(
     precarious = alert.housing.precarious_share is not None and alert.housing.precarious_share >= 0.5
     resolved = alert.state.value == "resolved"
     ended = (alert.changed_at or alert.updated_at) if resolved else now
-    kind = "resolved" if resolved else "reminder" if reminder else "updated" if alert.change == "updated" else "opened"
+    kind = "resolved" if resolved else "reminder" if reminder else alert.change
+    kind = kind if kind in TEMPLATES[language] else "opened"
     body = TEMPLATES[language][kind].format(
         severity=severity,
         title=title,

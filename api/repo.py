@@ -361,3 +361,128 @@ async def service_samples(
 async def district_exists(conn: AsyncConnection, *, district: str) -> bool:
     cur = await conn.execute("SELECT 1 FROM sensors WHERE district = %(d)s LIMIT 1", {"d": district})
     return await cur.fetchone() is not None
+
+
+SUBSCRIPTION_COLUMNS = """subscription_id::text AS subscription_id, district, min_severity, channel, target, language,
+                          place, created_by, created_at"""
+
+
+async def create_subscription(conn: AsyncConnection, **fields: Any) -> dict[str, Any]:
+    """A new subscription; `fields` are its columns. The signing secret is returned with it, this once."""
+    row = await _one(
+        conn,
+        f"""INSERT INTO subscriptions (subscription_id, district, min_severity, channel, target, language, place,
+                                       signing_secret, created_by)
+            VALUES (gen_random_uuid(), %(district)s, %(min_severity)s, %(channel)s, %(target)s, %(language)s,
+                    %(place)s, %(signing_secret)s, %(created_by)s)
+            RETURNING {SUBSCRIPTION_COLUMNS}, signing_secret""",
+        fields,
+    )
+    assert row is not None
+    return row
+
+
+async def subscriptions(conn: AsyncConnection, *, districts: list[str] | None) -> list[dict[str, Any]]:
+    return await _all(
+        conn,
+        f"""SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE deleted_at IS NULL AND {IN_DISTRICTS}
+            ORDER BY district, created_at""",
+        {"districts": districts},
+    )
+
+
+async def subscription(conn: AsyncConnection, *, subscription_id: UUID) -> dict[str, Any] | None:
+    return await _one(
+        conn,
+        f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE subscription_id = %(id)s AND deleted_at IS NULL",
+        {"id": subscription_id},
+    )
+
+
+async def delete_subscription(conn: AsyncConnection, *, subscription_id: UUID) -> None:
+    """Kept with a deletion time, so its delivery log still makes sense; nothing more is sent."""
+    await conn.execute(
+        "UPDATE subscriptions SET deleted_at = now() WHERE subscription_id = %(id)s AND deleted_at IS NULL",
+        {"id": subscription_id},
+    )
+
+
+async def deliveries(conn: AsyncConnection, *, subscription_id: UUID, limit: int) -> list[dict[str, Any]]:
+    return await _all(
+        conn,
+        """SELECT delivery_id, alert_id::text AS alert_id, change, event_time, message, status, attempts,
+                  next_attempt_at, last_status, last_error, created_at, delivered_at
+           FROM deliveries WHERE subscription_id = %(id)s ORDER BY created_at DESC, delivery_id DESC
+           LIMIT %(limit)s""",
+        {"id": subscription_id, "limit": limit},
+    )
+
+
+async def subscribers(conn: AsyncConnection, *, districts: list[str]) -> list[dict[str, Any]]:
+    """Active subscriptions of these districts, with what sending needs."""
+    return await _all(
+        conn,
+        f"""SELECT {SUBSCRIPTION_COLUMNS}, signing_secret FROM subscriptions
+            WHERE deleted_at IS NULL AND district = ANY(%(districts)s::text[])""",
+        {"districts": districts},
+    )
+
+
+async def queue_deliveries(conn: AsyncConnection, rows: list[dict[str, Any]]) -> int:
+    """Owed messages; one already owed for the same subscription, alert, change and time is not added again."""
+    if not rows:
+        return 0
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            """INSERT INTO deliveries (subscription_id, alert_id, change, event_time, message, payload)
+               VALUES (%(subscription_id)s, %(alert_id)s, %(change)s, %(event_time)s, %(message)s, %(payload)s)
+               ON CONFLICT (subscription_id, alert_id, change, event_time) DO NOTHING""",
+            rows,
+        )
+        return cur.rowcount
+
+
+async def claim_due(conn: AsyncConnection, *, limit: int, lease: timedelta) -> list[dict[str, Any]]:
+    """Due deliveries, leased for `lease` so another notifier leaves them alone while this one sends."""
+    return await _all(
+        conn,
+        """UPDATE deliveries d SET next_attempt_at = now() + %(lease)s
+           FROM subscriptions s
+           WHERE d.subscription_id = s.subscription_id AND d.delivery_id IN (
+               SELECT delivery_id FROM deliveries
+               WHERE status = 'pending' AND next_attempt_at <= now()
+               ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+           RETURNING d.delivery_id, d.attempts, d.message, d.payload, s.channel, s.target, s.signing_secret,
+                     s.deleted_at""",
+        {"limit": limit, "lease": lease},
+    )
+
+
+async def record_outcome(
+    conn: AsyncConnection,
+    *,
+    delivery_id: int,
+    delivered: bool,
+    status: int | None,
+    error: str | None,
+    retry_in: timedelta | None,
+) -> None:
+    """After an attempt: delivered, due again in `retry_in`, or failed for good when that is None."""
+    await conn.execute(
+        """UPDATE deliveries SET attempts = attempts + 1, last_status = %(status)s, last_error = %(error)s,
+                  status = CASE WHEN %(delivered)s THEN 'delivered'
+                                WHEN %(retry_in)s::interval IS NULL THEN 'failed' ELSE 'pending' END,
+                  delivered_at = CASE WHEN %(delivered)s THEN now() END,
+                  next_attempt_at = now() + coalesce(%(retry_in)s::interval, interval '0')
+           WHERE delivery_id = %(id)s""",
+        {"id": delivery_id, "delivered": delivered, "status": status, "error": error, "retry_in": retry_in},
+    )
+
+
+async def unacknowledged_critical(conn: AsyncConnection, *, opened_before: datetime) -> list[dict[str, Any]]:
+    return await _all(
+        conn,
+        f"""SELECT {ALERT_COLUMNS}, precarious_share, embedding_id FROM alerts
+            WHERE state = 'open' AND severity = 'critical' AND opened_at <= %(before)s""",
+        {"before": opened_before},
+    )

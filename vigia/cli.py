@@ -27,11 +27,13 @@ app = typer.Typer(
 bridge_app = typer.Typer(help="The MQTT-to-Kafka bridge.", no_args_is_help=True)
 stream_app = typer.Typer(help="The Faust stream worker.", no_args_is_help=True)
 api_app = typer.Typer(help="The HTTP API.", no_args_is_help=True)
+notifier_app = typer.Typer(help="Alert deliveries to subscribers.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 kafka_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
 app.add_typer(bridge_app, name="bridge")
 app.add_typer(stream_app, name="stream")
 app.add_typer(api_app, name="api")
+app.add_typer(notifier_app, name="notifier")
 app.add_typer(db_app, name="db")
 app.add_typer(kafka_app, name="kafka")
 sensors_app = typer.Typer(help="The sensor registry and the sensors' MQTT credentials.", no_args_is_help=True)
@@ -258,6 +260,14 @@ def api_run() -> None:
     from vigia.api import app as api
 
     api.run(load_settings())
+
+
+@notifier_app.command("run")
+def notifier_run() -> None:
+    """Deliver alert changes to subscribers, with retries and reminders, in the foreground."""
+    from vigia.api import notifier
+
+    notifier.run(load_settings())
 
 
 @db_app.command("migrate")

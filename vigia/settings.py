@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     api_rate_limit: str = Field("1200/minute", description="per API key (or address without one), per replica")
     api_pool_size: int = Field(10, ge=1, description="database connections of each API process")
 
+    # Alert deliveries
+    reminder_minutes: int = Field(30, ge=1, description="recall an unacknowledged critical alert this often")
+    notifier_poll_seconds: float = Field(1.0, gt=0, description="how often due deliveries are looked for")
+    webhook_allow_private: bool = Field(
+        False, description="accept webhooks on loopback or private addresses (tests, a closed network)"
+    )
+
     # Domain
     tile_zoom: int = Field(17, ge=1, le=22, description="XYZ zoom of the tiles sensors are placed on")
     window_seconds: int = Field(60, ge=1, description="the tumbling window, and the pane hopping windows are made of")

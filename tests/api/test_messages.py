@@ -67,3 +67,9 @@ def test_spans_read_in_days_hours_and_minutes() -> None:
 def test_an_update_says_it_is_still_going() -> None:
     body = render(outage(change="updated"), "es", place="Manzana C", now=OPENED + timedelta(minutes=95)).body
     assert body.endswith("desde las 14:10. Continúa (1 h 35 min).")
+
+
+def test_an_acknowledgement_tells_people_someone_is_on_it() -> None:
+    alert = outage(change="acknowledged", state=AlertState.ACKNOWLEDGED)
+    assert render(alert, "es", place="Manzana C", now=OPENED).body.startswith("En atención: Sin agua en Manzana C")
+    assert render(alert, "en", place="Manzana C", now=OPENED).body.endswith("Someone is on it.")

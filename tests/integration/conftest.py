@@ -28,6 +28,7 @@ TEST_ENV = {
     "VIGIA_BRIDGE_METRICS_PORT": "29101",
     "VIGIA_STREAM_METRICS_PORT": "29102",
     "VIGIA_MODEL_CHECK_SECONDS": "1",
+    "VIGIA_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's webhook receiver listens on loopback
 }
 
 

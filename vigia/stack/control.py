@@ -15,11 +15,13 @@ from vigia.settings import Settings
 from vigia.stack.component import Component, Health, StackError
 from vigia.stack.kafka import Kafka
 from vigia.stack.mosquitto import Mosquitto
-from vigia.stack.services import Api, Bridge, InferenceWorker, StreamWorker
+from vigia.stack.services import Api, Bridge, InferenceWorker, Notifier, StreamWorker
 from vigia.stack.supervisor import RUNNING, STOPPED_STATES, Supervisor
 from vigia.stack.timescaledb import TimescaleDB
 
-ORDER: tuple[type[Component], ...] = (Mosquitto, Kafka, TimescaleDB, Bridge, StreamWorker, InferenceWorker, Api)
+ORDER: tuple[type[Component], ...] = (
+    Mosquitto, Kafka, TimescaleDB, Bridge, StreamWorker, InferenceWorker, Notifier, Api,
+)  # fmt: skip
 INFRA = tuple(c.name for c in ORDER if c.kind == "infra")
 ALL = tuple(c.name for c in ORDER)
 

@@ -1,4 +1,4 @@
-"""Vigía's own processes as stack components: the bridge, the stream and inference workers, the API."""
+"""Vigía's own processes as stack components: the bridge, the stream, inference and notifier workers, the API."""
 
 from __future__ import annotations
 
@@ -61,6 +61,13 @@ class InferenceWorker(_HeartbeatService):
 
     def endpoint(self) -> str:
         return f"kafka://{self.settings.kafka_bootstrap} ({self.settings.inference_threads} torch threads)"
+
+
+class Notifier(_HeartbeatService):
+    name = "notifier"
+
+    def endpoint(self) -> str:
+        return f"kafka://{self.settings.kafka_bootstrap} -> webhooks and message channels"
 
 
 class Api(Component):

@@ -24,7 +24,8 @@ CREATE TABLE deliveries (
     alert_id         uuid NOT NULL,
     change           text NOT NULL,          -- opened, updated, acknowledged, resolved, or reminder
     event_time       timestamptz NOT NULL,
-    message          text NOT NULL,
+    message          text NOT NULL,          -- the words a person reads, for the log
+    payload          jsonb NOT NULL,         -- what is sent: the alert, the message, the subscription
     status           text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
     attempts         integer NOT NULL DEFAULT 0,
     next_attempt_at  timestamptz NOT NULL DEFAULT now(),
