@@ -7,6 +7,7 @@ import base64
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import psycopg
@@ -134,3 +135,29 @@ def api_headers(settings: Settings, role: str = "operator", district: str | None
     with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
         _, key = keys.add(conn, role=Role(role), district=district, name=f"test {role}")
     return {"Authorization": f"Bearer {key}"}
+
+
+def assess_tile_as_precarious(
+    settings: Settings, tile: str, probe: tuple[str, float, float], district: str = "integration"
+) -> None:
+    """Publish a precarious assessment of `tile`, and wait until the stream joins it to a probe sensor's window.
+
+    `probe` is (sensor id, latitude, longitude) of a spare sensor inside the tile.
+    """
+    from vigia.contracts import TileEmbedding
+    from vigia.inference.publisher import publish_embeddings
+
+    embedding = TileEmbedding(
+        tile_id=tile, model_version="it-outage", computed_at=datetime(2026, 3, 1, tzinfo=UTC),
+        land_use_class="mobilehomepark", housing_score=0.9, embedding=[0.5] * 8, precarious_share=0.8,
+    )  # fmt: skip
+    asyncio.run(publish_embeddings(settings, [embedding]))
+    sensor_id, lat, lon = probe
+    assert register(settings, sensor_id, lat, lon, "water", ["water_pressure"], district=district) == tile
+
+    def joined() -> list[tuple[Any, ...]] | None:
+        publish(settings, sensor_id, {"ts": datetime.now(UTC).isoformat(), "water_pressure": 1.3}, district)
+        sql = "SELECT 1 FROM readings_1m WHERE sensor_id = %(s)s AND model_version = 'it-outage'"
+        return query(settings, sql, {"s": sensor_id}) or None
+
+    eventually(joined, timeout=60, every=1, what="the stream to know the tile's assessment")

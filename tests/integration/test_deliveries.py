@@ -12,9 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.helpers import api_headers, eventually, register
+from tests.integration.helpers import api_headers, assess_tile_as_precarious, eventually, register
 from tests.integration.test_api import base, publish_dry_spell
-from tests.integration.test_stream import assess_tile_as_precarious
 from vigia.api import signing
 from vigia.settings import Settings
 
@@ -63,7 +62,8 @@ def receiver() -> Iterator[Receiver]:
 def test_a_critical_outage_reaches_the_leader_signed_retried_and_recalled(stack: Settings, receiver: Receiver) -> None:
     leader = api_headers(stack, "leader", DISTRICT)
     tile = register(stack, "it-deliveries-water", -12.0600, -76.9700, "water", ["water_pressure"], district=DISTRICT)
-    assess_tile_as_precarious(stack, tile)  # a dry tap under precarious roofs is critical
+    # a dry tap under precarious roofs is critical
+    assess_tile_as_precarious(stack, tile, ("it-deliveries-probe", -12.0600, -76.9701), DISTRICT)
 
     api = httpx.Client(base_url=base(stack), headers=leader, timeout=10)
     refused = {

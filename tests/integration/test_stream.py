@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from tests.integration.helpers import eventually, publish, query, read_topic, register
+from tests.integration.helpers import assess_tile_as_precarious, eventually, query, read_topic, register
 from vigia import topics
-from vigia.contracts import Alert, TileEmbedding
-from vigia.inference.publisher import publish_embeddings
+from vigia.contracts import Alert
 from vigia.ingest.simulator import Publisher
 from vigia.settings import Settings
 
@@ -22,27 +20,10 @@ OUTAGE = ("it-water-outage", -11.9620, -76.9850)
 NEIGHBOUR = ("it-water-probe", -11.9620, -76.9851)  # the same sensor tile
 
 
-def assess_tile_as_precarious(stack: Settings, tile: str) -> None:
-    embedding = TileEmbedding(
-        tile_id=tile, model_version="it-outage", computed_at=datetime(2026, 3, 1, tzinfo=UTC),
-        land_use_class="mobilehomepark", housing_score=0.9, embedding=[0.5] * 8, precarious_share=0.8,
-    )  # fmt: skip
-    asyncio.run(publish_embeddings(stack, [embedding]))
-    probe, lat, lon = NEIGHBOUR
-    register(stack, probe, lat, lon, "water", ["water_pressure"])
-
-    def joined() -> list[tuple[Any, ...]] | None:
-        publish(stack, probe, {"ts": datetime.now(UTC).isoformat(), "water_pressure": 1.3})
-        sql = "SELECT 1 FROM readings_1m WHERE sensor_id = %(s)s AND model_version = 'it-outage'"
-        return query(stack, sql, {"s": probe}) or None
-
-    eventually(joined, timeout=60, every=1, what="the stream to know the tile's assessment")
-
-
 def test_a_water_outage_under_precarious_roofs_opens_a_critical_alert_and_resolves(stack: Settings) -> None:
     sensor_id, lat, lon = OUTAGE
     tile = register(stack, sensor_id, lat, lon, "water", ["water_pressure"])
-    assess_tile_as_precarious(stack, tile)
+    assess_tile_as_precarious(stack, tile, NEIGHBOUR)
 
     start = (datetime.now(UTC) - timedelta(hours=3)).replace(second=0, microsecond=0)
     supply = [1.5] * 5 + [0.0] * 35 + [1.4] * 15  # a morning's supply, the taps dry, the water back
