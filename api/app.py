@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigia.api.guards import RateLimit, measure
 from vigia.api.live import AlertFeed
-from vigia.api.routes import alerts, health, imagery, page, places, sensors, subscriptions
+from vigia.api.routes import alerts, assess, health, imagery, page, places, sensors, subscriptions
 from vigia.api.schemas import Problem
 from vigia.api.tile_jobs import TileJobQueue
 from vigia.settings import Settings
@@ -54,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.pool = pool
         app.state.tile_jobs = TileJobQueue(settings)
         app.state.alert_feed = AlertFeed(pool)
+        app.state.model = assess.Model()
         try:
             yield
         finally:
@@ -70,7 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(page.router)
-    for router in (sensors.router, places.router, alerts.router, subscriptions.router, imagery.router):
+    for router in (sensors.router, places.router, alerts.router, subscriptions.router, imagery.router, assess.router):
         app.include_router(router, responses=ERRORS)
 
     app.middleware("http")(RateLimit(settings.api_rate_limit))

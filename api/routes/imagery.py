@@ -29,6 +29,30 @@ class QueuedImage(BaseModel):
     status: str = Field("queued", examples=["queued"])
 
 
+def refuse_before_reading(request: Request) -> None:
+    """415 for a type we do not read, 413 for a declared size over the limit: before a byte is read."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ACCEPTED_TYPES:
+        raise HTTPException(415, f"send the image as the body with Content-Type one of {sorted(ACCEPTED_TYPES)}")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
+        raise HTTPException(413, f"{int(declared):,} bytes exceeds {MAX_BYTES:,}")
+
+
+async def read_image(request: Request) -> bytes:
+    """The body, stopped as soon as it passes the limit (a client may send more than it declared)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BYTES:
+            raise HTTPException(413, f"more than {MAX_BYTES:,} bytes")
+    return bytes(body)
+
+
+def image_refused(error: ImageError) -> HTTPException:
+    return HTTPException(413 if error.reason == "too_large" else 422, str(error))
+
+
 @router.put(
     "/{z}/{x}/{y}/imagery",
     status_code=202,
@@ -55,26 +79,16 @@ async def upload(
     The tile must be at the sensor zoom or finer: an image of a sensor tile is that tile's
     assessment; finer ones are rolled up into the sensor tile that holds them.
     """
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in ACCEPTED_TYPES:
-        raise HTTPException(415, f"send the image as the body with Content-Type one of {sorted(ACCEPTED_TYPES)}")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
-        raise HTTPException(413, f"{int(declared):,} bytes exceeds {MAX_BYTES:,}")
+    refuse_before_reading(request)
     if x >= 2**z or y >= 2**z:
         raise HTTPException(422, f"tile {z}/{x}/{y} is outside the grid")
     if z < settings.tile_zoom:
         raise HTTPException(422, f"zoom {z} is coarser than the sensor tiles (zoom {settings.tile_zoom})")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_BYTES:
-            raise HTTPException(413, f"more than {MAX_BYTES:,} bytes")
-    data = bytes(body)
+    data = await read_image(request)
     try:
         rgb = await asyncio.to_thread(decode, data)
     except ImageError as error:
-        raise HTTPException(413 if error.reason == "too_large" else 422, str(error)) from error
+        raise image_refused(error) from error
     if captured_at is not None and captured_at.tzinfo is None:
         raise HTTPException(422, "captured_at must carry a timezone, e.g. 2026-01-15T15:00:00Z")
     when = (captured_at or datetime.now(UTC)).astimezone(UTC)

@@ -177,3 +177,28 @@ def test_an_uploaded_image_is_assessed_and_bad_uploads_are_refused_with_reasons(
     assert "corrupt" in refused["corrupt"].json()["detail"]
     assert all(isinstance(r.json()["detail"], str) for r in refused.values())
     assert query(stack, "SELECT count(*) FROM tile_assessments WHERE tile_id LIKE '%%/1/1'")[0][0] == 0
+
+
+def test_an_image_is_assessed_at_once_and_bad_ones_are_refused(stack: Settings) -> None:
+    import httpx
+
+    url = f"http://{stack.api_host}:{stack.api_port}/assess"
+    operator = api_headers(stack, "operator")
+    jpeg = {"content-type": "image/jpeg", **operator}
+    dense = (stack.imagery_dir / "ucmerced" / "denseresidential" / "denseresidential05.jpg").read_bytes()
+    forest = (stack.imagery_dir / "ucmerced" / "forest" / "forest05.jpg").read_bytes()
+    houses = httpx.post(url, content=dense, headers=jpeg, timeout=60)
+    trees = httpx.post(url, content=forest, headers=jpeg, timeout=60)
+    assert houses.status_code == 200, houses.text
+    assert trees.json()["land_use_class"] == "forest"
+    assert houses.json()["land_use_class"] != "forest"
+    assert houses.json()["features"]["built_up_fraction"] > trees.json()["features"]["built_up_fraction"]
+    assert len(houses.json()["top_classes"]) == 3
+
+    png = {**operator, "content-type": "image/png"}
+    refused = {
+        "corrupt": httpx.post(url, content=b"\x89PNG\r\n\x1a\nnot really", headers=png),
+        "type": httpx.post(url, content=dense, headers={**operator, "content-type": "application/pdf"}),
+        "viewer": httpx.post(url, content=dense, headers={**jpeg, **api_headers(stack, "viewer")}),
+    }  # fmt: skip
+    assert {k: r.status_code for k, r in refused.items()} == {"corrupt": 422, "type": 415, "viewer": 403}
