@@ -486,3 +486,33 @@ async def unacknowledged_critical(conn: AsyncConnection, *, opened_before: datet
             WHERE state = 'open' AND severity = 'critical' AND opened_at <= %(before)s""",
         {"before": opened_before},
     )
+
+
+async def report_inputs(
+    conn: AsyncConnection, *, district: str, start: datetime, end: datetime, zoom: int
+) -> dict[str, list[dict[str, Any]]]:
+    """What a district report plots: alerts per day and severity, each sensor's uptime, tile housing scores."""
+    params = {"district": district, "start": start, "end": end, "zoom": zoom}
+    alerts_per_day = await _all(
+        conn,
+        """SELECT time_bucket('1 day', opened_at) AS day, severity, count(*)::int AS alerts FROM alerts
+           WHERE district = %(district)s AND opened_at >= %(start)s AND opened_at < %(end)s
+           GROUP BY day, severity ORDER BY day""",
+        params,
+    )
+    uptime = await _all(
+        conn,
+        """SELECT s.sensor_id, s.sensor_type, coalesce(u.minutes, 0)::int AS minutes FROM sensors s
+           LEFT JOIN (SELECT sensor_id, count(DISTINCT bucket) AS minutes FROM readings_1m
+                      WHERE district = %(district)s AND bucket >= %(start)s AND bucket < %(end)s
+                      GROUP BY sensor_id) u USING (sensor_id)
+           WHERE s.district = %(district)s AND s.revoked_at IS NULL ORDER BY s.sensor_id""",
+        params,
+    )
+    housing = await _all(
+        conn,
+        """SELECT DISTINCT ON (tile_id) tile_id, housing_score, land_use_class FROM tile_assessments
+           WHERE district = %(district)s AND zoom = %(zoom)s ORDER BY tile_id, time DESC""",
+        params,
+    )
+    return {"alerts_per_day": alerts_per_day, "uptime": uptime, "housing": housing}

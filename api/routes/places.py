@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import mercantile
 from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import HTMLResponse, Response
 
-from vigia.api import continuity, priorities, repo
+from vigia.api import continuity, priorities, repo, report
 from vigia.api.access import Action, Principal
 from vigia.api.deps import ConnDep, SettingsDep, allowed
 from vigia.api.schemas import (
@@ -247,3 +249,30 @@ async def district_continuity(
         summaries[service.value] = _service(samples, standard, end)
         rules[service.value] = _rule(standard)
     return Continuity(district=district, start=start, end=end, rules=rules, **summaries)
+
+
+@router.get(
+    "/districts/{district}/report",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}, **NOT_FOUND},
+)
+async def district_report(
+    conn: ConnDep,
+    principal: Reader,
+    settings: SettingsDep,
+    district: DistrictPath,
+    days: Days = 30,
+    format: Literal["html", "pdf"] = "html",
+) -> Response:
+    """The district over the period, with plots: alerts per day, sensor uptime, housing scores, top priorities."""
+    await _visible_district(conn, district, principal)
+    end = datetime.now(UTC)
+    start = end - timedelta(days=days)
+    inputs = await repo.report_inputs(conn, district=district, start=start, end=end, zoom=settings.tile_zoom)
+    ranked = await _ranked(conn, principal, settings, district, days)
+    data = report.ReportData(district=district, start=start, end=end, priorities=ranked, **inputs)
+    if format == "pdf":
+        pdf = await asyncio.to_thread(report.to_pdf, data)
+        headers = {"Content-Disposition": f'inline; filename="vigia-{district}-{end:%Y%m%d}.pdf"'}
+        return Response(pdf, media_type="application/pdf", headers=headers)
+    return HTMLResponse(await asyncio.to_thread(report.to_html, data))

@@ -193,6 +193,7 @@ def test_each_role_reaches_what_it_may_and_a_leader_only_their_district(
         f"/tiles/{z}/{x}/{y}",
         f"/alerts/{outages['a']}",
         "/priorities/tiles?district=it-api-north",
+        "/districts/it-api-north/report",
     ]
     expected_read = {"operator": 200, "viewer": 200, "sensor-admin": 200, "leader": 200, "other leader": 404,
                      "nobody": 401}  # fmt: skip
@@ -270,6 +271,13 @@ def test_series_continuity_geojson_and_priorities_tell_the_same_outage(
     assert "water-outage" in mine["why"]
     assert "1 still open" in mine["why"]
     assert api.get("/metrics").text.count("vigia_api_request_seconds_count") > 0
+
+    page = api.get("/districts/it-api-north/report", params={"days": 1})
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.text.count("<svg") == 4
+    assert outages["tile"] in page.text  # among the top priorities
+    pdf = api.get("/districts/it-api-north/report", params={"days": 1, "format": "pdf"})
+    assert pdf.content.startswith(b"%PDF")
 
 
 def test_the_page_shows_an_alert_raised_by_the_pipeline(
