@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?= 60
 
-.PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream train up down status clean
+.PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api train up down status clean
 
 install: system $(STAMP)
 
@@ -32,7 +32,7 @@ unit: $(STAMP)
 integration: install
 	$(BIN)/pytest -m integration
 
-bench: bench-ingest bench-inference bench-stream
+bench: bench-ingest bench-inference bench-stream bench-api
 
 bench-ingest: install
 	$(BIN)/python -m tests.bench.ingest --messages 100000
@@ -42,6 +42,9 @@ bench-inference: install
 
 bench-stream: install
 	$(BIN)/python -m tests.bench.stream
+
+bench-api: install
+	$(BIN)/python -m tests.bench.api
 
 # Retrain the tile model on the shared tiles (about 20 minutes on two cores); see README.
 train: install

@@ -42,36 +42,57 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def get_principal(
-    pool: PoolDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Principal:
-    """The caller, from their API key; 401 without a valid one.
-
-    It takes a connection of its own for the look-up and gives it back at once, so a
-    long-lived response (the live alert stream) does not hold one for its whole life.
-    """
+async def _authenticate(conn: AsyncConnection, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None:
         raise _unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
     try:
         key_id, secret = split_key(credentials.credentials)
     except BadKey as error:
         raise _unauthorized(str(error)) from None
-    async with pool.connection() as conn:
-        row = await repo.api_key(conn, key_id=key_id)
+    row = await repo.api_key(conn, key_id=key_id)
     if row is None or not secret_matches(secret, row["secret_sha256"]):
         raise _unauthorized("unknown or revoked API key")
     return Principal(key_id=row["key_id"], role=Role(row["role"]), district=row["district"], name=row["name"])
 
 
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+async def get_principal(conn: ConnDep, credentials: Credentials) -> Principal:
+    """The caller, from their API key; 401 without a valid one.
+
+    It looks the key up on the request's own connection: taking a second one from the pool
+    while holding the first would let a burst of requests hold every connection and wait
+    for one more.
+    """
+    return await _authenticate(conn, credentials)
+
+
+async def get_principal_briefly(pool: PoolDep, credentials: Credentials) -> Principal:
+    """The same, for a long-lived response (the live alert stream): the connection goes back at once."""
+    async with pool.connection() as conn:
+        return await _authenticate(conn, credentials)
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def allowed(action: Action) -> object:
-    """A dependency: the caller, if their role may do `action`; 403 otherwise."""
+def _check(principal: Principal, action: Action) -> Principal:
+    if not principal.may(action):
+        raise HTTPException(status_code=403, detail=f"a {principal.role.value} key may not {action.value}")
+    return principal
+
+
+def allowed(action: Action, *, long_lived: bool = False) -> object:
+    """A dependency: the caller, if their role may do `action`; 403 otherwise.
+
+    `long_lived` routes (streams) must not hold a database connection for their whole life.
+    """
 
     async def check(principal: PrincipalDep) -> Principal:
-        if not principal.may(action):
-            raise HTTPException(status_code=403, detail=f"a {principal.role.value} key may not {action.value}")
-        return principal
+        return _check(principal, action)
 
-    return Depends(check)
+    async def check_briefly(principal: Annotated[Principal, Depends(get_principal_briefly)]) -> Principal:
+        return _check(principal, action)
+
+    return Depends(check_briefly if long_lived else check)

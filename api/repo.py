@@ -26,24 +26,36 @@ async def sensor(conn: AsyncConnection, *, sensor_id: str) -> dict[str, Any] | N
 
 
 async def latest_readings(conn: AsyncConnection, *, sensor_id: str) -> list[dict[str, Any]]:
-    """The newest reading of each metric; the natural-key index makes this an index walk."""
+    """The newest reading of each of the sensor's metrics.
+
+    One backward index scan with LIMIT 1 per metric: it stops at the newest chunk holding a
+    row, where DISTINCT ON would read every row the sensor ever sent.
+    """
     cur = conn.cursor(row_factory=dict_row)
     await cur.execute(
-        """SELECT DISTINCT ON (metric) metric, value, unit, time, received_at, reading_id::text AS reading_id
-           FROM readings WHERE sensor_id = %(sensor_id)s
-           ORDER BY metric, time DESC""",
+        """SELECT r.metric, r.value, r.unit, r.time, r.received_at, r.reading_id::text AS reading_id
+           FROM sensors s CROSS JOIN LATERAL unnest(s.metrics) AS m(metric)
+           CROSS JOIN LATERAL (
+               SELECT metric, value, unit, time, received_at, reading_id FROM readings
+               WHERE sensor_id = s.sensor_id AND metric = m.metric ORDER BY time DESC LIMIT 1
+           ) r
+           WHERE s.sensor_id = %(sensor_id)s ORDER BY r.metric""",
         {"sensor_id": sensor_id},
     )
     return await cur.fetchall()
 
 
 async def latest_windows(conn: AsyncConnection, *, sensor_id: str) -> list[dict[str, Any]]:
+    """The newest one-minute window of each metric, found the same way as the latest readings."""
     cur = conn.cursor(row_factory=dict_row)
     await cur.execute(
-        """SELECT DISTINCT ON (metric) metric, bucket, count, min, max, mean, last,
-                  embedding_id, model_version, land_use_class, housing_score
-           FROM readings_1m WHERE sensor_id = %(sensor_id)s
-           ORDER BY metric, bucket DESC""",
+        """SELECT w.* FROM sensors s CROSS JOIN LATERAL unnest(s.metrics) AS m(metric)
+           CROSS JOIN LATERAL (
+               SELECT metric, bucket, count, min, max, mean, last, embedding_id, model_version, land_use_class,
+                      housing_score
+               FROM readings_1m WHERE sensor_id = s.sensor_id AND metric = m.metric ORDER BY bucket DESC LIMIT 1
+           ) w
+           WHERE s.sensor_id = %(sensor_id)s ORDER BY w.metric""",
         {"sensor_id": sensor_id},
     )
     return await cur.fetchall()
@@ -98,27 +110,40 @@ async def sensors(
     )
 
 
-async def series(
+SERIES_ONE_MINUTE = """SELECT extract(epoch FROM bucket)::bigint AS t, count AS c, min AS lo, max AS hi, mean AS m,
+                             last AS l
+                      FROM readings_1m
+                      WHERE sensor_id = %(sensor)s AND metric = %(metric)s AND bucket >= %(start)s AND bucket < %(end)s
+                      ORDER BY bucket"""
+SERIES_BUCKETED = """SELECT extract(epoch FROM time_bucket(%(bucket)s, bucket))::bigint AS t, sum(count)::int AS c,
+                           min(min) AS lo, max(max) AS hi, sum(mean * count) / nullif(sum(count), 0) AS m,
+                           last(last, bucket) AS l
+                    FROM readings_1m
+                    WHERE sensor_id = %(sensor)s AND metric = %(metric)s AND bucket >= %(start)s AND bucket < %(end)s
+                    GROUP BY 1 ORDER BY 1"""
+
+
+async def series_columns(
     conn: AsyncConnection, *, sensor_id: str, metric: str, start: datetime, end: datetime, bucket: timedelta
-) -> list[tuple[Any, ...]]:
-    """One-minute windows re-bucketed to `bucket`: (start, count, min, max, mean, last) in time order."""
-    if bucket == timedelta(minutes=1):
-        query = """SELECT bucket, count, min, max, mean, last FROM readings_1m
-                   WHERE sensor_id = %(sensor)s AND metric = %(metric)s
-                     AND bucket >= %(start)s AND bucket < %(end)s
-                   ORDER BY bucket"""
-    else:
-        query = """SELECT time_bucket(%(bucket)s, bucket) AS b, sum(count)::int, min(min), max(max),
-                          sum(mean * count) / nullif(sum(count), 0), last(last, bucket)
-                   FROM readings_1m
-                   WHERE sensor_id = %(sensor)s AND metric = %(metric)s
-                     AND bucket >= %(start)s AND bucket < %(end)s
-                   GROUP BY b ORDER BY b"""
+) -> str:
+    """One-minute windows re-bucketed to `bucket`, as the JSON text of an object of columns.
+
+    `{"points": n, "time": [epoch seconds...], "count": [...], "min", "max", "mean", "last"}`.
+    The database writes the JSON: a month of minutes is 43,200 rows, and turning them into
+    Python objects and back took longer than the query and held the event loop meanwhile.
+    """
+    rows = SERIES_ONE_MINUTE if bucket == timedelta(minutes=1) else SERIES_BUCKETED
     cur = await conn.execute(
-        query,
+        f"""SELECT json_build_object(
+                'points', count(*), 'time', coalesce(json_agg(t), '[]'), 'count', coalesce(json_agg(c), '[]'),
+                'min', coalesce(json_agg(lo), '[]'), 'max', coalesce(json_agg(hi), '[]'),
+                'mean', coalesce(json_agg(m), '[]'), 'last', coalesce(json_agg(l), '[]'))::text
+            FROM ({rows}) AS windows""",
         {"sensor": sensor_id, "metric": metric, "start": start, "end": end, "bucket": bucket},
     )
-    return await cur.fetchall()
+    row = await cur.fetchone()
+    assert row is not None  # an aggregate always answers one row
+    return str(row[0])
 
 
 async def uptime(conn: AsyncConnection, *, sensor_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:

@@ -74,7 +74,9 @@ class Series(BaseModel):
     start: datetime
     end: datetime
     points: int = Field(examples=[2])
-    time: list[datetime] = Field(examples=[["2026-11-20T14:00:00Z", "2026-11-20T14:01:00Z"]])
+    time: list[int] = Field(
+        description="each bucket's start, in seconds since 1970-01-01 UTC", examples=[[1763647200, 1763647260]]
+    )
     count: list[int] = Field(examples=[[6, 6]])
     min: list[float] = Field(examples=[[1.2, 0.1]])
     max: list[float] = Field(examples=[[1.4, 1.3]])

@@ -234,7 +234,7 @@ async function drawChart() {
   const [W, H, L, B] = [600, 240, 40, 20];
   chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
   if (!series.points) { svg("text", { x: L, y: H / 2 }, chart).textContent = "–"; return; }
-  const times = series.time.map((s) => Date.parse(s));
+  const times = series.time.map((seconds) => seconds * 1000);
   const lo = Math.min(...series.min), hi = Math.max(...series.max), span = hi - lo || 1;
   const [t0, t1] = [Date.parse(series.start), Date.parse(series.end)];
   const x = (ms) => L + ((ms - t0) / (t1 - t0)) * (W - L - 5);

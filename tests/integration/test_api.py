@@ -240,6 +240,7 @@ def test_series_continuity_geojson_and_priorities_tell_the_same_outage(
     assert minutes["points"] == 40
     assert minutes["bucket_seconds"] == 60
     assert minutes["min"][5:] == [0.0] * 35
+    assert minutes["time"][5] == int(outages["dry_from"].timestamp())
     hours = api.get("/sensors/it-api-dry-a/series", params={"metric": "water_pressure", "bucket": "1h"}).json()
     assert sum(hours["count"]) == 40
     assert hours["points"] <= 3
