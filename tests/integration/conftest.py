@@ -29,6 +29,7 @@ TEST_ENV = {
     "VIGIA_STREAM_METRICS_PORT": "29102",
     "VIGIA_MODEL_CHECK_SECONDS": "1",
     "VIGIA_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's webhook receiver listens on loopback
+    "VIGIA_API_RATE_LIMIT": "100000/minute",  # the schema fuzzing would otherwise test the limit (see tests/api)
 }
 
 
