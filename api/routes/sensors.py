@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -9,11 +10,15 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from vigia.api import repo
 from vigia.api.access import Action, Principal
-from vigia.api.deps import ConnDep, allowed
+from vigia.api.deps import ConnDep, SettingsDep, allowed
 from vigia.api.schemas import LatestReading, LatestWindow, Problem, Sensor, SensorLatest, Series, Uptime, UptimeDay
+from vigia.contracts import Metric
+from vigia.ingest import provisioning
+from vigia.stack.component import StackError
 
 router = APIRouter(prefix="/sensors", tags=["sensors"])
 
@@ -151,3 +156,57 @@ async def uptime(
         share=round(sum(d["minutes"] for d in days) / minutes, 4),
         days=[UptimeDay(day=d["day"], minutes=d["minutes"], share=round(d["minutes"] / 1440, 4)) for d in days],
     )
+
+
+Admin = Annotated[Principal, allowed(Action.MANAGE_SENSORS)]
+
+
+class NewSensor(BaseModel):
+    sensor_id: str = Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", examples=["sjl-water-07"]
+    )
+    sensor_type: str = Field(examples=["water"], description="water, power, climate, air, structure, flood, gateway")
+    district: str = Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", examples=["san-juan-de-lurigancho"])
+    latitude: float = Field(ge=-90, le=90, examples=[-11.9847])
+    longitude: float = Field(ge=-180, le=180, examples=[-77.0049])
+    metrics: list[Metric] = Field(default_factory=list, description="default: the type's metrics")
+
+
+class Credentials(BaseModel):
+    sensor_id: str
+    district: str
+    tile_id: str
+    topic: str = Field(examples=["vigia/san-juan-de-lurigancho/sjl-water-07/telemetry"])
+    password: str = Field(description="the sensor's MQTT password; shown only now")
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Credentials,
+    responses={503: {"model": Problem, "description": "the MQTT broker could not be told"}},
+)
+async def register(settings: SettingsDep, principal: Admin, body: NewSensor) -> Credentials:
+    """Register a sensor (or re-issue an existing one's credentials) and let it publish to its own topic.
+
+    The broker's password file and ACL are those of this installation's Mosquitto.
+    """
+    try:
+        done = await asyncio.to_thread(provisioning.add, settings, **body.model_dump())
+    except provisioning.ProvisioningError as error:
+        raise HTTPException(422, str(error)) from error
+    except StackError as error:
+        raise HTTPException(503, f"the MQTT broker could not be told: {error}") from error
+    return Credentials(**vars(done))
+
+
+@router.delete("/{sensor_id}", status_code=204, responses={**NOT_FOUND, 503: {"model": Problem}})
+async def revoke(settings: SettingsDep, principal: Admin, sensor_id: str = SensorId) -> Response:
+    """Stop a sensor: it can no longer connect, and what it sends is refused. Its history stays."""
+    try:
+        found = await asyncio.to_thread(provisioning.revoke, settings, sensor_id)
+    except StackError as error:
+        raise HTTPException(503, f"the MQTT broker could not be told: {error}") from error
+    if not found:
+        raise HTTPException(404, f"sensor {sensor_id!r} is not registered")
+    return Response(status_code=204)

@@ -204,17 +204,30 @@ def test_each_role_reaches_what_it_may_and_a_leader_only_their_district(
     }
     assert got == {(path, who): expected_read[who] for path in reads for who in people}
 
+    new_sensor = {
+        "sensor_id": "it-api-new",
+        "sensor_type": "power",
+        "district": NORTH,
+        "latitude": -12.0455,
+        "longitude": -76.9405,
+    }
     writes = {
         ("POST", f"/alerts/{outages['b']}/resolve"): {"viewer": 403, "sensor-admin": 403, "leader": 403,
                                                      "other leader": 403, "nobody": 401, "operator": 200},
         ("PUT", "/tiles/19/150070/279780/imagery"): {"viewer": 403, "sensor-admin": 403, "leader": 403,
                                                      "other leader": 403, "nobody": 401},
+        ("POST", "/sensors"): {"viewer": 403, "leader": 403, "other leader": 403, "nobody": 401, "sensor-admin": 201},
+        ("DELETE", "/sensors/it-api-new"): {"viewer": 403, "leader": 403, "nobody": 401, "sensor-admin": 204},
     }  # fmt: skip
     for (method, path), by_role in writes.items():
+        body = new_sensor if path == "/sensors" else {"note": "checked on site"}
         for who, status in by_role.items():
-            response = httpx.request(method, base(stack) + path, json={"note": "checked on site"}, headers=people[who])
+            response = httpx.request(method, base(stack) + path, json=body, headers=people[who])
             assert (method, path, who, response.status_code) == (method, path, who, status), response.text
-            assert isinstance(response.json()["detail"] if status >= 400 else response.json()["state"], str)
+            if status >= 400:
+                assert isinstance(response.json()["detail"], str)
+    # the sensor-admin's sensor was issued credentials for its own topic, then revoked
+    assert query(stack, "SELECT revoked_at IS NOT NULL FROM sensors WHERE sensor_id = 'it-api-new'") == [(True,)]
     assert query(stack, "SELECT state, note FROM alerts WHERE alert_id = %(a)s", {"a": outages["b"]}) == [
         ("resolved", "checked on site")
     ]
