@@ -11,7 +11,7 @@ import yaml
 from vigia.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-VIGIA_SERVICES = {"init", "bridge", "stream", "inference", "api"}
+VIGIA_SERVICES = {"init", "bridge", "stream", "inference", "notifier", "api"}
 REQUIRED_SETTINGS = {
     "VIGIA_MQTT_HOST", "VIGIA_MQTT_PORT", "VIGIA_MQTT_USERNAME", "VIGIA_MQTT_PASSWORD",
     "VIGIA_KAFKA_BOOTSTRAP",
