@@ -402,6 +402,34 @@ def _assess_district_imagery(settings: Settings, scenario_path: Path) -> tuple[i
 DEMO_KEY_NAME = "demo page"
 
 
+def _demo_key(settings: Settings) -> str:
+    """An operator key for the demo page; the previous run's is revoked so keys do not pile up."""
+    from vigia.api import keys
+    from vigia.api.access import Role
+
+    with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
+        for old in keys.list_keys(conn):
+            if old["name"] == DEMO_KEY_NAME and old["revoked_at"] is None:
+                keys.revoke(conn, old["key_id"])
+        return keys.add(conn, role=Role.OPERATOR, district=None, name=DEMO_KEY_NAME)[1]
+
+
+def _subscribe_demo_leader(api: httpx.Client, scenario_path: Path) -> None:
+    """The district's leader hears of its alerts through the message log, in Spanish (once per district)."""
+    from vigia.ingest.scenario import ScenarioError, load_scenario
+
+    try:
+        district = load_scenario(scenario_path).district.slug
+    except ScenarioError as error:
+        raise _fail(error) from error
+    existing = api.get("/subscriptions").json()
+    if not any(s["district"] == district and s["channel"] == "log" for s in existing):
+        api.post(
+            "/subscriptions",
+            json={"district": district, "channel": "log", "target": f"leader of {district}", "language": "es"},
+        ).raise_for_status()
+
+
 @app.command()
 def demo(
     seconds: Annotated[float, typer.Option(help="how long the district publishes")] = 60.0,
@@ -416,6 +444,10 @@ def demo(
     except StackError as error:
         raise _fail(error) from error
     imagery = _assess_district_imagery(settings, scenario)
+    url = Api(settings).url
+    key = _demo_key(settings)
+    api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    _subscribe_demo_leader(api, scenario)
     started = time.time()
     report = _simulate(settings, scenario, seconds)
     with console.status("waiting for the stream to store every reading") as spinner:
@@ -435,18 +467,10 @@ def demo(
     table.add_row("one-minute windows written", str(windows))
     table.add_row("imagery tiles assessed by the model", f"{imagery[0]}/{imagery[1]}")
     console.print(table)
-    from vigia.api import keys
-    from vigia.api.access import Role
-
-    url = Api(settings).url
-    with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
-        # One operator key for the demo page; the previous run's is revoked so keys do not pile up.
-        for old in keys.list_keys(conn):
-            if old["name"] == DEMO_KEY_NAME and old["revoked_at"] is None:
-                keys.revoke(conn, old["key_id"])
-        _, key = keys.add(conn, role=Role.OPERATOR, district=None, name=DEMO_KEY_NAME)
+    alerts = api.get("/alerts", params={"limit": 500}).json()
+    console.print(f"alerts in the district: {len(alerts)}; messages to its leader: {settings.log_dir / 'messages.log'}")
     sample_path = f"/sensors/{report.sensor_ids[0]}/latest"
-    response = httpx.get(url + sample_path, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    response = api.get(sample_path)
     latest = ", ".join(f"{r['metric']} {r['value']} {r['unit']}" for r in response.json().get("readings", []))
     console.print(f"GET {sample_path} -> {response.status_code}: {latest or response.text}")
     console.print(f"web page: {url}/#key={key}")
