@@ -69,24 +69,46 @@ def index(vulnerability: float, burden_: float) -> float:
     return 100.0 * (W_VULNERABILITY * v + W_BURDEN * b + W_BOTH * v * b)
 
 
-def why(facts: TileFacts, vulnerability: float, hours: float) -> str:
+WHY_WORDS = {
+    "en": {
+        "unassessed": "housing not yet assessed (taken as middling)",
+        "housing": "housing score {score:.2f} ({land_use})",
+        "quiet": "{housing}; no alerts in the period",
+        "busy": "{housing}; {alerts} alert{s}, {hours:.0f} weighted alert-hours ({rules}){still_open}",
+        "still_open": "; {n} still open",
+    },
+    "es": {
+        "unassessed": "vivienda aún sin evaluar (se toma como intermedia)",
+        "housing": "vivienda {score:.2f} ({land_use})",
+        "quiet": "{housing}; sin alertas en el periodo",
+        "busy": "{housing}; {alerts} alerta{s}, {hours:.0f} horas-alerta ponderadas ({rules}){still_open}",
+        "still_open": "; {n} aún abierta{s}",
+    },
+}
+
+
+def why(facts: TileFacts, vulnerability: float, hours: float, language: str = "en") -> str:
+    words = WHY_WORDS[language]
     if facts.housing_score is None:
-        housing = "housing not yet assessed (taken as middling)"
+        housing = words["unassessed"]
     else:
-        housing = f"housing score {vulnerability:.2f} ({facts.land_use_class})"
+        housing = words["housing"].format(score=vulnerability, land_use=facts.land_use_class)
     if not facts.alerts:
-        return f"{housing}; no alerts in the period"
+        return words["quiet"].format(housing=housing)
     by_rule: dict[str, float] = {}
     for alert in facts.alerts:
         by_rule[alert.rule] = by_rule.get(alert.rule, 0.0) + alert.hours
     worst = sorted(by_rule.items(), key=lambda item: -item[1])[:2]
     rules = ", ".join(f"{rule} {h:.1f} h" for rule, h in worst)
     still_open = sum(1 for a in facts.alerts if a.open)
-    opened = f"; {still_open} still open" if still_open else ""
-    return f"{housing}; {len(facts.alerts)} alerts, {hours:.0f} weighted alert-hours ({rules}){opened}"
+    opened = words["still_open"].format(n=still_open, s="s" if still_open > 1 else "") if still_open else ""
+    return words["busy"].format(
+        housing=housing, alerts=len(facts.alerts), s="s" if len(facts.alerts) > 1 else "", hours=hours, rules=rules,
+        still_open=opened,
+    )  # fmt: skip
 
 
-def rank(tiles: Iterable[TileFacts]) -> list[Ranked]:
+def rank(tiles: Iterable[TileFacts], language: str = "en") -> list[Ranked]:
     """Highest index first; ties go to the heavier burden, then the tile id, so the order is stable."""
     rows = []
     for facts in tiles:
@@ -104,7 +126,7 @@ def rank(tiles: Iterable[TileFacts]) -> list[Ranked]:
             burden=round(b, 3),
             weighted_alert_hours=round(hours, 1),
             open_alerts=sum(1 for a in facts.alerts if a.open),
-            why=why(facts, vulnerability, hours),
+            why=why(facts, vulnerability, hours, language),
         )
         for position, (score, b, facts, vulnerability, hours) in enumerate(rows, start=1)
     ]

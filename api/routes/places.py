@@ -143,7 +143,7 @@ PRIORITY_DOC = (priorities.__doc__ or "").split("\n\n", 1)[-1]
 
 
 async def _ranked(
-    conn: ConnDep, principal: Principal, settings: SettingsDep, district: str | None, days: int
+    conn: ConnDep, principal: Principal, settings: SettingsDep, district: str | None, days: int, language: str = "en"
 ) -> list[priorities.Ranked]:
     if district is not None and not principal.sees(district):
         raise HTTPException(404, f"district {district!r} has no sensors")
@@ -163,10 +163,11 @@ async def _ranked(
         )
         for t in tiles
     ]
-    return priorities.rank(facts)
+    return priorities.rank(facts, language)
 
 
 Days = Annotated[int, Query(ge=1, le=366, description="the period alerts are counted over, ending now")]
+Language = Annotated[Literal["es", "en"], Query(description="the language each row's `why` is written in")]
 
 
 @router.get("/priorities/tiles", response_model=list[PriorityRow], description=PRIORITY_DOC)
@@ -177,8 +178,9 @@ async def tile_priorities(
     district: DistrictQuery = None,
     days: Days = 30,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    lang: Language = "en",
 ) -> list[PriorityRow]:
-    ranked = await _ranked(conn, principal, settings, district, days)
+    ranked = await _ranked(conn, principal, settings, district, days, lang)
     return [PriorityRow(**vars(r)) for r in ranked[:limit]]
 
 

@@ -251,7 +251,7 @@ async function drawChart() {
 
 // --- priorities --------------------------------------------------------------------------
 async function loadPriorities() {
-  const rows = await api(`/priorities/tiles?district=${state.district}&limit=10`);
+  const rows = await api(`/priorities/tiles?district=${state.district}&limit=10&lang=${state.lang}`);
   $("priorities").tBodies[0].replaceChildren(...rows.map((r) => {
     const tr = document.createElement("tr");
     for (const value of [r.rank, r.tile_id, r.index.toFixed(1), r.why]) {
@@ -283,7 +283,7 @@ $("metric").addEventListener("change", drawChart);
 $("lang").addEventListener("click", () => {
   state.lang = state.lang === "es" ? "en" : "es";
   localStorage.setItem("vigia.lang", state.lang);
-  translate(); renderAlerts();
+  translate(); renderAlerts(); if (state.district) loadPriorities();
 });
 $("login").addEventListener("submit", (e) => {
   e.preventDefault();

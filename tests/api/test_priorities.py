@@ -72,3 +72,14 @@ def test_a_district_is_ranked_by_its_worst_tiles_not_diluted_by_quiet_ones() -> 
     # the large district's score is its three worst tiles, not the mean of 41
     worst_three = sorted((t.index for t in rank([*quiet, *one_bad])), reverse=True)[:3]
     assert districts[1].index == round(sum(worst_three) / 3, 1)
+
+
+def test_the_reason_reads_in_spanish_for_a_spanish_page() -> None:
+    facts = TileFacts("17/1/1", "sjl", 0.8, "mobilehomepark", [AlertSpan("water-outage", "critical", 10, True)])
+    [row] = rank([facts], "es")
+    expected = (
+        "vivienda 0.80 (mobilehomepark); 1 alerta, 30 horas-alerta ponderadas (water-outage 10.0 h); 1 aún abierta"
+    )
+    assert row.why == expected
+    [unassessed] = rank([TileFacts("17/1/2", "sjl", None)], "es")
+    assert unassessed.why == "vivienda aún sin evaluar (se toma como intermedia); sin alertas en el periodo"
