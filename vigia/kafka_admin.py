@@ -21,8 +21,8 @@ async def ensure_topics(settings: Settings, specs: tuple[TopicSpec, ...] = TOPIC
             NewTopic(
                 name=spec.name,
                 num_partitions=settings.kafka_partitions,
-                replication_factor=1,
-                topic_configs=spec.kafka_configs(),
+                replication_factor=settings.kafka_replication_factor,
+                topic_configs={**spec.kafka_configs(), "min.insync.replicas": str(settings.kafka_min_insync_replicas)},
             )
             for spec in specs
             if spec.name not in existing

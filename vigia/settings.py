@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_controller_port: int = 19093
     kafka_partitions: int = Field(3, ge=1)
+    kafka_replication_factor: int = Field(1, ge=1, description="copies of each partition; 3 in production")
+    kafka_min_insync_replicas: int = Field(
+        1, ge=1, description="copies that must have a write before it is acknowledged; 2 in production"
+    )
     kafka_heap: str = "768m"
 
     # TimescaleDB (PostgreSQL)

@@ -1,0 +1,168 @@
+"""The Kubernetes manifests, checked offline: both overlays build, validate against the
+Kubernetes schemas, and say what an operator relies on (limits, probes, non-root, policies)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from vigia.settings import Settings
+from vigia.topics import TOPICS
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBERNETES = ROOT / "deploy" / "kubernetes"
+OVERLAYS = ["dev", "prod"]
+STRIMZI = "kafka.strimzi.io/v1beta2"
+WORKLOADS = {"Deployment", "StatefulSet", "Job"}
+
+Doc = dict[str, Any]
+
+
+@cache
+def build(overlay: str) -> tuple[Doc, ...]:
+    """`kubectl kustomize` of an overlay (kubectl comes as a wheel with the dev tools)."""
+    kubectl = Path(sys.executable).parent / "kubectl"
+    out = subprocess.run(
+        [str(kubectl), "kustomize", str(KUBERNETES / "overlays" / overlay)], capture_output=True, text=True, check=True
+    )
+    return tuple(doc for doc in yaml.safe_load_all(out.stdout) if doc)
+
+
+def of_kind(overlay: str, kind: str) -> dict[str, Doc]:
+    return {d["metadata"]["name"]: d for d in build(overlay) if d["kind"] == kind}
+
+
+def containers(doc: Doc) -> list[Doc]:
+    spec = doc["spec"]["template"]["spec"]
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_resource_validates_against_the_kubernetes_schemas(overlay: str) -> None:
+    checked = 0
+    for doc in build(overlay):
+        if doc["apiVersion"] == STRIMZI:
+            continue  # custom resources: checked against what Strimzi requires below
+        kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
+        checked += 1
+    assert checked >= 25
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_workload_runs_unprivileged_with_limits_and_probes(overlay: str) -> None:
+    for kind in WORKLOADS:
+        for name, doc in of_kind(overlay, kind).items():
+            pod = doc["spec"]["template"]["spec"]
+            assert pod["securityContext"]["runAsNonRoot"] is True, name
+            assert pod["automountServiceAccountToken"] is False, name
+            for container in containers(doc):
+                where = f"{kind}/{name}/{container['name']}"
+                assert {"requests", "limits"} <= set(container["resources"]), where
+                assert {"cpu", "memory"} <= set(container["resources"]["limits"]), where
+                security = container["securityContext"]
+                assert security["readOnlyRootFilesystem"] is True, where
+                assert security["allowPrivilegeEscalation"] is False, where
+                assert security["capabilities"]["drop"] == ["ALL"], where
+                assert ":" in container["image"], f"{where}: the image has no tag"
+                if kind != "Job":
+                    assert "readinessProbe" in container, where
+                    assert "livenessProbe" in container, where
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_the_api_is_published_and_everything_else_is_denied_by_default(overlay: str) -> None:
+    ingresses = of_kind(overlay, "Ingress")
+    assert list(ingresses) == ["api"]
+    [rule] = ingresses["api"]["spec"]["rules"]
+    assert rule["http"]["paths"][0]["backend"]["service"]["name"] == "api"
+    assert ingresses["api"]["spec"]["tls"][0]["secretName"] == "vigia-api-tls"
+    assert all(s["spec"].get("type", "ClusterIP") == "ClusterIP" for s in of_kind(overlay, "Service").values())
+    policies = of_kind(overlay, "NetworkPolicy")
+    assert policies["default-deny-ingress"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    from_outside = [
+        name for name, p in policies.items() for rule in p["spec"].get("ingress", []) if "from" not in rule
+    ]  # a rule without `from` admits any source
+    assert from_outside == ["mosquitto-from-sensors-and-bridges"]  # the field sensors must reach the broker
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_scaling_and_disruption_budgets(overlay: str) -> None:
+    hpas = of_kind(overlay, "HorizontalPodAutoscaler")
+    assert set(hpas) == {"api", "inference"}
+    assert set(of_kind(overlay, "PodDisruptionBudget")) >= {"api", "bridge", "stream", "notifier"}
+    topics = {t["spec"]["topicName"]: t for t in of_kind(overlay, "KafkaTopic").values()}
+    partitions = topics["vigia.readings"]["spec"]["partitions"]
+    assert of_kind(overlay, "Deployment")["stream"]["spec"]["replicas"] <= partitions  # a worker per partition at most
+    settings = of_kind(overlay, "ConfigMap")["vigia-settings"]["data"]
+    assert int(settings["VIGIA_KAFKA_PARTITIONS"]) == partitions
+
+
+def test_production_kafka_keeps_three_copies_and_acknowledges_on_two() -> None:
+    [kafka] = of_kind("prod", "Kafka").values()
+    assert kafka["metadata"]["annotations"]["strimzi.io/kraft"] == "enabled"
+    config = kafka["spec"]["kafka"]["config"]
+    assert (config["default.replication.factor"], config["min.insync.replicas"]) == (3, 2)
+    [pool] = of_kind("prod", "KafkaNodePool").values()
+    assert pool["spec"]["replicas"] == 3
+    assert set(pool["spec"]["roles"]) == {"controller", "broker"}
+    for topic in of_kind("prod", "KafkaTopic").values():
+        assert topic["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+        assert topic["spec"]["replicas"] == 3
+        assert topic["spec"]["config"]["min.insync.replicas"] == "2"
+    settings = of_kind("prod", "ConfigMap")["vigia-settings"]["data"]
+    assert (settings["VIGIA_KAFKA_REPLICATION_FACTOR"], settings["VIGIA_KAFKA_MIN_INSYNC_REPLICAS"]) == ("3", "2")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_topics_are_those_of_the_code_with_the_same_retention_and_compaction(overlay: str) -> None:
+    declared = {t["spec"]["topicName"]: t["spec"]["config"] for t in of_kind(overlay, "KafkaTopic").values()}
+    assert set(declared) == {spec.name for spec in TOPICS}
+    for spec in TOPICS:
+        for key, value in spec.kafka_configs().items():
+            assert declared[spec.name][key] == value, (spec.name, key)
+
+
+def test_no_secret_is_kept_for_production() -> None:
+    assert of_kind("prod", "Secret") == {}
+    # the development overlay generates the public development passwords, which production refuses
+    dev = of_kind("dev", "Secret")["vigia-secrets"]
+    assert of_kind("dev", "ConfigMap")["vigia-settings"]["data"]["VIGIA_ENVIRONMENT"] == "development"
+    assert set(dev["data"]) == {"VIGIA_MQTT_PASSWORD", "VIGIA_MQTT_SIMULATOR_PASSWORD", "VIGIA_DB_PASSWORD"}
+
+
+def _compose_settings() -> set[str]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return set(compose["x-vigia-settings"])
+
+
+def test_settings_have_the_same_names_locally_in_compose_and_in_kubernetes() -> None:
+    known = {f"VIGIA_{name.upper()}" for name in Settings.model_fields}
+    kubernetes = set(of_kind("prod", "ConfigMap")["vigia-settings"]["data"]) | set(
+        of_kind("dev", "Secret")["vigia-secrets"]["data"]
+    )
+    compose = _compose_settings()
+    assert kubernetes - known == set(), "names Kubernetes sets that no service reads"
+    assert compose - known == set(), "names docker-compose sets that no service reads"
+    # Everything docker-compose configures, Kubernetes configures under the same name.
+    assert compose <= kubernetes
+    for doc in (d for overlay in OVERLAYS for d in build(overlay) if d["kind"] in WORKLOADS):
+        for container in containers(doc):
+            for env in container.get("env", []):
+                if env["name"].startswith("VIGIA_"):
+                    assert env["name"] in known, f"{doc['metadata']['name']}: {env['name']}"
+
+
+def test_yaml_is_lint_clean() -> None:
+    yamllint = Path(sys.executable).parent / "yamllint"
+    result = subprocess.run(
+        [str(yamllint), "--strict", "-c", str(ROOT / ".yamllint.yaml"), "deploy", "docker-compose.yml"],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout
