@@ -9,7 +9,13 @@ DEMO_SECONDS ?= 60
 
 .PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api train up down status clean
 
-install: system $(STAMP)
+# checkov (the static security scan of the deployment files) pins many libraries of its own,
+# so it lives in a virtualenv of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+CHECKOV_VERSION := 3.3.30
+
+install: system $(STAMP) $(CHECKOV_STAMP)
 
 system:
 	bash deploy/local/install-system.sh
@@ -19,6 +25,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $(CHECKOV_STAMP)
 
 demo: install
 	$(BIN)/vigia demo --seconds $(DEMO_SECONDS)
@@ -66,4 +77,4 @@ status:
 
 clean: down
 	$(BIN)/vigia down --purge
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(CHECKOV_VENV) build *.egg-info

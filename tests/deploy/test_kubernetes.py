@@ -3,6 +3,7 @@ Kubernetes schemas, and say what an operator relies on (limits, probes, non-root
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from functools import cache
@@ -166,3 +167,39 @@ def test_yaml_is_lint_clean() -> None:
         cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout
+
+
+def _checkov(*target: str) -> dict[str, Any]:
+    checkov = ROOT / ".venv-checkov" / "bin" / "checkov"
+    assert checkov.exists(), "checkov is installed by `make install` into .venv-checkov"
+    result = subprocess.run(
+        [str(checkov), "--config-file", str(ROOT / ".checkov.yaml"), "-o", "json", *target],
+        capture_output=True, text=True, env={"BC_SKIP_MAPPING": "TRUE", "PATH": "/usr/bin:/bin"}, cwd=ROOT,
+    )  # fmt: skip
+    reports = json.loads(result.stdout)
+    return {r["check_type"]: r for r in (reports if isinstance(reports, list) else [reports])}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_security_scan_finds_nothing_left_unexplained(overlay: str, tmp_path: Path) -> None:
+    (tmp_path / "all.yaml").write_text(yaml.safe_dump_all(build(overlay)))
+    report = _checkov("-d", str(tmp_path))["kubernetes"]
+    assert report["summary"]["failed"] == 0, [
+        f["check_id"] + " " + f["resource"] for f in report["results"]["failed_checks"]
+    ]
+    assert report["summary"]["passed"] > 500
+    # what is skipped for one resource is skipped there, with its reason
+    reasons = [
+        value
+        for doc in build(overlay)
+        for key, value in doc["metadata"].get("annotations", {}).items()
+        if key.startswith("checkov.io/skip")
+    ]
+    assert report["summary"]["skipped"] == len(reasons) == 2
+    assert all(len(reason.split("=", 1)[1]) > 20 for reason in reasons)
+
+
+def test_the_image_passes_the_dockerfile_scan() -> None:
+    report = _checkov("-f", "deploy/Dockerfile")["dockerfile"]
+    assert report["summary"]["failed"] == 0
+    assert report["summary"]["passed"] > 20
