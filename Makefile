@@ -9,13 +9,13 @@ DEMO_SECONDS ?= 60
 
 .PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api train up down status clean
 
-# checkov (the static security scan of the deployment files) pins many libraries of its own,
-# so it lives in a virtualenv of its own.
-CHECKOV_VENV := .venv-checkov
-CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
-CHECKOV_VERSION := 3.3.30
+# Checkers of the deployment files whose libraries clash with the services' (checkov's many
+# pins; check-jsonschema wants a newer click than Faust takes) live in a virtualenv of their own.
+TOOLS_VENV := .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
+TOOLS := checkov==3.3.30 check-jsonschema==0.39.0
 
-install: system $(STAMP) $(CHECKOV_STAMP)
+install: system $(STAMP) $(TOOLS_STAMP)
 
 system:
 	bash deploy/local/install-system.sh
@@ -26,10 +26,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-$(CHECKOV_STAMP):
-	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
-	touch $(CHECKOV_STAMP)
+$(TOOLS_STAMP): Makefile
+	test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet $(TOOLS)
+	touch $(TOOLS_STAMP)
 
 demo: install
 	$(BIN)/vigia demo --seconds $(DEMO_SECONDS)
@@ -77,4 +77,4 @@ status:
 
 clean: down
 	$(BIN)/vigia down --purge
-	rm -rf $(VENV) $(CHECKOV_VENV) build *.egg-info
+	rm -rf $(VENV) $(TOOLS_VENV) build *.egg-info

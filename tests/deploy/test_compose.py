@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +78,13 @@ def test_image_runs_as_a_non_root_user() -> None:
     users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
     assert users
     assert users[-1] != "root"
+
+
+def test_validates_against_the_compose_specification() -> None:
+    checker = ROOT / ".venv-tools" / "bin" / "check-jsonschema"
+    assert checker.exists(), "check-jsonschema is installed by `make install` into .venv-tools"
+    result = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -18,6 +18,7 @@ from vigia.settings import Settings
 from vigia.topics import TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / ".venv-tools" / "bin"  # checkers whose libraries clash with the services' (see Makefile)
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 OVERLAYS = ["dev", "prod"]
 STRIMZI = "kafka.strimzi.io/v1beta2"
@@ -170,8 +171,8 @@ def test_yaml_is_lint_clean() -> None:
 
 
 def _checkov(*target: str) -> dict[str, Any]:
-    checkov = ROOT / ".venv-checkov" / "bin" / "checkov"
-    assert checkov.exists(), "checkov is installed by `make install` into .venv-checkov"
+    checkov = TOOLS / "checkov"
+    assert checkov.exists(), "checkov is installed by `make install` into .venv-tools"
     result = subprocess.run(
         [str(checkov), "--config-file", str(ROOT / ".checkov.yaml"), "-o", "json", *target],
         capture_output=True, text=True, env={"BC_SKIP_MAPPING": "TRUE", "PATH": "/usr/bin:/bin"}, cwd=ROOT,
