@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -88,3 +89,18 @@ def test_validates_against_the_compose_specification() -> None:
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_image_is_built_in_stages_on_a_pinned_base_with_no_secret_and_a_health_check() -> None:
+    lines = [line.strip() for line in (ROOT / "deploy" / "Dockerfile").read_text().splitlines()]
+    bases = [line.split()[1] for line in lines if line.startswith("FROM ")]
+    assert len(bases) == 2  # build, then runtime
+    assert all(re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+", base) for base in bases), bases
+    runtime = lines[next(i for i, line in enumerate(lines) if line.startswith("FROM ") and "AS runtime" in line) :]
+    copies = [line for line in runtime if line.startswith("COPY")]
+    assert copies == ["COPY --from=build /opt/vigia /opt/vigia"]  # only the installed virtualenv
+    assert not [
+        line for line in lines if re.search(r"(PASSWORD|SECRET|TOKEN)", line) and line.startswith(("ENV", "ARG"))
+    ]
+    assert any(line.startswith("HEALTHCHECK") for line in runtime)
+    assert "download.pytorch.org/whl/cpu" in "\n".join(lines)  # the CPU-only torch
