@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer
+from prometheus_client import Counter, start_http_server
 from psycopg_pool import AsyncConnectionPool
 from pydantic import ValidationError
 
@@ -36,6 +37,11 @@ from vigia.heartbeat import beat_forever, heartbeat_path
 from vigia.settings import Settings
 
 log = logging.getLogger(__name__)
+
+DELIVERIES = Counter(
+    "vigia_notifier_deliveries_total", "Delivery attempts by channel and result", ["channel", "result"]
+)
+OWED = Counter("vigia_notifier_owed_total", "Messages owed to subscribers, by change", ["change"])
 
 GROUP = "vigia-notifier"
 LEASE = timedelta(minutes=2)
@@ -97,7 +103,10 @@ class Notifier:
         async with self.pool.connection() as conn:
             subs = await repo.subscribers(conn, districts=sorted({a.district for a in alerts}))
             rows = [row for alert in alerts for row in owed(alert, subs, now)]
-            return await repo.queue_deliveries(conn, rows)
+            added = await repo.queue_deliveries(conn, rows)
+        for row in rows:
+            OWED.labels(row["change"]).inc()
+        return added
 
     async def remind(self, now: datetime) -> int:
         async with self.pool.connection() as conn:
@@ -110,7 +119,9 @@ class Notifier:
                 slot = reminder_slot(row["opened_at"], now, self.remind_every)
                 alert = alert_from_row(row, "reminder", row["opened_at"] + slot * self.remind_every)
                 rows.extend(owed(alert, subs, now, reminder=True))
-            return await repo.queue_deliveries(conn, rows)
+            added = await repo.queue_deliveries(conn, rows)
+        OWED.labels("reminder").inc(added)
+        return added
 
     async def send_due(self, limit: int = 50) -> int:
         async with self.pool.connection() as conn:
@@ -129,6 +140,8 @@ class Notifier:
             )
             outcome = await channel.send(delivery)
             retry_in = None if outcome.delivered else retry_after(row["attempts"] + 1)
+            result = "delivered" if outcome.delivered else "retrying" if retry_in else "failed"
+            DELIVERIES.labels(row["channel"], result).inc()
             if not outcome.delivered:
                 log.info("delivery %s failed (%s %s); %s", row["delivery_id"], outcome.status, outcome.error,
                          f"again in {retry_in}" if retry_in else "giving up")  # fmt: skip
@@ -188,6 +201,8 @@ async def serve(settings: Settings) -> None:
             "log": MessageLog(settings.log_dir / "messages.log"),
         }
         notifier = Notifier(settings, pool, channels)
+        if settings.notifier_metrics_port:
+            start_http_server(settings.notifier_metrics_port, addr=settings.bind_host)
         consuming = asyncio.Event()
         tasks = [
             asyncio.create_task(_consume(notifier, settings, consuming), name="take"),

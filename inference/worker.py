@@ -24,11 +24,12 @@ from pathlib import Path
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import start_http_server
 
 from vigia import topics
 from vigia.contracts import RejectedTileJob, TileEmbedding
 from vigia.heartbeat import beat_forever, heartbeat_path
-from vigia.inference import jobs, repo
+from vigia.inference import jobs, repo, telemetry
 from vigia.inference.assessor import DEFAULT_MODEL, Assessor
 from vigia.inference.housing import roll_up
 from vigia.inference.modelfile import load as load_model_file
@@ -131,6 +132,8 @@ class TileWorker:
         await consumer.start()
         await producer.start()
         side = [asyncio.create_task(beat_forever(heartbeat_path(self.settings.state_dir, "inference")))]
+        if self.settings.inference_metrics_port:
+            start_http_server(self.settings.inference_metrics_port, addr=self.settings.bind_host)
         checked = loop.time()
         try:
             while not self.stopping.is_set():
@@ -144,6 +147,7 @@ class TileWorker:
                 values = [record.value for records in fetched.values() for record in records]
                 if not values:
                     continue
+                started = loop.time()
                 outcome = await asyncio.to_thread(self.process, values)
                 for embedding in outcome.embeddings:
                     await producer.send(
@@ -159,6 +163,10 @@ class TileWorker:
                     )
                 await producer.flush()
                 await consumer.commit()
+                telemetry.TILES.labels("assessed").inc(outcome.assessed)
+                telemetry.TILES.labels("rejected").inc(len(outcome.rejected))
+                telemetry.EMBEDDINGS.inc(len(outcome.embeddings))
+                telemetry.BATCH_SECONDS.observe(loop.time() - started)
                 log.info(
                     "assessed %d tiles, published %d sensor-tile embeddings, rejected %d",
                     outcome.assessed,

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
 
     bridge_metrics_port: int = Field(19101, description="Prometheus metrics of the bridge; 0 turns them off")
     stream_metrics_port: int = Field(19102, description="Prometheus metrics of the stream worker; 0 turns them off")
+    inference_metrics_port: int = Field(19103, description="Prometheus metrics of the inference worker; 0: off")
+    notifier_metrics_port: int = Field(19104, description="Prometheus metrics of the notifier; 0 turns them off")
 
     # Kafka
     kafka_bootstrap: str = "127.0.0.1:19092"

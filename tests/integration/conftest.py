@@ -27,6 +27,8 @@ TEST_ENV = {
     "VIGIA_REGISTRY_REFRESH_SECONDS": "5",
     "VIGIA_BRIDGE_METRICS_PORT": "29101",
     "VIGIA_STREAM_METRICS_PORT": "29102",
+    "VIGIA_INFERENCE_METRICS_PORT": "29103",
+    "VIGIA_NOTIFIER_METRICS_PORT": "29104",
     "VIGIA_MODEL_CHECK_SECONDS": "1",
     "VIGIA_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's webhook receiver listens on loopback
     "VIGIA_API_RATE_LIMIT": "100000/minute",  # the schema fuzzing would otherwise test the limit (see tests/api)
