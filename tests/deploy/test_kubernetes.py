@@ -204,3 +204,19 @@ def test_the_image_passes_the_dockerfile_scan() -> None:
     report = _checkov("-f", "deploy/Dockerfile")["dockerfile"]
     assert report["summary"]["failed"] == 0
     assert report["summary"]["passed"] > 20
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_prometheus_finds_each_service_on_the_port_it_listens_on(overlay: str) -> None:
+    settings = of_kind(overlay, "ConfigMap")["vigia-settings"]["data"]
+    ports = {
+        "bridge": settings["VIGIA_BRIDGE_METRICS_PORT"], "stream": settings["VIGIA_STREAM_METRICS_PORT"],
+        "inference": settings["VIGIA_INFERENCE_METRICS_PORT"], "notifier": settings["VIGIA_NOTIFIER_METRICS_PORT"],
+        "api": settings["VIGIA_API_PORT"],
+    }  # fmt: skip
+    assert settings["VIGIA_BIND_HOST"] == "0.0.0.0"  # noqa: S104  # a pod's metrics must be reachable by Prometheus
+    deployments = of_kind(overlay, "Deployment")
+    for name, port in ports.items():
+        annotations = deployments[name]["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true", name
+        assert annotations["prometheus.io/port"] == port, name
