@@ -31,6 +31,8 @@ apt_install mosquitto mosquitto-clients "postgresql-${PG_MAJOR}" "postgresql-cli
   maven default-jre-headless python3-venv ca-certificates kcat
 # Headless Chromium: the web page's browser test.
 apt_install chromium fonts-dejavu-core
+# The lint of the deployment scripts.
+apt_install shellcheck
 # mosquitto's package starts a system broker on 1883; the project runs its own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
   $SUDO systemctl stop mosquitto || true
