@@ -224,3 +224,12 @@ def test_prometheus_finds_each_service_on_the_port_it_listens_on(overlay: str) -
         annotations = deployments[name]["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true", name
         assert annotations["prometheus.io/port"] == port, name
+
+
+def test_mosquitto_is_configured_alike_in_compose_and_kubernetes() -> None:
+    def meaningful(text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+    config = of_kind("prod", "ConfigMap")["mosquitto-config"]["data"]
+    for name in ("mosquitto.conf", "acl"):
+        assert meaningful(config[name]) == meaningful((ROOT / "deploy" / "compose" / name).read_text()), name
