@@ -51,7 +51,7 @@ async def _authenticate(conn: AsyncConnection, credentials: HTTPAuthorizationCre
         raise _unauthorized(str(error)) from None
     row = await repo.api_key(conn, key_id=key_id)
     if row is None or not secret_matches(secret, row["secret_sha256"]):
-        raise _unauthorized("unknown or revoked API key")
+        raise _unauthorized("unknown, revoked or expired API key")
     return Principal(key_id=row["key_id"], role=Role(row["role"]), district=row["district"], name=row["name"])
 
 

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def plain_text(value: str) -> str:
+    """Text a person wrote: no control characters (newlines and tabs are fine) and valid Unicode.
+
+    PostgreSQL cannot store a NUL in text, and a lone surrogate cannot be encoded at all:
+    both would fail deep in the database call instead of here, with a reason.
+    """
+    if CONTROL.search(value):
+        raise ValueError("contains control characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("is not valid Unicode text") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(plain_text)]
 
 
 class Problem(BaseModel):
@@ -179,7 +201,7 @@ class DistrictStatus(BaseModel):
 
 
 class Acknowledgement(BaseModel):
-    note: str = Field("", max_length=500, examples=["Cisterna pedida a Sedapal, llega a las 16:00"])
+    note: Text = Field("", max_length=500, examples=["Cisterna pedida a Sedapal, llega a las 16:00"])
 
 
 class PriorityRow(BaseModel):

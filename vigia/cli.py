@@ -171,7 +171,13 @@ def sensors_list(district: Annotated[str | None, typer.Option(help="only this di
     for column in ("sensor", "type", "district", "tile", "metrics", "state"):
         table.add_column(column)
     for row in rows:
-        state = f"revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "active"
+        state = (
+            f"revoked {row['revoked_at']:%Y-%m-%d}"
+            if row["revoked_at"]
+            else f"expires {row['expires_at']:%Y-%m-%d %H:%M}"
+            if row["expires_at"]
+            else "active"
+        )
         table.add_row(
             row["sensor_id"], row["sensor_type"], row["district"], row["tile_id"], ",".join(row["metrics"]), state
         )
@@ -193,14 +199,18 @@ def keys_add(
     role: Annotated[str, typer.Option(help="operator, leader, sensor-admin or viewer")],
     name: Annotated[str, typer.Option(help="whose key it is, e.g. 'Junta vecinal Mz. C'")],
     district: Annotated[str | None, typer.Option(help="a leader's district (leaders only)")] = None,
+    days: Annotated[float | None, typer.Option(help="the key stops working after this many days")] = None,
 ) -> None:
     """Make an API key (printed once: only its hash is kept)."""
+    from datetime import timedelta
+
     from vigia.api import keys
     from vigia.api.access import Role
 
+    valid_for = timedelta(days=days) if days is not None else None
     try:
         with psycopg.connect(load_settings().db_conninfo) as conn:
-            key_id, key = keys.add(conn, role=Role(role), district=district, name=name)
+            key_id, key = keys.add(conn, role=Role(role), district=district, name=name, valid_for=valid_for)
     except ValueError as error:
         raise _fail(error) from error
     console.print(f"key {key_id} ({role}{f', {district}' if district else ''}) for {name}")
@@ -218,7 +228,13 @@ def keys_list() -> None:
     for column in ("key", "role", "district", "name", "created", "state"):
         table.add_column(column)
     for row in rows:
-        state = f"revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "active"
+        state = (
+            f"revoked {row['revoked_at']:%Y-%m-%d}"
+            if row["revoked_at"]
+            else f"expires {row['expires_at']:%Y-%m-%d %H:%M}"
+            if row["expires_at"]
+            else "active"
+        )
         table.add_row(
             row["key_id"], row["role"], row["district"] or "", row["name"], f"{row['created_at']:%Y-%m-%d}", state
         )

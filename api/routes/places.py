@@ -170,7 +170,7 @@ Days = Annotated[int, Query(ge=1, le=366, description="the period alerts are cou
 Language = Annotated[Literal["es", "en"], Query(description="the language each row's `why` is written in")]
 
 
-@router.get("/priorities/tiles", response_model=list[PriorityRow], description=PRIORITY_DOC)
+@router.get("/priorities/tiles", response_model=list[PriorityRow], description=PRIORITY_DOC, responses=NOT_FOUND)
 async def tile_priorities(
     conn: ConnDep,
     principal: Reader,

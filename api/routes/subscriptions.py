@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from vigia.api import repo
 from vigia.api.access import Action, Principal
 from vigia.api.deps import ConnDep, SettingsDep, allowed
-from vigia.api.schemas import Problem
+from vigia.api.schemas import Problem, Text
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 
@@ -29,12 +29,12 @@ class NewSubscription(BaseModel):
     district: str = Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", examples=["san-juan-de-lurigancho"])
     min_severity: Literal["info", "warning", "critical"] = "warning"
     channel: Literal["webhook", "log"] = Field("webhook", description="`log` writes to the notifier's message log")
-    target: str = Field(
+    target: Text = Field(
         min_length=1, max_length=500, description="the webhook URL, or the recipient's label for `log`",
         examples=["https://junta-mz-c.example.org/vigia"],
     )  # fmt: skip
     language: Literal["es", "en"] = "es"
-    place: str = Field("", max_length=80, description="how people name the area in messages", examples=["Manzana C"])
+    place: Text = Field("", max_length=80, description="how people name the area in messages", examples=["Manzana C"])
 
 
 class Subscription(BaseModel):

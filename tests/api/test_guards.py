@@ -1,11 +1,14 @@
-"""The rate limit counts per API key (or per address without one) and says when to come back."""
+"""Guards on what callers send: the rate limit per key or address, and text that the database can store."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from vigia.api.guards import RateLimit
+from vigia.api.schemas import Acknowledgement
 
 
 def limited_app(rule: str) -> FastAPI:
@@ -39,3 +42,10 @@ def test_each_key_and_the_keyless_have_their_own_count() -> None:
     # a key of the wrong shape is counted by address too, so made-up keys cannot dodge the limit
     assert client.get("/ping", headers={"Authorization": "Bearer made-up"}).status_code == 200
     assert client.get("/ping", headers={"Authorization": "Bearer other-made-up"}).status_code == 429
+
+
+def test_text_people_write_refuses_nul_control_characters_and_broken_unicode() -> None:
+    assert Acknowledgement(note="Cisterna pedida.\nLlega a las 16:00\t(Sedapal)").note.startswith("Cisterna")
+    for bad in ("a\x00b", "bell\x07", "\udaa1 lone surrogate"):
+        with pytest.raises(ValidationError):
+            Acknowledgement(note=bad)

@@ -64,4 +64,4 @@ def test_keys_authenticate_by_role_and_stop_working_when_revoked(stack: Settings
             assert not keys.revoke(conn, leader_id)
         revoked = client.get("/me", headers={"Authorization": f"Bearer {leader}"})
         assert revoked.status_code == 401
-        assert revoked.json()["detail"] == "unknown or revoked API key"
+        assert revoked.json()["detail"] == "unknown, revoked or expired API key"

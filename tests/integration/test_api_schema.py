@@ -1,6 +1,6 @@
 """Schemathesis against the running API: no request the OpenAPI document allows makes the server fail.
 
-Each operation gets generated requests, valid and invalid, with an operator's key; every
+Each operation gets generated requests, valid and invalid, with each role's key; every
 answer must be a documented status with a body matching its schema, and never a 5xx.
 One check is left out: that every schema-valid request is accepted. Some checks cannot be
 written in the schema (a period's start before its end, a webhook target that is a URL,
@@ -24,8 +24,13 @@ pytestmark = pytest.mark.integration
 NOT_FUZZED = {"/alerts/stream"}  # an endless response; the live-stream test covers it
 
 
-def test_no_request_makes_the_api_fail(stack: Settings) -> None:
-    operator = api_headers(stack, "operator")
+ROLES = [("operator", None, 30), ("viewer", None, 8), ("leader", "it-schema", 8), ("sensor-admin", None, 8)]
+
+
+@pytest.mark.parametrize(("role", "district", "examples"), ROLES, ids=[r[0] for r in ROLES])
+def test_no_request_makes_the_api_fail(stack: Settings, role: str, district: str | None, examples: int) -> None:
+    """With each role's key: refusals (401, 403, 404) are documented answers too, never a 5xx."""
+    operator = api_headers(stack, role, district)
     schema = schemathesis.openapi.from_url(f"http://{stack.api_host}:{stack.api_port}/openapi.json")
     failures: dict[str, str] = {}
     tried = cases = 0
@@ -36,7 +41,13 @@ def test_no_request_makes_the_api_fail(stack: Settings) -> None:
         tried += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,
+        )
         def check(case: schemathesis.Case) -> None:
             nonlocal cases
             cases += 1
@@ -48,5 +59,5 @@ def test_no_request_makes_the_api_fail(stack: Settings) -> None:
             failures[operation.label] = str(error)[:1500]
     print(f"{tried} operations, {cases} generated requests")
     assert tried >= 20
-    assert cases >= 10 * tried
+    assert cases >= 5 * tried
     assert not failures, "\n\n".join(f"{label}:\n{error}" for label, error in failures.items())
