@@ -1,0 +1,67 @@
+"""Faults a drill inflicts on the running stack, through its process supervisor."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from vigia.settings import Settings
+from vigia.stack.control import components
+from vigia.stack.supervisor import Supervisor
+
+
+def pid_of(settings: Settings, name: str) -> int:
+    info = Supervisor(settings.state_dir).info(name) or {}
+    pid = int(info.get("pid") or 0)
+    if not pid:
+        raise RuntimeError(f"{name} is not running")
+    return pid
+
+
+def kill_and_hold(settings: Settings, name: str, down_for: float) -> None:
+    """SIGKILL `name`, keep it down for `down_for` seconds, start it again.
+
+    The supervisor restarts a process that dies unexpectedly at once; it is stopped as soon
+    as the kill is seen, so the outage lasts as long as the drill says.
+    """
+    supervisor = Supervisor(settings.state_dir)
+    os.kill(pid_of(settings, name), signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        info = supervisor.info(name) or {}
+        if info.get("statename") != "RUNNING" or int(info.get("pid") or 0) == 0:
+            break
+        time.sleep(0.05)
+    supervisor.stop(name)
+    time.sleep(down_for)
+    start(settings, name)
+
+
+def stop_and_hold(settings: Settings, name: str, down_for: float) -> None:
+    """Stop `name` in the orderly way, keep it down, start it again."""
+    Supervisor(settings.state_dir).stop(name)
+    time.sleep(down_for)
+    start(settings, name)
+
+
+def pause(settings: Settings, name: str, paused_for: float) -> None:
+    """SIGSTOP then SIGCONT: the process is frozen, its sockets stay open and silent."""
+    pid = pid_of(settings, name)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(paused_for)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def start(settings: Settings, name: str, timeout: float = 120) -> None:
+    """Start `name` and wait until it answers its health probe."""
+    [component] = components(settings, [name])
+    Supervisor(settings.state_dir).start(name)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if component.probe().healthy:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"{name} did not become healthy within {timeout:.0f} s")
