@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?= 60
 
-.PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api train up down status clean
+.PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api drills train up down status clean
 
 # Checkers of the deployment files whose libraries clash with the services' (checkov's many
 # pins; check-jsonschema wants a newer click than Faust takes) live in a virtualenv of their own.
@@ -56,6 +56,10 @@ bench-stream: install
 
 bench-api: install
 	$(BIN)/python -m tests.bench.api
+
+# Faults against a private stack while numbered readings flow; prints the table of docs/reliability.md.
+drills: install
+	$(BIN)/python -m tests.drills.run
 
 # Retrain the tile model on the shared tiles (about 20 minutes on two cores); see README.
 train: install

@@ -16,12 +16,15 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from vigia.settings import Settings
 from vigia.stack import control
 
+# Below 32768, where Linux picks ephemeral ports: a client retrying a port in that range
+# while its server is down can be given that very port, connect to itself, and hold it, so
+# the server cannot bind it again (seen when the drills restarted Kafka on 39092).
 BENCH_ENV = {
     "VIGIA_MQTT_PORT": "31883",
-    "VIGIA_KAFKA_BOOTSTRAP": "127.0.0.1:39092",
-    "VIGIA_KAFKA_CONTROLLER_PORT": "39093",
-    "VIGIA_DB_PORT": "35433",
-    "VIGIA_API_PORT": "38080",
+    "VIGIA_KAFKA_BOOTSTRAP": "127.0.0.1:30092",
+    "VIGIA_KAFKA_CONTROLLER_PORT": "30093",
+    "VIGIA_DB_PORT": "30433",
+    "VIGIA_API_PORT": "30080",
     "VIGIA_BRIDGE_METRICS_PORT": "0",
     "VIGIA_STREAM_METRICS_PORT": "0",
     "VIGIA_INFERENCE_METRICS_PORT": "0",
