@@ -31,6 +31,7 @@ from rich.table import Table
 
 from tests.bench.common import bench_stack
 from tests.drills import faults
+from tests.drills import inference as inference_drill
 from vigia.ingest import repo
 from vigia.settings import Settings
 
@@ -165,6 +166,17 @@ def drill(
     )  # fmt: skip
 
 
+def inference_result(settings: Settings, tiles: int) -> Result:
+    """Imagery tiles instead of readings: the worker killed with a third of them stored."""
+    got = inference_drill.run(settings, tiles=tiles, kill_at=1 / 3)
+    note = f"tiles; killed at {got['at_kill']}, {got['half_written']} roll-ups half-written"
+    console.print(f"  inference-kill: {note}")
+    return Result(
+        scenario="inference-kill", sent=int(got["sent"]), stored=int(got["stored"]), lost=int(got["lost"]),
+        duplicated=int(got["duplicated"]) + int(got["half_written"]), recovery=float(got["recovery"]), note=note,
+    )  # fmt: skip
+
+
 def scenarios(settings: Settings) -> dict[str, Callable[[], None]]:
     return {
         "bridge-kill": lambda: faults.kill_and_hold(settings, "bridge", 10),
@@ -182,14 +194,18 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2000)
     parser.add_argument("--seconds", type=float, default=40, help="how long each scenario publishes")
     parser.add_argument("--fault-at", type=float, default=10, help="seconds into publishing")
+    parser.add_argument("--tiles", type=int, default=1500, help="imagery tiles queued for the inference drill")
     args = parser.parse_args()
     os.environ.update(DRILL_ENV)
     results: list[Result] = []
-    with bench_stack(["mosquitto", "kafka", "timescaledb", "bridge", "stream"]) as settings:
+    with bench_stack(["mosquitto", "kafka", "timescaledb", "bridge", "stream", "inference"]) as settings:
         chosen = scenarios(settings)
-        names = [n for n in args.only.split(",") if n] or list(chosen)
+        names = [n for n in args.only.split(",") if n] or [*chosen, "inference-kill"]
         for name in names:
             console.print(f"[bold]{name}[/bold]")
+            if name == "inference-kill":
+                results.append(inference_result(settings, args.tiles))
+                continue
             results.append(drill(settings, name, chosen[name], rate=args.rate, seconds=args.seconds, at=args.fault_at))
     table = Table(title=f"Drills at {args.rate:,.0f} readings/s")
     for column in ("scenario", "sent", "stored", "lost", "duplicated", "time to recover"):
