@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import psycopg
@@ -127,6 +127,15 @@ def probe(component: Annotated[str, typer.Argument(help=f"one of {', '.join(cont
         raise typer.Exit(code=1)
 
 
+def standing(row: dict[str, Any]) -> str:
+    """Whether a sensor or an API key still works: revoked, expiring (keys only) or active."""
+    if row["revoked_at"]:
+        return f"revoked {row['revoked_at']:%Y-%m-%d}"
+    if row.get("expires_at"):
+        return f"expires {row['expires_at']:%Y-%m-%d %H:%M}"
+    return "active"
+
+
 @sensors_app.command("add")
 def sensors_add(
     sensor_id: Annotated[str, typer.Argument(help="e.g. sjl-water-07")],
@@ -171,15 +180,13 @@ def sensors_list(district: Annotated[str | None, typer.Option(help="only this di
     for column in ("sensor", "type", "district", "tile", "metrics", "state"):
         table.add_column(column)
     for row in rows:
-        state = (
-            f"revoked {row['revoked_at']:%Y-%m-%d}"
-            if row["revoked_at"]
-            else f"expires {row['expires_at']:%Y-%m-%d %H:%M}"
-            if row["expires_at"]
-            else "active"
-        )
         table.add_row(
-            row["sensor_id"], row["sensor_type"], row["district"], row["tile_id"], ",".join(row["metrics"]), state
+            row["sensor_id"],
+            row["sensor_type"],
+            row["district"],
+            row["tile_id"],
+            ",".join(row["metrics"]),
+            standing(row),
         )
     console.print(table)
 
@@ -228,15 +235,13 @@ def keys_list() -> None:
     for column in ("key", "role", "district", "name", "created", "state"):
         table.add_column(column)
     for row in rows:
-        state = (
-            f"revoked {row['revoked_at']:%Y-%m-%d}"
-            if row["revoked_at"]
-            else f"expires {row['expires_at']:%Y-%m-%d %H:%M}"
-            if row["expires_at"]
-            else "active"
-        )
         table.add_row(
-            row["key_id"], row["role"], row["district"] or "", row["name"], f"{row['created_at']:%Y-%m-%d}", state
+            row["key_id"],
+            row["role"],
+            row["district"] or "",
+            row["name"],
+            f"{row['created_at']:%Y-%m-%d}",
+            standing(row),
         )
     console.print(table)
 
