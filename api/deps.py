@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -96,3 +97,19 @@ def allowed(action: Action, *, long_lived: bool = False) -> object:
         return _check(principal, action)
 
     return Depends(check_briefly if long_lived else check)
+
+
+MAX_PERIOD = timedelta(days=366)
+
+
+def period(start: datetime | None, end: datetime | None, default: timedelta) -> tuple[datetime, datetime]:
+    """A query's time span: end defaults to now, start to `default` before it; 422 when it makes no sense."""
+    end = end or datetime.now(UTC)
+    start = start or end - default
+    if start.tzinfo is None or end.tzinfo is None:
+        raise HTTPException(422, "start and end need a time zone, for example 2026-11-20T00:00:00Z")
+    if start >= end:
+        raise HTTPException(422, "start must be before end")
+    if end - start > MAX_PERIOD:
+        raise HTTPException(422, f"the period may span at most {MAX_PERIOD.days} days")
+    return start, end

@@ -92,7 +92,13 @@ IN_DISTRICTS = in_districts()
 
 
 async def sensors(
-    conn: AsyncConnection, *, districts: list[str] | None, district: str | None, limit: int, offset: int
+    conn: AsyncConnection,
+    *,
+    districts: list[str] | None,
+    district: str | None,
+    sensor_id: str | None,
+    limit: int,
+    offset: int,
 ) -> list[dict[str, Any]]:
     """Registered sensors with when each was last heard of (within the last day)."""
     return await _all(
@@ -105,8 +111,9 @@ async def sensors(
                WHERE r.sensor_id = s.sensor_id AND r.bucket > now() - interval '1 day'
            ) seen ON true
            WHERE {IN_DISTRICTS} AND (%(district)s::text IS NULL OR s.district = %(district)s)
+             AND (%(sensor_id)s::text IS NULL OR s.sensor_id = %(sensor_id)s)
            ORDER BY s.district, s.sensor_id LIMIT %(limit)s OFFSET %(offset)s""",
-        {"districts": districts, "district": district, "limit": limit, "offset": offset},
+        {"districts": districts, "district": district, "sensor_id": sensor_id, "limit": limit, "offset": offset},
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,6 +17,7 @@ from vigia.api.access import Action, Principal
 from vigia.api.deps import ConnDep, PoolDep, allowed
 from vigia.api.live import AlertFeed, Change, event_id, key_of
 from vigia.api.schemas import Acknowledgement, Alert, AlertDetail, AlertEvent, Problem
+from vigia.contracts import AlertState, Severity
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -27,25 +27,13 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "descripti
 KEEPALIVE_SECONDS = 15.0
 
 
-class Severity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
-
-
-class State(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-
-
 @router.get("", response_model=list[Alert])
 async def alerts(
     conn: ConnDep,
     principal: Reader,
     district: District = None,
     severity: Annotated[list[Severity] | None, Query()] = None,
-    state: Annotated[list[State] | None, Query()] = None,
+    state: Annotated[list[AlertState] | None, Query()] = None,
     sensor_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")] = None,
     tile_id: Annotated[str | None, Query(max_length=32, pattern=r"^\d{1,2}/\d{1,8}/\d{1,8}$")] = None,
     since: Annotated[datetime | None, Query(description="opened at or after")] = None,
@@ -66,13 +54,6 @@ async def alerts(
         limit=limit,
     )
     return [Alert(**row) for row in rows]
-
-
-def _feed(request: Request, pool: PoolDep) -> AlertFeed:
-    feed: AlertFeed | None = getattr(request.app.state, "alert_feed", None)
-    if feed is None:
-        feed = request.app.state.alert_feed = AlertFeed(pool)
-    return feed
 
 
 def _event(change: Change) -> bytes:
@@ -105,7 +86,7 @@ async def stream(
     if resume_after is not None:
         async with pool.connection() as conn:
             missed = await repo.alert_changes(conn, after=resume_after, districts=principal.districts(), limit=5000)
-    feed = _feed(request, pool)
+    feed: AlertFeed = request.app.state.alert_feed
     queue = feed.listen()
 
     async def events() -> AsyncIterator[bytes]:

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from vigia.api import continuity, priorities, repo, report
 from vigia.api.access import Action, Principal
-from vigia.api.deps import ConnDep, SettingsDep, allowed
+from vigia.api.deps import ConnDep, SettingsDep, allowed, period
 from vigia.api.schemas import (
     Alert,
     Assessment,
@@ -34,7 +34,6 @@ Reader = Annotated[Principal, allowed(Action.READ)]
 DistrictPath = Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", examples=["san-juan-de-lurigancho"])]
 DistrictQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "no such district or tile"}}
-MAX_PERIOD = timedelta(days=366)
 
 
 def status_of(open_alerts: int, critical: int, assessed: bool) -> str:
@@ -48,16 +47,6 @@ def status_of(open_alerts: int, critical: int, assessed: bool) -> str:
 async def _visible_district(conn: ConnDep, district: str, principal: Principal) -> None:
     if not principal.sees(district) or not await repo.district_exists(conn, district=district):
         raise HTTPException(404, f"district {district!r} has no sensors")
-
-
-def _period(start: datetime | None, end: datetime | None, default: timedelta) -> tuple[datetime, datetime]:
-    end = end or datetime.now(UTC)
-    start = start or end - default
-    if start.tzinfo is None or end.tzinfo is None:
-        raise HTTPException(422, "start and end need a time zone, for example 2026-11-20T00:00:00Z")
-    if not timedelta() < end - start <= MAX_PERIOD:
-        raise HTTPException(422, f"start must be before end, and at most {MAX_PERIOD.days} days before it")
-    return start, end
 
 
 @router.get("/districts", response_model=list[DistrictStatus])
@@ -244,7 +233,7 @@ async def district_continuity(
     Time a sensor was silent inside an interruption is reported apart, as weaker evidence.
     """
     await _visible_district(conn, district, principal)
-    start, end = _period(start, end, timedelta(days=30))
+    start, end = period(start, end, timedelta(days=30))
     summaries, rules = {}, {}
     for service, standard in continuity.STANDARDS.items():
         samples = await repo.service_samples(conn, district=district, metric=standard.metric, start=start, end=end)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from vigia.api import repo
 from vigia.api.access import Action, Principal
-from vigia.api.deps import ConnDep, SettingsDep, allowed
+from vigia.api.deps import ConnDep, SettingsDep, allowed, period
 from vigia.api.schemas import LatestReading, LatestWindow, Problem, Sensor, SensorLatest, Series, Uptime, UptimeDay
 from vigia.contracts import Metric
 from vigia.ingest import provisioning
@@ -28,7 +28,6 @@ Reader = Annotated[Principal, allowed(Action.READ)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "no such sensor"}}
 
 MAX_POINTS = 50_000  # a 30-day month of one-minute windows is 43,200
-MAX_RANGE = timedelta(days=366)
 
 
 class Bucket(StrEnum):
@@ -53,18 +52,6 @@ async def _visible_sensor(conn: ConnDep, sensor_id: str, principal: Principal) -
     return found
 
 
-def _period(start: datetime | None, end: datetime | None, default: timedelta) -> tuple[datetime, datetime]:
-    end = end or datetime.now(UTC)
-    start = start or end - default
-    if start.tzinfo is None or end.tzinfo is None:
-        raise HTTPException(422, "start and end need a time zone, for example 2026-11-20T00:00:00Z")
-    if start >= end:
-        raise HTTPException(422, "start must be before end")
-    if end - start > MAX_RANGE:
-        raise HTTPException(422, f"the period may span at most {MAX_RANGE.days} days")
-    return start, end
-
-
 @router.get("", response_model=list[Sensor])
 async def sensors(
     conn: ConnDep,
@@ -74,15 +61,17 @@ async def sensors(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[Sensor]:
     """The registry, by district; a leader sees their district's sensors only."""
-    rows = await repo.sensors(conn, districts=principal.districts(), district=district, limit=limit, offset=offset)
+    rows = await repo.sensors(
+        conn, districts=principal.districts(), district=district, sensor_id=None, limit=limit, offset=offset
+    )
     return [Sensor(**row) for row in rows]
 
 
 @router.get("/{sensor_id}", response_model=Sensor, responses=NOT_FOUND)
 async def sensor(conn: ConnDep, principal: Reader, sensor_id: str = SensorId) -> Sensor:
     found = await _visible_sensor(conn, sensor_id, principal)
-    rows = await repo.sensors(conn, districts=None, district=found["district"], limit=1000, offset=0)
-    return next(Sensor(**row) for row in rows if row["sensor_id"] == sensor_id)
+    [row] = await repo.sensors(conn, districts=None, district=found["district"], sensor_id=sensor_id, limit=1, offset=0)
+    return Sensor(**row)
 
 
 @router.get("/{sensor_id}/latest", response_model=SensorLatest, responses=NOT_FOUND)
@@ -123,7 +112,7 @@ async def series(
     At most 50,000 points: a month of minutes, or a year of hours.
     """
     await _visible_sensor(conn, sensor_id, principal)
-    start, end = _period(start, end, timedelta(days=1))
+    start, end = period(start, end, timedelta(days=1))
     if (end - start) / bucket.width > MAX_POINTS:
         raise HTTPException(422, f"that is more than {MAX_POINTS} points: choose a wider bucket or a shorter period")
     columns = await repo.series_columns(
@@ -146,7 +135,7 @@ async def uptime(
 ) -> Uptime:
     """The share of minutes in which the sensor sent any reading, overall and per day."""
     await _visible_sensor(conn, sensor_id, principal)
-    start, end = _period(start, end, timedelta(days=7))
+    start, end = period(start, end, timedelta(days=7))
     days = await repo.uptime(conn, sensor_id=sensor_id, start=start, end=end)
     minutes = (end - start).total_seconds() / 60
     return Uptime(
