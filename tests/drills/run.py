@@ -4,10 +4,11 @@ For each scenario a fresh set of sensors publishes numbered readings over MQTT (
 persistent session) at a steady rate; a fault is inflicted part way; then the drill counts
 what reached TimescaleDB: readings sent, stored, lost, duplicated (rows stored twice, and
 readings counted twice into the one-minute windows), and the time to recover (from the end
-of the fault until everything sent before it was stored). Loopback only, on its own ports,
-stopped and deleted at the end.
+of the fault until everything sent before it was stored). The soak inflicts no fault: it
+runs at the same rate for half an hour with alerts firing and judges consumer lag and
+memory (`soak.py`). Loopback only, on its own ports, stopped and deleted at the end.
 
-    python -m tests.drills.run [--only bridge-kill,stream-kill] [--rate 2000] [--seconds 40]
+    python -m tests.drills.run [--only bridge-kill,soak] [--rate 2000] [--seconds 40] [--soak-minutes 30]
 
 Last line: scenarios=… sent=… lost=… duplicated=…
 """
@@ -15,29 +16,27 @@ Last line: scenarios=… sent=… lost=… duplicated=…
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 
-import paho.mqtt.client as mqtt
 import psycopg
-from paho.mqtt.enums import CallbackAPIVersion
 from rich.console import Console
 from rich.table import Table
 
 from tests.bench.common import bench_stack
 from tests.drills import faults
 from tests.drills import inference as inference_drill
-from vigia.ingest import repo
+from tests.drills import soak as soak_drill
+from tests.drills.feed import REGISTRY_REFRESH_SECONDS, Feed, register, stored
 from vigia.settings import Settings
 
-DRILL_ENV = {"VIGIA_REGISTRY_REFRESH_SECONDS": "2"}  # on the benchmarks' private ports (tests/bench/common.py)
-DISTRICT = "drill"
-SENSORS = 20
+DRILL_ENV = {"VIGIA_REGISTRY_REFRESH_SECONDS": f"{REGISTRY_REFRESH_SECONDS:g}"}  # ports: tests/bench/common.py
+STACK = ["mosquitto", "kafka", "timescaledb", "bridge", "stream", "inference", "notifier", "api"]
+LAG_LIMIT_S = 10.0  # the soak's bound: never this many seconds of readings behind
+MEMORY_LIMIT = 0.10  # the soak's bound on each process's growth after the warm-up
 console = Console()
 
 
@@ -49,71 +48,6 @@ class Sample:
 
 
 @dataclass
-class Feed:
-    """Numbered readings: reading n is sensor n % SENSORS at t0 + n milliseconds, published at start + n / rate."""
-
-    settings: Settings
-    prefix: str
-    rate: float
-    seconds: float
-    t0: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
-    sent: int = 0
-    done: threading.Event = field(default_factory=threading.Event)
-
-    def run(self) -> None:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"drill-{self.prefix}", clean_session=False)
-        client.username_pw_set(
-            self.settings.mqtt_simulator_username, self.settings.mqtt_simulator_password.get_secret_value()
-        )
-        client.max_inflight_messages_set(100)
-        client.max_queued_messages_set(0)  # keep everything while the broker is away; paho sends it on reconnect
-        client.reconnect_delay_set(1, 4)
-        client.connect(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=10)
-        client.loop_start()
-        last: mqtt.MQTTMessageInfo | None = None
-        start = time.monotonic()
-        try:
-            for n in range(int(self.rate * self.seconds)):
-                delay = start + n / self.rate - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                at = self.t0 + timedelta(milliseconds=n)
-                body = json.dumps({"ts": at.isoformat(), "water_pressure": 1.0}).encode()
-                last = client.publish(f"vigia/{DISTRICT}/{self.prefix}-{n % SENSORS:02d}/telemetry", body, qos=1)
-                self.sent = n + 1
-            deadline = time.monotonic() + 120
-            while last is not None and not last.is_published() and time.monotonic() < deadline:
-                time.sleep(0.2)
-        finally:
-            client.disconnect()
-            client.loop_stop()
-            self.done.set()
-
-
-def stored(settings: Settings, prefix: str) -> tuple[int, int, int]:
-    """(rows, distinct readings, readings counted into one-minute windows) of the scenario's sensors."""
-    with psycopg.connect(settings.db_conninfo, connect_timeout=3) as conn:
-        rows, distinct = conn.execute(
-            "SELECT count(*), count(DISTINCT (sensor_id, metric, time)) FROM readings WHERE sensor_id LIKE %s",
-            (f"{prefix}-%",),
-        ).fetchone() or (0, 0)
-        windowed = conn.execute(
-            "SELECT coalesce(sum(count), 0) FROM readings_1m WHERE sensor_id LIKE %s", (f"{prefix}-%",)
-        ).fetchone()
-    return int(rows), int(distinct), int(windowed[0] if windowed else 0)
-
-
-def register(settings: Settings, prefix: str) -> None:
-    with psycopg.connect(settings.db_conninfo) as conn:
-        for i in range(SENSORS):
-            repo.upsert_sensor(
-                conn, sensor_id=f"{prefix}-{i:02d}", sensor_type="water", district=DISTRICT,
-                latitude=-12.0 - i / 1000, longitude=-77.0, tile_id="17/37500/69950", metrics=["water_pressure"],
-            )  # fmt: skip
-    time.sleep(float(DRILL_ENV["VIGIA_REGISTRY_REFRESH_SECONDS"]) * 2)  # the bridge reloads its registry
-
-
-@dataclass
 class Result:
     scenario: str
     sent: int
@@ -121,7 +55,8 @@ class Result:
     lost: int
     duplicated: int
     recovery: float | None
-    note: str = ""
+    faulted: bool = True
+    passed: bool = True
 
 
 def drill(
@@ -169,11 +104,52 @@ def drill(
 def inference_result(settings: Settings, tiles: int) -> Result:
     """Imagery tiles instead of readings: the worker killed with a third of them stored."""
     got = inference_drill.run(settings, tiles=tiles, kill_at=1 / 3)
-    note = f"tiles; killed at {got['at_kill']}, {got['half_written']} roll-ups half-written"
-    console.print(f"  inference-kill: {note}")
+    console.print(f"  inference-kill: tiles; killed at {got['at_kill']}, {got['half_written']} roll-ups half-written")
     return Result(
         scenario="inference-kill", sent=int(got["sent"]), stored=int(got["stored"]), lost=int(got["lost"]),
-        duplicated=int(got["duplicated"]) + int(got["half_written"]), recovery=float(got["recovery"]), note=note,
+        duplicated=int(got["duplicated"]) + int(got["half_written"]), recovery=float(got["recovery"]),
+    )  # fmt: skip
+
+
+def soak_result(settings: Settings, *, rate: float, minutes: float, warmup_s: float) -> Result:
+    got = soak_drill.run(
+        settings, rate=rate, minutes=minutes, warmup_s=warmup_s, report=lambda line: console.print(f"  soak: {line}")
+    )
+    memory = Table(title=f"Soak: {minutes:g} min at {rate:,.0f} readings/s, resident memory (PSS) from {warmup_s:g} s")
+    for column in ("process", "after warm-up", "end", "peak", "growth", "shared segments"):
+        memory.add_column(column, justify="left" if column == "process" else "right")
+    grew_too_much = []
+    for name, g in got.memory.items():
+        shared = f"{got.shared_mib.get(name, 0):,.0f} MiB"
+        if g is None:
+            memory.add_row(name, "-", "-", "-", "too few samples", shared)
+            continue
+        if g.ratio >= MEMORY_LIMIT:
+            grew_too_much.append(name)
+        mib = [f"{v:,.0f} MiB" for v in (g.start_mib, g.end_mib, g.peak_mib)]
+        memory.add_row(name, *mib, f"{g.ratio:+.1%}", shared)
+    console.print(memory)
+    bounded = got.lag is not None and got.lag.bounded(rate, limit_s=LAG_LIMIT_S)
+    if got.lag is not None:
+        console.print(
+            f"  soak: lag (published, not yet durable) peak {got.lag.peak:,} readings ({got.lag.seconds(rate):.1f} s),"
+            f" mean {got.lag.mean:,.0f}; peak in the first third {got.lag.first_third_peak:,},"
+            f" in the last third {got.lag.last_third_peak:,}: {'bounded' if bounded else 'NOT bounded'}"
+        )
+    alerts_ok = got.owed.admits(got.alerts_opened, got.alerts_resolved)
+    o = got.owed
+    console.print(
+        f"  soak: power-outage alerts opened {got.alerts_opened} (schedule: {o.opened_least}-{o.opened_most}),"
+        f" resolved {got.alerts_resolved} ({o.resolved_least}-{o.resolved_most});"
+        f" alert changes delivered {got.delivered} of {got.changes};"
+        f" API polls {got.polls.ok} answered, {got.polls.failed} failed, slowest {got.polls.slowest_ms:.0f} ms"
+    )
+    passed = bounded and not grew_too_much and alerts_ok and got.delivered == got.changes and got.polls.failed == 0
+    if grew_too_much:
+        console.print(f"  soak: grew {MEMORY_LIMIT:.0%} or more: {', '.join(grew_too_much)}")
+    return Result(
+        scenario="soak", sent=got.sent, stored=got.distinct, lost=got.lost, duplicated=got.duplicated,
+        recovery=None, faulted=False, passed=passed,
     )  # fmt: skip
 
 
@@ -192,28 +168,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     parser.add_argument("--rate", type=float, default=2000)
-    parser.add_argument("--seconds", type=float, default=40, help="how long each scenario publishes")
+    parser.add_argument("--seconds", type=float, default=40, help="how long each fault scenario publishes")
     parser.add_argument("--fault-at", type=float, default=10, help="seconds into publishing")
     parser.add_argument("--tiles", type=int, default=1500, help="imagery tiles queued for the inference drill")
+    parser.add_argument("--soak-minutes", type=float, default=30, help="how long the soak publishes")
+    parser.add_argument("--soak-warmup", type=float, default=300, help="seconds of the soak before memory is judged")
     args = parser.parse_args()
     os.environ.update(DRILL_ENV)
     results: list[Result] = []
-    with bench_stack(["mosquitto", "kafka", "timescaledb", "bridge", "stream", "inference"]) as settings:
+    with bench_stack(STACK) as settings:
         chosen = scenarios(settings)
-        names = [n for n in args.only.split(",") if n] or [*chosen, "inference-kill"]
+        names = [n for n in args.only.split(",") if n] or [*chosen, "inference-kill", "soak"]
         for name in names:
             console.print(f"[bold]{name}[/bold]")
             if name == "inference-kill":
                 results.append(inference_result(settings, args.tiles))
-                continue
-            results.append(drill(settings, name, chosen[name], rate=args.rate, seconds=args.seconds, at=args.fault_at))
+            elif name == "soak":
+                minutes, warmup = args.soak_minutes, args.soak_warmup
+                results.append(soak_result(settings, rate=args.rate, minutes=minutes, warmup_s=warmup))
+            else:
+                rate, seconds, at = args.rate, args.seconds, args.fault_at
+                results.append(drill(settings, name, chosen[name], rate=rate, seconds=seconds, at=at))
     table = Table(title=f"Drills at {args.rate:,.0f} readings/s")
     for column in ("scenario", "sent", "stored", "lost", "duplicated", "time to recover"):
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for r in results:
-        recovery = "never" if r.recovery is None else f"{r.recovery:.1f} s"
+        recovery = "no fault" if not r.faulted else "never" if r.recovery is None else f"{r.recovery:.1f} s"
         table.add_row(r.scenario, f"{r.sent:,}", f"{r.stored:,}", f"{r.lost:,}", f"{r.duplicated:,}", recovery)
     console.print(table)
+    failed = [r.scenario for r in results if not r.passed]
+    if failed:
+        console.print(f"bounds not met: {', '.join(failed)}")
     print(
         f"scenarios={len(results)} sent={sum(r.sent for r in results)} lost={sum(r.lost for r in results)}"
         f" duplicated={sum(r.duplicated for r in results)}"

@@ -149,6 +149,9 @@ class Kafka(Component):
             java_binary(),
             f"-Xmx{self.settings.kafka_heap}",
             f"-Xms{self.settings.kafka_heap}",
+            # The whole heap resident from the start: a broker's memory is known the moment it
+            # is up (a too-small limit fails then, not an hour in) and a soak measures growth.
+            "-XX:+AlwaysPreTouch",
             "-XX:+UseG1GC",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
