@@ -7,16 +7,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigia.api.guards import RateLimit, measure
 from vigia.api.live import AlertFeed
+from vigia.api.pool import database_pool
 from vigia.api.routes import alerts, assess, health, imagery, page, places, sensors, subscriptions
 from vigia.api.schemas import Problem
 from vigia.api.tile_jobs import TileJobQueue
@@ -36,19 +38,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem, "description": "the key's role may not do this"},
     422: {"model": Problem, "description": "a parameter is not valid; the detail names it"},
     429: {"model": Problem, "description": "too many requests; see Retry-After"},
+    503: {"model": Problem, "description": "the database is unavailable; try again after Retry-After"},
 }
+DATABASE_AWAY_RETRY_SECONDS = 5
 
 
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = AsyncConnectionPool(
-            settings.db_conninfo,
-            min_size=1,
-            max_size=settings.api_pool_size,
-            open=False,
-            name="vigia-api",
-        )
+        pool = database_pool(settings)
         # Open without waiting: the API must answer /healthz (503) even while the database is away.
         await pool.open(wait=False)
         app.state.pool = pool
@@ -94,6 +92,16 @@ def create_app(settings: Settings) -> FastAPI:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()))
         return JSONResponse(status_code=422, content={"detail": f"{where}: {first.get('msg', 'invalid request')}"})
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def database_away(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the database is unavailable; try again shortly"},
+            headers={"Retry-After": str(DATABASE_AWAY_RETRY_SECONDS)},
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

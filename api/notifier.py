@@ -193,7 +193,13 @@ async def _every(seconds: float, work: Any) -> None:
 
 async def serve(settings: Settings) -> None:
     async with (
-        AsyncConnectionPool(settings.db_conninfo, min_size=1, max_size=4, name="vigia-notifier") as pool,
+        AsyncConnectionPool(
+            settings.db_conninfo,
+            min_size=1,
+            max_size=4,
+            name="vigia-notifier",
+            check=AsyncConnectionPool.check_connection,  # a connection a database restart dropped is replaced
+        ) as pool,
         httpx.AsyncClient(timeout=10, follow_redirects=False) as client,
     ):
         channels: dict[str, Channel] = {

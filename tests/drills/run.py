@@ -161,7 +161,16 @@ def scenarios(settings: Settings) -> dict[str, Callable[[], None]]:
         "kafka-pause": lambda: faults.pause(settings, "kafka", 20),
         "kafka-restart": lambda: faults.stop_and_hold(settings, "kafka", 5),
         "mosquitto-restart": lambda: faults.stop_and_hold(settings, "mosquitto", 5),
+        "mosquitto-kill": lambda: faults.kill_and_hold(settings, "mosquitto", 5),
     }
+
+
+def one(settings: Settings, name: str, chosen: dict[str, Callable[[], None]], args: argparse.Namespace) -> Result:
+    if name == "inference-kill":
+        return inference_result(settings, args.tiles)
+    if name == "soak":
+        return soak_result(settings, rate=args.rate, minutes=args.soak_minutes, warmup_s=args.soak_warmup)
+    return drill(settings, name, chosen[name], rate=args.rate, seconds=args.seconds, at=args.fault_at)
 
 
 def main() -> None:
@@ -178,17 +187,17 @@ def main() -> None:
     results: list[Result] = []
     with bench_stack(STACK) as settings:
         chosen = scenarios(settings)
-        names = [n for n in args.only.split(",") if n] or [*chosen, "inference-kill", "soak"]
+        known = [*chosen, "inference-kill", "soak"]
+        names = [n for n in args.only.split(",") if n] or known
+        if unknown := sorted(set(names) - set(known)):
+            parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(known)}")
         for name in names:
             console.print(f"[bold]{name}[/bold]")
-            if name == "inference-kill":
-                results.append(inference_result(settings, args.tiles))
-            elif name == "soak":
-                minutes, warmup = args.soak_minutes, args.soak_warmup
-                results.append(soak_result(settings, rate=args.rate, minutes=minutes, warmup_s=warmup))
-            else:
-                rate, seconds, at = args.rate, args.seconds, args.fault_at
-                results.append(drill(settings, name, chosen[name], rate=rate, seconds=seconds, at=at))
+            try:
+                results.append(one(settings, name, chosen, args))
+            except Exception as error:  # noqa: BLE001  # one scenario's failure must not hide the others' figures
+                console.print(f"  {name}: the drill itself failed: {error!r}")
+                results.append(Result(name, 0, 0, 0, 0, None, passed=False))
     table = Table(title=f"Drills at {args.rate:,.0f} readings/s")
     for column in ("scenario", "sent", "stored", "lost", "duplicated", "time to recover"):
         table.add_column(column, justify="left" if column == "scenario" else "right")

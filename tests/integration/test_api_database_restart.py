@@ -1,0 +1,65 @@
+"""The API through a database restart: 503 with Retry-After while it is away, no error once it is back.
+
+A restart drops every connection the API's pool holds, and each looks healthy until used:
+the requests after the restart must still be answered, not fail on a dead connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.integration.helpers import api_headers, eventually
+from vigia.settings import Settings
+from vigia.stack import control
+from vigia.stack.supervisor import Supervisor
+
+pytestmark = pytest.mark.integration
+CONCURRENT = 8  # enough requests at once that the pool holds several connections
+
+
+@pytest.fixture
+def client(stack: Settings) -> Iterator[httpx.Client]:
+    base = f"http://{stack.api_host}:{stack.api_port}"
+    with httpx.Client(base_url=base, headers=api_headers(stack, "operator"), timeout=30) as client:
+        yield client
+    eventually(lambda: everything_healthy(stack), what="every component healthy again")
+
+
+def everything_healthy(stack: Settings) -> bool:
+    return all(row.health is not None and row.health.healthy for row in control.status(stack))
+
+
+def burst(client: httpx.Client) -> list[int]:
+    with ThreadPoolExecutor(CONCURRENT) as pool:
+        return list(pool.map(lambda _: client.get("/alerts?limit=500").status_code, range(CONCURRENT)))
+
+
+def database_back(stack: Settings) -> None:
+    Supervisor(stack.state_dir).start("timescaledb")
+    [database] = control.components(stack, ["timescaledb"])
+    eventually(lambda: database.probe().healthy, what="the database back")
+
+
+def test_every_request_after_a_database_restart_is_answered(stack: Settings, client: httpx.Client) -> None:
+    assert burst(client) == [200] * CONCURRENT
+    Supervisor(stack.state_dir).stop("timescaledb")
+    database_back(stack)
+    assert [client.get("/alerts").status_code for _ in range(CONCURRENT)] == [200] * CONCURRENT
+    assert burst(client) == [200] * CONCURRENT
+
+
+def test_while_the_database_is_away_the_api_answers_503(stack: Settings, client: httpx.Client) -> None:
+    Supervisor(stack.state_dir).stop("timescaledb")
+    try:
+        away = client.get("/alerts")
+        assert away.status_code == 503
+        assert away.headers["Retry-After"].isdigit()
+        assert away.json()["detail"] == "the database is unavailable; try again shortly"
+        assert client.get("/livez").status_code == 200  # the process itself is fine
+    finally:
+        database_back(stack)
+    assert client.get("/alerts").status_code == 200
