@@ -37,7 +37,7 @@ DRILL_ENV = {"VIGIA_REGISTRY_REFRESH_SECONDS": f"{REGISTRY_REFRESH_SECONDS:g}"} 
 STACK = ["mosquitto", "kafka", "timescaledb", "bridge", "stream", "inference", "notifier", "api"]
 LAG_LIMIT_S = 10.0  # the soak's bound: never this many seconds of readings behind
 MEMORY_LIMIT = 0.10  # the soak's bound on each process's growth after the warm-up
-console = Console()
+console = Console(width=120)  # wide enough for the tables when printed to a file
 
 
 @dataclass
