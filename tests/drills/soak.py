@@ -90,7 +90,7 @@ def power_rule() -> ThresholdRule:
     return rule
 
 
-def subscribe_leader(settings: Settings, client: httpx.Client) -> None:
+def subscribe_leader(client: httpx.Client) -> None:
     answer = client.post(
         "/subscriptions", json={"district": DISTRICT, "channel": "log", "target": "leader of drill", "language": "es"}
     )
@@ -138,7 +138,7 @@ def run(settings: Settings, *, rate: float, minutes: float, warmup_s: float, rep
     with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
         _, key = keys.add(conn, role=Role.OPERATOR, district=None, name="soak")
     client = httpx.Client(base_url=Api(settings).url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
-    subscribe_leader(settings, client)
+    subscribe_leader(client)
     supervisor = Supervisor(settings.state_dir)
     names = [p["name"] for p in supervisor.rpc.getAllProcessInfo()]
     samples, polls, stop = Samples(), Polls(), threading.Event()
@@ -170,8 +170,8 @@ def run(settings: Settings, *, rate: float, minutes: float, warmup_s: float, rep
             report(f"{feed.sent:,} sent, {behind:,} not yet stored; MiB: {memory}")
             next_report += 60
         feed.done.wait(SAMPLE_S)
-    deadline = time.monotonic() + 120
-    while sample() > 0 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120  # what is still in flight: counted below as lost if it never lands
+    while feed.sent > durable(settings) - before and time.monotonic() < deadline:
         time.sleep(1)
     time.sleep(2 * SAMPLE_S)  # the notifier delivers the last changes
     stop.set()
