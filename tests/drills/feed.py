@@ -6,6 +6,7 @@ distinct (sensor, metric, time) rows says exactly which readings arrived, and ho
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -17,11 +18,15 @@ import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
+from vigia.contracts import TileEmbedding
+from vigia.inference.publisher import publish_embeddings
 from vigia.ingest import repo
 from vigia.settings import Settings
 
 DISTRICT = "drill"
 SENSORS = 20
+TILE = "17/37500/69950"  # every drill sensor's tile
+MODEL = "drill"  # the model version of the tile's assessment
 REGISTRY_REFRESH_SECONDS = 2.0  # the drills' VIGIA_REGISTRY_REFRESH_SECONDS
 Values = Callable[[int], dict[str, float]]
 
@@ -94,6 +99,26 @@ def register(settings: Settings, prefix: str, *, sensor_type: str = "water", met
         for i in range(SENSORS):
             repo.upsert_sensor(
                 conn, sensor_id=f"{prefix}-{i:02d}", sensor_type=sensor_type, district=DISTRICT,
-                latitude=-12.0 - i / 1000, longitude=-77.0, tile_id="17/37500/69950", metrics=[metric],
+                latitude=-12.0 - i / 1000, longitude=-77.0, tile_id=TILE, metrics=[metric],
             )  # fmt: skip
     time.sleep(REGISTRY_REFRESH_SECONDS * 2)  # the bridge reloads its registry
+
+
+def assess_tile(settings: Settings) -> None:
+    """An assessment of the drill sensors' tile: a restarted stream worker must recover it to join windows."""
+    embedding = TileEmbedding(
+        tile_id=TILE, model_version=MODEL, computed_at=datetime.now(UTC), land_use_class="mobilehomepark",
+        housing_score=0.8, embedding=[0.5] * 8, precarious_share=0.7,
+    )  # fmt: skip
+    asyncio.run(publish_embeddings(settings, [embedding]))
+
+
+def unjoined(settings: Settings, prefix: str, after: datetime) -> int:
+    """One-minute windows of the scenario's sensors from `after` on that lack the tile's assessment."""
+    with psycopg.connect(settings.db_conninfo, connect_timeout=3) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM readings_1m WHERE sensor_id LIKE %s AND bucket >= %s"
+            " AND model_version IS DISTINCT FROM %s",
+            (f"{prefix}-%", after, MODEL),
+        ).fetchone()
+    return int(row[0] if row else 0)

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import psycopg
 from rich.console import Console
@@ -30,7 +31,7 @@ from tests.bench.common import bench_stack
 from tests.drills import faults
 from tests.drills import inference as inference_drill
 from tests.drills import soak as soak_drill
-from tests.drills.feed import REGISTRY_REFRESH_SECONDS, Feed, register, stored
+from tests.drills.feed import REGISTRY_REFRESH_SECONDS, Feed, assess_tile, register, stored, unjoined
 from vigia.settings import Settings
 
 DRILL_ENV = {"VIGIA_REGISTRY_REFRESH_SECONDS": f"{REGISTRY_REFRESH_SECONDS:g}"}  # ports: tests/bench/common.py
@@ -94,10 +95,14 @@ def drill(
         time.sleep(0.5)
     rows, distinct, windowed = stored(settings, prefix)
     caught_up = next((s.at for s in samples if s.at >= fault_end and s.stored >= sent_by_then), None)
+    # Windows wholly after the fault must still carry the tile's assessment (a restarted worker recovers it).
+    after_fault = feed.t0 + timedelta(milliseconds=sent_by_then) + timedelta(minutes=1)
+    missing = unjoined(settings, prefix, after_fault)
+    console.print(f"  {name}: {missing} one-minute windows after the fault lack the tile's assessment")
     return Result(
         scenario=name, sent=feed.sent, stored=distinct, lost=feed.sent - distinct,
         duplicated=(rows - distinct) + max(0, windowed - distinct),
-        recovery=None if caught_up is None else caught_up - fault_end,
+        recovery=None if caught_up is None else caught_up - fault_end, passed=missing == 0,
     )  # fmt: skip
 
 
@@ -187,6 +192,7 @@ def main() -> None:
     results: list[Result] = []
     with bench_stack(STACK) as settings:
         chosen = scenarios(settings)
+        assess_tile(settings)
         known = [*chosen, "inference-kill", "soak"]
         names = [n for n in args.only.split(",") if n] or known
         if unknown := sorted(set(names) - set(known)):
