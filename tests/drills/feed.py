@@ -113,12 +113,12 @@ def assess_tile(settings: Settings) -> None:
     asyncio.run(publish_embeddings(settings, [embedding]))
 
 
-def unjoined(settings: Settings, prefix: str, after: datetime) -> int:
-    """One-minute windows of the scenario's sensors from `after` on that lack the tile's assessment."""
+def unjoined(settings: Settings, prefix: str, after: datetime) -> tuple[int, int]:
+    """(windows lacking the tile's assessment, windows) of the scenario's sensors that end after `after`."""
     with psycopg.connect(settings.db_conninfo, connect_timeout=3) as conn:
         row = conn.execute(
-            "SELECT count(*) FROM readings_1m WHERE sensor_id LIKE %s AND bucket >= %s"
-            " AND model_version IS DISTINCT FROM %s",
-            (f"{prefix}-%", after, MODEL),
+            "SELECT count(*) FILTER (WHERE model_version IS DISTINCT FROM %s), count(*) FROM readings_1m"
+            " WHERE sensor_id LIKE %s AND bucket > %s - interval '1 minute'",
+            (MODEL, f"{prefix}-%", after),
         ).fetchone()
-    return int(row[0] if row else 0)
+    return (int(row[0]), int(row[1])) if row else (0, 0)
