@@ -81,8 +81,24 @@ class Feed:
             self.done.set()
 
 
-def stored(settings: Settings, prefix: str) -> tuple[int, int, int]:
-    """(rows, distinct readings, readings counted into one-minute windows) of the scenario's sensors."""
+@dataclass(frozen=True)
+class Stored:
+    """What TimescaleDB holds of a scenario's readings."""
+
+    rows: int
+    distinct: int  # readings, each counted once
+    windowed: int  # readings counted into one-minute windows
+
+    def lost(self, sent: int) -> int:
+        return sent - self.distinct
+
+    @property
+    def duplicated(self) -> int:
+        """Rows stored twice, and readings counted twice into the windows."""
+        return (self.rows - self.distinct) + max(0, self.windowed - self.distinct)
+
+
+def stored(settings: Settings, prefix: str) -> Stored:
     with psycopg.connect(settings.db_conninfo, connect_timeout=3) as conn:
         rows, distinct = conn.execute(
             "SELECT count(*), count(DISTINCT (sensor_id, metric, time)) FROM readings WHERE sensor_id LIKE %s",
@@ -91,7 +107,7 @@ def stored(settings: Settings, prefix: str) -> tuple[int, int, int]:
         windowed = conn.execute(
             "SELECT coalesce(sum(count), 0) FROM readings_1m WHERE sensor_id LIKE %s", (f"{prefix}-%",)
         ).fetchone()
-    return int(rows), int(distinct), int(windowed[0] if windowed else 0)
+    return Stored(int(rows), int(distinct), int(windowed[0] if windowed else 0))
 
 
 def register(settings: Settings, prefix: str, *, sensor_type: str = "water", metric: str = "water_pressure") -> None:

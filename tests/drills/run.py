@@ -72,7 +72,7 @@ def drill(
 
     def sample() -> None:
         try:
-            samples.append(Sample(time.monotonic(), feed.sent, stored(settings, prefix)[1]))
+            samples.append(Sample(time.monotonic(), feed.sent, stored(settings, prefix).distinct))
         except psycopg.Error:
             samples.append(Sample(time.monotonic(), feed.sent, -1))  # the database is the fault
 
@@ -93,14 +93,13 @@ def drill(
         if samples[-1].stored != last:
             quiet_since, last = time.monotonic(), samples[-1].stored
         time.sleep(0.5)
-    rows, distinct, windowed = stored(settings, prefix)
+    held = stored(settings, prefix)
     caught_up = next((s.at for s in samples if s.at >= fault_end and s.stored >= sent_by_then), None)
     # Windows folded after the fault must still carry the tile's assessment (a restarted worker recovers it).
     missing, checked = unjoined(settings, prefix, feed.t0 + timedelta(milliseconds=sent_by_then))
     console.print(f"  {name}: {missing} of {checked} one-minute windows after the fault lack the tile's assessment")
     return Result(
-        scenario=name, sent=feed.sent, stored=distinct, lost=feed.sent - distinct,
-        duplicated=(rows - distinct) + max(0, windowed - distinct),
+        scenario=name, sent=feed.sent, stored=held.distinct, lost=held.lost(feed.sent), duplicated=held.duplicated,
         recovery=None if caught_up is None else caught_up - fault_end, passed=missing == 0 < checked,
     )  # fmt: skip
 
@@ -152,7 +151,8 @@ def soak_result(settings: Settings, *, rate: float, minutes: float, warmup_s: fl
     if grew_too_much:
         console.print(f"  soak: grew {MEMORY_LIMIT:.0%} or more: {', '.join(grew_too_much)}")
     return Result(
-        scenario="soak", sent=got.sent, stored=got.distinct, lost=got.lost, duplicated=got.duplicated,
+        scenario="soak", sent=got.sent, stored=got.held.distinct, lost=got.held.lost(got.sent),
+        duplicated=got.held.duplicated,
         recovery=None, faulted=False, passed=passed,
     )  # fmt: skip
 

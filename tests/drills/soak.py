@@ -19,7 +19,7 @@ import httpx
 import psycopg
 
 from tests.drills import outages
-from tests.drills.feed import DISTRICT, SENSORS, Feed, register, stored
+from tests.drills.feed import DISTRICT, SENSORS, Feed, Stored, register, stored
 from tests.drills.growth import Growth, Lag, growth, lag
 from tests.drills.memory import resident_mib
 from vigia import topics
@@ -53,9 +53,7 @@ class Polls:
 @dataclass
 class Soak:
     sent: int
-    rows: int
-    distinct: int
-    windowed: int
+    held: Stored
     lag: Lag | None
     memory: dict[str, Growth | None]
     shared_mib: dict[str, float]
@@ -65,14 +63,6 @@ class Soak:
     changes: int
     delivered: int
     polls: Polls
-
-    @property
-    def lost(self) -> int:
-        return self.sent - self.distinct
-
-    @property
-    def duplicated(self) -> int:
-        return (self.rows - self.distinct) + max(0, self.windowed - self.distinct)
 
 
 def durable(settings: Settings) -> int:
@@ -177,11 +167,11 @@ def run(settings: Settings, *, rate: float, minutes: float, warmup_s: float, rep
     stop.set()
     poller.join()
     client.close()
-    rows, distinct, windowed = stored(settings, PREFIX)
+    held = stored(settings, PREFIX)
     opened, resolved, changes, delivered = alert_counts(settings)
     rule = power_rule()
     return Soak(
-        sent=feed.sent, rows=rows, distinct=distinct, windowed=windowed,
+        sent=feed.sent, held=held,
         lag=lag(samples.behind, warmup_s=warmup_s),
         memory={name: growth(series, warmup_s=warmup_s) for name, series in samples.memory.items()},
         shared_mib=samples.shared,

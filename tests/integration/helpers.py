@@ -161,3 +161,11 @@ def assess_tile_as_precarious(
         return query(settings, sql, {"s": sensor_id}) or None
 
     eventually(joined, timeout=60, every=1, what="the stream to know the tile's assessment")
+
+
+def all_healthy(settings: Settings, names: list[str] | None = None) -> bool | None:
+    """Every named component (all when None) answers its health probe; None otherwise, for `eventually`."""
+    from vigia.stack import control
+
+    rows = control.status(settings, names)
+    return all(row.health is not None and row.health.healthy for row in rows) or None

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.integration.helpers import api_headers, eventually
+from tests.integration.helpers import all_healthy, api_headers, eventually
 from vigia.settings import Settings
 from vigia.stack import control
 from vigia.stack.supervisor import Supervisor
@@ -26,11 +26,7 @@ def client(stack: Settings) -> Iterator[httpx.Client]:
     base = f"http://{stack.api_host}:{stack.api_port}"
     with httpx.Client(base_url=base, headers=api_headers(stack, "operator"), timeout=30) as client:
         yield client
-    eventually(lambda: everything_healthy(stack), what="every component healthy again")
-
-
-def everything_healthy(stack: Settings) -> bool:
-    return all(row.health is not None and row.health.healthy for row in control.status(stack))
+    eventually(lambda: all_healthy(stack), what="every component healthy again")
 
 
 def burst(client: httpx.Client) -> list[int]:
@@ -39,9 +35,7 @@ def burst(client: httpx.Client) -> list[int]:
 
 
 def database_back(stack: Settings) -> None:
-    Supervisor(stack.state_dir).start("timescaledb")
-    [database] = control.components(stack, ["timescaledb"])
-    eventually(lambda: database.probe().healthy, what="the database back")
+    control.up(stack, ["timescaledb"], report=lambda line: None)  # starts it and waits until it answers
 
 
 def test_every_request_after_a_database_restart_is_answered(stack: Settings, client: httpx.Client) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.helpers import assess_tile_as_precarious, eventually, query, read_topic, register
+from tests.integration.helpers import all_healthy, assess_tile_as_precarious, eventually, query, read_topic, register
 from vigia import topics
 from vigia.contracts import Alert
 from vigia.ingest.simulator import Publisher
@@ -188,11 +188,8 @@ def test_readings_wait_out_a_database_stop_and_none_is_lost(stack: Settings) -> 
     windows = "SELECT sum(count) FROM readings_1m WHERE sensor_id LIKE 'it-dbstop-%%'"
     assert eventually(lambda: query(stack, windows)[0][0] == total or None, what="every reading in its window")
 
-    def all_healthy() -> bool | None:
-        rows = control.status(stack, ["stream", "bridge", "api", "inference"])
-        return all(row.health is not None and row.health.healthy for row in rows) or None
-
-    eventually(all_healthy, timeout=60, what="every service healthy again")
+    services = ["stream", "bridge", "api", "inference"]
+    eventually(lambda: all_healthy(stack, services), timeout=60, what="every service healthy again")
 
 
 def test_the_worker_reports_its_figures_to_prometheus(stack: Settings) -> None:
