@@ -31,7 +31,15 @@ from vigia.settings import Settings
 from vigia.stream import telemetry
 from vigia.stream.commits import Commits
 from vigia.stream.decode import decode
-from vigia.stream.faust_tuning import as_tps, commit_durable, own_commits, quiet, resume_where_durable, stalled
+from vigia.stream.faust_tuning import (
+    as_tps,
+    chunked_fetches,
+    commit_durable,
+    own_commits,
+    quiet,
+    resume_where_durable,
+    stalled,
+)
 from vigia.stream.loop_thread import LoopThread
 from vigia.stream.offset_order import OffsetOrder
 from vigia.stream.processor import HousingOf, Processor
@@ -84,6 +92,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=2.0,
     )
     quiet(app)
+    chunked_fetches(app, min_bytes=settings.stream_fetch_min_bytes, max_wait_ms=settings.stream_fetch_max_wait_ms)
     processor = Processor(
         rules,
         pane=float(settings.window_seconds),

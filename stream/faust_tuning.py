@@ -4,6 +4,12 @@ Faust's default monitor sensor records timings and counters for every event; the
 exports its own Prometheus figures per batch, so the per-event bookkeeping is switched
 off (about 7 % more events a second through a bare agent on this machine).
 
+Fetches. Faust's consumer asks Kafka for records with aiokafka's default of answering as
+soon as one byte is there, and gives no setting for it. Under a steady flow that means a
+fetch for every few records, and Faust's fetch loop turns once for each; with Kafka told
+to gather 64 KiB or wait 200 ms first (`chunked_fetches`), the readings waiting in Kafka
+at 2,000 readings/s on the drills' stack fell from a mean of 6,110 to 1,042.
+
 Offsets. The database records, with each batch's rows, the next offset of every
 partition the batch read (see `sink.py`); that is where the partition stands. Faust would
 commit to Kafka from its own run of acknowledged offsets, and that run can pass over a
@@ -23,6 +29,7 @@ from typing import Any
 
 import faust
 from faust.sensors import Monitor
+from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from vigia.stream.offset_order import resume_points
@@ -48,6 +55,27 @@ class QuietMonitor(Monitor):
 
 def quiet(app: faust.App) -> faust.App:
     app.monitor = QuietMonitor()
+    return app
+
+
+def chunked_fetches(app: faust.App, *, min_bytes: int, max_wait_ms: int) -> faust.App:
+    """Give the app a Kafka transport whose consumer lets the broker gather records per fetch."""
+
+    class ChunkedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+        def _create_worker_consumer(self, transport: Any) -> Any:
+            consumer = super()._create_worker_consumer(transport)
+            consumer._fetch_min_bytes = min_bytes  # read by aiokafka's start(), when it builds its fetcher
+            consumer._fetch_max_wait_ms = max_wait_ms
+            return consumer
+
+    class ChunkedConsumer(faust_aiokafka.Consumer):
+        def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+            return ChunkedConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    class ChunkedTransport(faust_aiokafka.Transport):
+        Consumer = ChunkedConsumer
+
+    app.transport = ChunkedTransport(app.conf.broker_consumer, app)
     return app
 
 

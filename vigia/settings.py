@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     lateness_seconds: float = Field(120.0, ge=0, description="how far behind its sensor's newest a reading may fold")
     stream_batch: int = Field(2000, ge=1, description="readings the stream worker takes at a time")
     stream_batch_seconds: float = Field(0.2, gt=0, description="longest wait to fill a batch")
+    stream_fetch_min_bytes: int = Field(
+        65536, ge=1, description="bytes Kafka gathers before answering the stream worker's fetch"
+    )
+    stream_fetch_max_wait_ms: int = Field(
+        200, ge=0, le=1500, description="longest Kafka holds a fetch to gather stream_fetch_min_bytes"
+    )
     rules_path: Path | None = Field(None, description="an alert rule file instead of the shipped one")
     retention_readings_days: int = Field(90, ge=1, description="raw readings kept this long")
     retention_windows_days: int = Field(730, ge=1, description="one- and fifteen-minute windows kept this long")

@@ -6,9 +6,10 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 
+import faust
 from faust.types import TP
 
-from vigia.stream.faust_tuning import commit_durable, own_commits, resume_where_durable, stalled
+from vigia.stream.faust_tuning import chunked_fetches, commit_durable, own_commits, resume_where_durable, stalled
 
 
 class FakeConsumer:
@@ -109,3 +110,12 @@ def test_a_stall_needs_waiting_readings_an_idle_agent_and_time() -> None:
     assert not stalled(lag=0, busy=False, idle_seconds=300, limit=30)  # caught up: quiet, not stalled
     assert not stalled(lag=5, busy=True, idle_seconds=300, limit=30)  # a batch waits for the database
     assert not stalled(lag=5, busy=False, idle_seconds=10, limit=30)  # readings may be on their way
+
+
+def test_the_worker_consumer_lets_kafka_gather_records_per_fetch() -> None:
+    async def created() -> object:
+        app = chunked_fetches(faust.App("fetch-test", broker="kafka://127.0.0.1:1"), min_bytes=4096, max_wait_ms=50)
+        return app.consumer._thread._create_worker_consumer(app.transport)  # type: ignore[attr-defined]
+
+    consumer = asyncio.run(created())
+    assert (consumer._fetch_min_bytes, consumer._fetch_max_wait_ms) == (4096, 50)  # type: ignore[attr-defined]
