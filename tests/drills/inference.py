@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +24,23 @@ def images(settings: Settings, count: int) -> list[bytes]:
     return [Path(files[i % len(files)]).read_bytes() for i in range(count)]
 
 
-def run(settings: Settings, *, tiles: int, kill_at: float) -> dict[str, object]:
+@dataclass(frozen=True)
+class Tiles:
+    """What TimescaleDB holds of the queued tiles after the kill and the restart."""
+
+    sent: int
+    stored: int
+    duplicated: int  # assessment rows beyond one a tile
+    half_written: int  # sensor tiles whose newest roll-up misses a sub-tile assessed under it
+    at_kill: int
+    recovery: float  # seconds from the restart until every tile was stored
+
+    @property
+    def lost(self) -> int:
+        return self.sent - self.stored
+
+
+def run(settings: Settings, *, tiles: int, kill_at: float) -> Tiles:
     """Queue `tiles` images, SIGKILL the worker once `kill_at` of them are stored, restart it, count."""
     captured = datetime.now(UTC).replace(microsecond=0)
     pictures = images(settings, tiles)
@@ -64,7 +81,7 @@ def run(settings: Settings, *, tiles: int, kill_at: float) -> dict[str, object]:
                WHERE sub_tiles IS DISTINCT FROM children""",
             (captured,),
         ).fetchone()
-    return {
-        "sent": tiles, "stored": stored, "lost": tiles - stored, "duplicated": (int(rows[0]) if rows else 0) - stored,
-        "half_written": int(half_written[0]) if half_written else 0, "at_kill": at_kill, "recovery": recovery,
-    }  # fmt: skip
+    return Tiles(
+        sent=tiles, stored=stored, duplicated=(int(rows[0]) if rows else 0) - stored,
+        half_written=int(half_written[0]) if half_written else 0, at_kill=at_kill, recovery=recovery,
+    )  # fmt: skip

@@ -107,10 +107,10 @@ def drill(
 def inference_result(settings: Settings, tiles: int) -> Result:
     """Imagery tiles instead of readings: the worker killed with a third of them stored."""
     got = inference_drill.run(settings, tiles=tiles, kill_at=1 / 3)
-    console.print(f"  inference-kill: tiles; killed at {got['at_kill']}, {got['half_written']} roll-ups half-written")
+    console.print(f"  inference-kill: tiles; killed at {got.at_kill}, {got.half_written} roll-ups half-written")
     return Result(
-        scenario="inference-kill", sent=int(got["sent"]), stored=int(got["stored"]), lost=int(got["lost"]),
-        duplicated=int(got["duplicated"]) + int(got["half_written"]), recovery=float(got["recovery"]),
+        scenario="inference-kill", sent=got.sent, stored=got.stored, lost=got.lost,
+        duplicated=got.duplicated + got.half_written, recovery=got.recovery,
     )  # fmt: skip
 
 
