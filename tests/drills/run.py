@@ -9,6 +9,7 @@ runs at the same rate for half an hour with alerts firing and judges consumer la
 memory (`soak.py`). Loopback only, on its own ports, stopped and deleted at the end.
 
     python -m tests.drills.run [--only bridge-kill,soak] [--rate 2000] [--seconds 40] [--soak-minutes 30]
+                               [--soak-plot soak.png]
 
 Last line: scenarios=… sent=… lost=… duplicated=…
 """
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 from rich.console import Console
@@ -30,6 +32,7 @@ from rich.table import Table
 from tests.bench.common import bench_stack
 from tests.drills import faults
 from tests.drills import inference as inference_drill
+from tests.drills import plot as soak_plot
 from tests.drills import soak as soak_drill
 from tests.drills.feed import REGISTRY_REFRESH_SECONDS, Feed, assess_tile, register, stored, unjoined
 from vigia.settings import Settings
@@ -114,10 +117,14 @@ def inference_result(settings: Settings, tiles: int) -> Result:
     )  # fmt: skip
 
 
-def soak_result(settings: Settings, *, rate: float, minutes: float, warmup_s: float) -> Result:
+def soak_result(settings: Settings, *, rate: float, minutes: float, warmup_s: float, plot: Path | None) -> Result:
     got = soak_drill.run(
         settings, rate=rate, minutes=minutes, warmup_s=warmup_s, report=lambda line: console.print(f"  soak: {line}")
     )
+    if plot is not None:
+        soak_plot.draw(got.samples, rate=rate, limit_s=LAG_LIMIT_S, memory_limit=MEMORY_LIMIT, warmup_s=warmup_s,
+                       path=plot)  # fmt: skip
+        console.print(f"  soak: plot in {plot}")
     memory = Table(title=f"Soak: {minutes:g} min at {rate:,.0f} readings/s, resident memory (PSS) from {warmup_s:g} s")
     for column in ("process", "after warm-up", "end", "peak", "growth", "shared segments"):
         memory.add_column(column, justify="left" if column == "process" else "right")
@@ -136,8 +143,10 @@ def soak_result(settings: Settings, *, rate: float, minutes: float, warmup_s: fl
     if got.lag is not None:
         console.print(
             f"  soak: lag (published, not yet durable) peak {got.lag.peak:,} readings ({got.lag.seconds(rate):.1f} s),"
-            f" mean {got.lag.mean:,.0f}; peak in the first third {got.lag.first_third_peak:,},"
-            f" in the last third {got.lag.last_third_peak:,}: {'bounded' if bounded else 'NOT bounded'}"
+            f" mean {got.lag.mean:,.0f}; median of the first third {got.lag.first_third_median:,.0f}"
+            f" (peak {got.lag.first_third_peak:,}), of the last third {got.lag.last_third_median:,.0f}"
+            f" (peak {got.lag.last_third_peak:,}); {len(got.samples.checkpoints)} PostgreSQL checkpoints:"
+            f" {'bounded' if bounded else 'NOT bounded'}"
         )
     alerts_ok = got.owed.admits(got.alerts_opened, got.alerts_resolved)
     o = got.owed
@@ -173,7 +182,9 @@ def one(settings: Settings, name: str, chosen: dict[str, Callable[[], None]], ar
     if name == "inference-kill":
         return inference_result(settings, args.tiles)
     if name == "soak":
-        return soak_result(settings, rate=args.rate, minutes=args.soak_minutes, warmup_s=args.soak_warmup)
+        return soak_result(
+            settings, rate=args.rate, minutes=args.soak_minutes, warmup_s=args.soak_warmup, plot=args.soak_plot
+        )
     return drill(settings, name, chosen[name], rate=args.rate, seconds=args.seconds, at=args.fault_at)
 
 
@@ -186,6 +197,7 @@ def main() -> None:
     parser.add_argument("--tiles", type=int, default=1500, help="imagery tiles queued for the inference drill")
     parser.add_argument("--soak-minutes", type=float, default=30, help="how long the soak publishes")
     parser.add_argument("--soak-warmup", type=float, default=300, help="seconds of the soak before memory is judged")
+    parser.add_argument("--soak-plot", type=Path, help="draw the soak's lag and memory over time into this PNG")
     args = parser.parse_args()
     os.environ.update(DRILL_ENV)
     results: list[Result] = []

@@ -41,6 +41,7 @@ class Samples:
     behind: list[tuple[float, int]] = field(default_factory=list)
     memory: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # private MiB
     shared: dict[str, float] = field(default_factory=dict)  # the latest shared MiB
+    checkpoints: list[float] = field(default_factory=list)  # when PostgreSQL was seen to have checkpointed
 
 
 @dataclass
@@ -63,15 +64,26 @@ class Soak:
     changes: int
     delivered: int
     polls: Polls
+    samples: Samples
+
+
+def progress(settings: Settings) -> tuple[int, int]:
+    """(readings the stream worker has made durable, checkpoints PostgreSQL has made so far).
+
+    Durable is the sum of where the worker's partitions resume; the checkpoints are sampled
+    beside it so a slow moment can be laid against them.
+    """
+    with psycopg.connect(settings.db_conninfo, connect_timeout=3) as conn:
+        row = conn.execute(
+            "SELECT (SELECT coalesce(sum(next_offset), 0) FROM stream_offsets WHERE topic = %s),"
+            " (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)",
+            (topics.READINGS,),
+        ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def durable(settings: Settings) -> int:
-    """Readings the stream worker has made durable: the sum of where its partitions resume."""
-    with psycopg.connect(settings.db_conninfo, connect_timeout=3) as conn:
-        row = conn.execute(
-            "SELECT coalesce(sum(next_offset), 0) FROM stream_offsets WHERE topic = %s", (topics.READINGS,)
-        ).fetchone()
-    return int(row[0] if row else 0)
+    return progress(settings)[0]
 
 
 def power_rule() -> ThresholdRule:
@@ -133,7 +145,7 @@ def run(settings: Settings, *, rate: float, minutes: float, warmup_s: float, rep
     names = [p["name"] for p in supervisor.rpc.getAllProcessInfo()]
     samples, polls, stop = Samples(), Polls(), threading.Event()
     feed = Feed(settings, PREFIX, rate, minutes * 60, values=lambda n: outages.voltage(n, SENSORS))
-    before = durable(settings)
+    before, checkpoints = progress(settings)
     poller = threading.Thread(target=poll, args=(client, polls, stop), daemon=True)
     publisher = threading.Thread(target=feed.run, daemon=True)
     began = time.monotonic()
@@ -141,9 +153,14 @@ def run(settings: Settings, *, rate: float, minutes: float, warmup_s: float, rep
     poller.start()
 
     def sample() -> int:
+        nonlocal checkpoints
         at = time.monotonic() - began
-        behind = feed.sent - (durable(settings) - before)
+        made, checkpointed = progress(settings)
+        behind = feed.sent - (made - before)
         samples.behind.append((at, behind))
+        if checkpointed > checkpoints:
+            samples.checkpoints.append(at)
+            checkpoints = checkpointed
         for name in names:
             pid = int((supervisor.info(name) or {}).get("pid") or 0)
             if pid:
@@ -178,5 +195,5 @@ def run(settings: Settings, *, rate: float, minutes: float, warmup_s: float, rep
         alerts_opened=opened, alerts_resolved=resolved,
         owed=outages.owed(SENSORS, feed.sent, for_ms=int(rule.for_minutes * 60_000),
                           clear_ms=int(rule.clear_minutes * 60_000)),
-        changes=changes, delivered=delivered, polls=polls,
+        changes=changes, delivered=delivered, polls=polls, samples=samples,
     )  # fmt: skip

@@ -45,6 +45,15 @@ def test_climbing_lag_is_not_bounded_even_under_the_limit() -> None:
     assert not got.bounded(2000, limit_s=10)
 
 
+def test_one_slow_moment_in_the_last_third_is_not_a_climb() -> None:
+    samples = [(float(t), 1500) for t in range(0, 1800, 10)]
+    samples[-4] = (samples[-4][0], 15_000)  # 7.5 s behind once, under the limit
+    got = lag(samples, warmup_s=300)
+    assert got is not None
+    assert got.last_third_peak == 15_000
+    assert got.bounded(2000, limit_s=10)
+
+
 def test_lag_beyond_the_limit_is_not_bounded() -> None:
     got = lag([(float(t), 30_000) for t in range(0, 600, 10)], warmup_s=0)
     assert got is not None
