@@ -5,10 +5,18 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 
+from vigia.heartbeat import heartbeat_path
 from vigia.settings import Settings
 from vigia.stack.control import components
 from vigia.stack.supervisor import Supervisor
+
+Ended = Callable[[], None]  # told the moment a fault ends: the process asked to start, the broker thawed
+
+
+def _nothing() -> None:
+    return None
 
 
 def pid_of(settings: Settings, name: str) -> int:
@@ -19,7 +27,7 @@ def pid_of(settings: Settings, name: str) -> int:
     return pid
 
 
-def kill_and_hold(settings: Settings, name: str, down_for: float) -> None:
+def kill_and_hold(settings: Settings, name: str, down_for: float, ended: Ended = _nothing) -> None:
     """SIGKILL `name`, keep it down for `down_for` seconds, start it again.
 
     The supervisor restarts a process that dies unexpectedly at once; it is stopped as soon
@@ -35,29 +43,38 @@ def kill_and_hold(settings: Settings, name: str, down_for: float) -> None:
         time.sleep(0.05)
     supervisor.stop(name)
     time.sleep(down_for)
-    start(settings, name)
+    start(settings, name, ended)
 
 
-def stop_and_hold(settings: Settings, name: str, down_for: float) -> None:
+def stop_and_hold(settings: Settings, name: str, down_for: float, ended: Ended = _nothing) -> None:
     """Stop `name` in the orderly way, keep it down, start it again."""
     Supervisor(settings.state_dir).stop(name)
     time.sleep(down_for)
-    start(settings, name)
+    start(settings, name, ended)
 
 
-def pause(settings: Settings, name: str, paused_for: float) -> None:
+def pause(settings: Settings, name: str, paused_for: float, ended: Ended = _nothing) -> None:
     """SIGSTOP then SIGCONT: the process is frozen, its sockets stay open and silent."""
     pid = pid_of(settings, name)
     os.kill(pid, signal.SIGSTOP)
     try:
         time.sleep(paused_for)
     finally:
+        ended()
         os.kill(pid, signal.SIGCONT)
 
 
-def start(settings: Settings, name: str, timeout: float = 120) -> None:
-    """Start `name` and wait until it answers its health probe."""
+def start(settings: Settings, name: str, ended: Ended = _nothing, timeout: float = 120) -> None:
+    """Start `name` and wait until it answers its health probe.
+
+    `ended` is called as the start is asked for: the outage ends there, and recovery, the
+    process's own start-up included, is counted from there. A worker's probe reads its
+    heartbeat file; the one a killed worker left behind is a few seconds old and would pass
+    for the new process's, so it goes first.
+    """
     [component] = components(settings, [name])
+    heartbeat_path(settings.state_dir, name).unlink(missing_ok=True)
+    ended()
     Supervisor(settings.state_dir).start(name)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

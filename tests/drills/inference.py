@@ -54,8 +54,9 @@ def run(settings: Settings, *, tiles: int, kill_at: float) -> Tiles:
         while stored_count(conn, queued) < kill_at * tiles:
             time.sleep(0.05)
         at_kill = stored_count(conn, queued)
-        faults.kill_and_hold(settings, "inference", 5)
-        restarted, last, quiet = time.monotonic(), -1, time.monotonic()
+        asked: list[float] = []
+        faults.kill_and_hold(settings, "inference", 5, ended=lambda: asked.append(time.monotonic()))
+        [restarted], last, quiet = asked, -1, time.monotonic()
         while time.monotonic() - quiet < 60:
             done = stored_count(conn, queued)
             if done >= tiles:

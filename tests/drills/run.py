@@ -42,6 +42,7 @@ STACK = ["mosquitto", "kafka", "timescaledb", "bridge", "stream", "inference", "
 LAG_LIMIT_S = 10.0  # the soak's bound: never this many seconds of readings behind
 MEMORY_LIMIT = 0.10  # the soak's bound on each process's growth after the warm-up
 console = Console(width=120)  # wide enough for the tables when printed to a file
+Fault = Callable[[faults.Ended], None]  # inflicts one fault, telling `ended` the moment it is over
 
 
 @dataclass
@@ -63,9 +64,7 @@ class Result:
     passed: bool = True
 
 
-def drill(
-    settings: Settings, name: str, fault: Callable[[], None], *, rate: float, seconds: float, at: float
-) -> Result:
+def drill(settings: Settings, name: str, fault: Fault, *, rate: float, seconds: float, at: float) -> Result:
     prefix = name.replace("-", "")[:10]
     register(settings, prefix)
     feed = Feed(settings, prefix, rate, seconds)
@@ -81,9 +80,13 @@ def drill(
 
     time.sleep(at)
     console.print(f"  {name}: fault at {feed.sent:,} readings sent")
-    fault()
-    fault_end, sent_by_then = time.monotonic(), feed.sent
-    console.print(f"  {name}: fault over at {sent_by_then:,} readings sent")
+    ended: list[tuple[float, int]] = []
+    fault(lambda: ended.append((time.monotonic(), feed.sent)))
+    [(fault_end, sent_by_then)] = ended
+    console.print(
+        f"  {name}: fault over at {sent_by_then:,} readings sent;"
+        f" healthy again {time.monotonic() - fault_end:.1f} s later"
+    )
     while not feed.done.is_set():
         sample()
         time.sleep(0.5)
@@ -166,19 +169,19 @@ def soak_result(settings: Settings, *, rate: float, minutes: float, warmup_s: fl
     )  # fmt: skip
 
 
-def scenarios(settings: Settings) -> dict[str, Callable[[], None]]:
+def scenarios(settings: Settings) -> dict[str, Fault]:
     return {
-        "bridge-kill": lambda: faults.kill_and_hold(settings, "bridge", 10),
-        "stream-kill": lambda: faults.kill_and_hold(settings, "stream", 5),
-        "database-stop": lambda: faults.stop_and_hold(settings, "timescaledb", 30),
-        "kafka-pause": lambda: faults.pause(settings, "kafka", 20),
-        "kafka-restart": lambda: faults.stop_and_hold(settings, "kafka", 5),
-        "mosquitto-restart": lambda: faults.stop_and_hold(settings, "mosquitto", 5),
-        "mosquitto-kill": lambda: faults.kill_and_hold(settings, "mosquitto", 5),
+        "bridge-kill": lambda ended: faults.kill_and_hold(settings, "bridge", 10, ended),
+        "stream-kill": lambda ended: faults.kill_and_hold(settings, "stream", 5, ended),
+        "database-stop": lambda ended: faults.stop_and_hold(settings, "timescaledb", 30, ended),
+        "kafka-pause": lambda ended: faults.pause(settings, "kafka", 20, ended),
+        "kafka-restart": lambda ended: faults.stop_and_hold(settings, "kafka", 5, ended),
+        "mosquitto-restart": lambda ended: faults.stop_and_hold(settings, "mosquitto", 5, ended),
+        "mosquitto-kill": lambda ended: faults.kill_and_hold(settings, "mosquitto", 5, ended),
     }
 
 
-def one(settings: Settings, name: str, chosen: dict[str, Callable[[], None]], args: argparse.Namespace) -> Result:
+def one(settings: Settings, name: str, chosen: dict[str, Fault], args: argparse.Namespace) -> Result:
     if name == "inference-kill":
         return inference_result(settings, args.tiles)
     if name == "soak":
