@@ -7,7 +7,6 @@ import signal
 import time
 from collections.abc import Callable
 
-from vigia.heartbeat import heartbeat_path
 from vigia.settings import Settings
 from vigia.stack.control import components
 from vigia.stack.supervisor import Supervisor
@@ -68,12 +67,10 @@ def start(settings: Settings, name: str, ended: Ended = _nothing, timeout: float
     """Start `name` and wait until it answers its health probe.
 
     `ended` is called as the start is asked for: the outage ends there, and recovery, the
-    process's own start-up included, is counted from there. A worker's probe reads its
-    heartbeat file; the one a killed worker left behind is a few seconds old and would pass
-    for the new process's, so it goes first.
+    process's own start-up included, is counted from there.
     """
     [component] = components(settings, [name])
-    heartbeat_path(settings.state_dir, name).unlink(missing_ok=True)
+    component.before_start()
     ended()
     Supervisor(settings.state_dir).start(name)
     deadline = time.monotonic() + timeout

@@ -68,6 +68,10 @@ class Component(ABC):
     @abstractmethod
     def probe(self) -> Health: ...
 
+    def before_start(self) -> None:
+        """Clear what an earlier process left that would pass for this one's health."""
+        return None
+
     def after_start(self) -> None:
         """Work that needs the component running (bootstrap, schema, topics). Idempotent."""
         return None

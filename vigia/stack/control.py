@@ -109,6 +109,7 @@ def up(settings: Settings, names: Iterable[str] | None = None, report: Report = 
             report(f"{component.name}: already running")
         else:
             report(f"{component.name}: starting")
+            component.before_start()
             supervisor.start(component.name)
             _wait_healthy(component, supervisor, report)
         component.after_start()

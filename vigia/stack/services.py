@@ -33,6 +33,10 @@ class _HeartbeatService(Component):
             stopwaitsecs=30,
         )
 
+    def before_start(self) -> None:
+        """A killed worker's heartbeat is seconds old and would pass for the new process's."""
+        heartbeat_path(self.settings.state_dir, self.name).unlink(missing_ok=True)
+
     def probe(self) -> Health:
         seconds = age(heartbeat_path(self.settings.state_dir, self.name))
         if seconds is None:
