@@ -26,13 +26,11 @@ def draw(samples: Samples, *, rate: float, limit_s: float, memory_limit: float, 
     lag_axes.set_title(f"Readings published and not yet durable in TimescaleDB, at {rate:,.0f} readings/s")
     lag_axes.legend(loc="upper left")
     for name, series in sorted(samples.memory.items()):
-        settled = [mib for at, mib in series if at >= warmup_s]
-        if not settled:
-            continue
-        memory_axes.plot(
-            [at / 60 for at, mib in series if at >= warmup_s], [100 * (mib / settled[0] - 1) for mib in settled],
-            label=name,
-        )  # fmt: skip
+        settled = [(at, mib) for at, mib in series if at >= warmup_s]
+        if settled:
+            first = settled[0][1]
+            growth = [100 * (mib / first - 1) for _, mib in settled]
+            memory_axes.plot([at / 60 for at, _ in settled], growth, label=name)
     memory_axes.axhline(100 * memory_limit, color="tab:red", linestyle="--", label=f"bound, {memory_limit:+.0%}")
     memory_axes.set_ylabel("growth since the warm-up, %")
     memory_axes.set_xlabel("minutes into the soak")
