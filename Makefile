@@ -46,20 +46,20 @@ integration: install
 bench: bench-ingest bench-inference bench-stream bench-api
 
 bench-ingest: install
-	$(BIN)/python -m tests.bench.ingest --messages 100000
+	$(BIN)/python -m bench.ingest --messages 100000
 
 bench-inference: install
-	$(BIN)/python -m tests.bench.inference
+	$(BIN)/python -m bench.inference
 
 bench-stream: install
-	$(BIN)/python -m tests.bench.stream
+	$(BIN)/python -m bench.stream
 
 bench-api: install
-	$(BIN)/python -m tests.bench.api
+	$(BIN)/python -m bench.api
 
 # Faults against a private stack while numbered readings flow; prints the table of docs/reliability.md.
 drills: install
-	$(BIN)/python -m tests.drills.run
+	$(BIN)/python -m drills.run
 
 # Retrain the tile model on the shared tiles (about 20 minutes on two cores); see README.
 train: install
@@ -68,7 +68,7 @@ train: install
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy -p vigia
+	$(BIN)/mypy vigia ingest stream inference api notify ops simulate bench drills
 
 up: install
 	$(BIN)/vigia up

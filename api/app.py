@@ -16,12 +16,12 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vigia.api.guards import RateLimit, measure
-from vigia.api.live import AlertFeed
-from vigia.api.pool import database_pool
-from vigia.api.routes import alerts, assess, health, imagery, page, places, sensors, subscriptions
-from vigia.api.schemas import Problem
-from vigia.api.tile_jobs import TileJobQueue
+from api.guards import RateLimit, measure
+from api.live import AlertFeed
+from api.pool import database_pool
+from api.routes import alerts, assess, health, imagery, page, places, sensors, subscriptions
+from api.schemas import Problem
+from api.tile_jobs import TileJobQueue
 from vigia.settings import Settings
 
 log = logging.getLogger(__name__)

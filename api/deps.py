@@ -11,8 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from vigia.api import repo
-from vigia.api.access import Action, BadKey, Principal, Role, secret_matches, split_key
+from api import repo
+from api.access import Action, BadKey, Principal, Role, secret_matches, split_key
 from vigia.settings import Settings
 
 

@@ -18,7 +18,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from prometheus_client import Counter, Histogram
 
-from vigia.api.access import BadKey, split_key
+from api.access import BadKey, split_key
 
 REQUESTS = Histogram(
     "vigia_api_request_seconds",

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from vigia.api.access import Role, new_key
+from api.access import Role, new_key
 
 
 def add(

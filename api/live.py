@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from vigia.api import repo
+from api import repo
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +78,7 @@ class AlertFeed:
         """Hand every change not handed out yet to the listeners; returns them."""
         async with self.pool.connection(timeout=5) as conn:
             if self._cursor is None:
-                row = await (await conn.execute("SELECT now()")).fetchone()
-                assert row is not None
-                self._cursor = row[0] - self.overlap
+                self._cursor = await repo.now(conn) - self.overlap
             changes = await repo.alert_changes(conn, after=self._cursor - self.overlap, districts=None)
         fresh = [c for c in changes if key_of(c) not in self._handed_out]
         for change in fresh:

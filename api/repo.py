@@ -10,6 +10,23 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 
+class NoRow(RuntimeError):
+    """A statement that always answers a row answered none: the database is not the one we migrated."""
+
+
+def _present(row: Any, what: str) -> Any:
+    if row is None:
+        raise NoRow(f"{what} returned no row")
+    return row
+
+
+async def now(conn: AsyncConnection) -> datetime:
+    """The database's clock, the one `recorded_at` is written by."""
+    row = _present(await (await conn.execute("SELECT now()")).fetchone(), "SELECT now()")
+    value: datetime = row[0]
+    return value
+
+
 async def ping(conn: AsyncConnection) -> bool:
     row = await (await conn.execute("SELECT 1")).fetchone()
     return row is not None
@@ -148,8 +165,7 @@ async def series_columns(
             FROM ({rows}) AS windows""",
         {"sensor": sensor_id, "metric": metric, "start": start, "end": end, "bucket": bucket},
     )
-    row = await cur.fetchone()
-    assert row is not None  # an aggregate always answers one row
+    row = _present(await cur.fetchone(), "the series aggregate")
     return str(row[0])
 
 
@@ -410,8 +426,8 @@ async def create_subscription(conn: AsyncConnection, **fields: Any) -> dict[str,
             RETURNING {SUBSCRIPTION_COLUMNS}, signing_secret""",
         fields,
     )
-    assert row is not None
-    return row
+    created: dict[str, Any] = _present(row, "INSERT ... RETURNING of a subscription")
+    return created
 
 
 async def subscriptions(conn: AsyncConnection, *, districts: list[str] | None) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from typing import Any
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from vigia.api.priorities import Ranked
+from api.priorities import Ranked
 
 SEVERITY_COLOURS = {"critical": "#c62828", "warning": "#ef8f00", "info": "#607d8b"}
 

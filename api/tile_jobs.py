@@ -11,7 +11,7 @@ import asyncio
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from vigia import topics
+from vigia import kafka, topics
 from vigia.contracts import TileJob
 from vigia.settings import Settings
 
@@ -29,12 +29,8 @@ class TileJobQueue:
     async def _started(self) -> AIOKafkaProducer:
         async with self._lock:
             if self._producer is None:
-                producer = AIOKafkaProducer(
-                    bootstrap_servers=self.settings.kafka_bootstrap,
-                    acks="all",
-                    enable_idempotence=True,
-                    max_request_size=4 * 1024 * 1024,
-                    request_timeout_ms=10_000,
+                producer = kafka.producer(
+                    self.settings, max_request_size=kafka.IMAGE_RECORD_BYTES, request_timeout_ms=10_000
                 )
                 try:
                     await asyncio.wait_for(producer.start(), timeout=10)

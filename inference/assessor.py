@@ -17,11 +17,11 @@ import cv2
 import numpy as np
 import torch
 
-from vigia.inference import modelfile
-from vigia.inference.housing import class_weights, housing_scores
-from vigia.inference.model import TileNet
-from vigia.inference.preprocess import RGB, ImageError, TileFeatures, decode, features, prepare
-from vigia.inference.runtime import OnnxForward
+from inference import modelfile
+from inference.housing import class_weights, housing_scores
+from inference.model import TileNet
+from inference.preprocess import RGB, ImageError, TileFeatures, decode, features, prepare
+from inference.runtime import OnnxForward
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.pt"
 

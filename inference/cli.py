@@ -33,7 +33,7 @@ def _connect(settings: Settings) -> psycopg.Connection:
 
 
 def _housing_weights(path: Path | None) -> dict[str, float]:
-    from vigia.inference.housing import DEFAULT_HOUSING_WEIGHTS
+    from inference.housing import DEFAULT_HOUSING_WEIGHTS
 
     if path is None:
         return dict(DEFAULT_HOUSING_WEIGHTS)
@@ -63,8 +63,8 @@ def train(
     ] = True,
 ) -> None:
     """Train the tile model on a labelled folder and write weights, report, plots and model card."""
-    from vigia.inference import dataset, modelfile, report, training
-    from vigia.inference.housing import class_weights
+    from inference import dataset, modelfile, report, training
+    from inference.housing import class_weights
 
     settings = load_settings()
     folder = folder or settings.imagery_dir / "ucmerced"
@@ -147,7 +147,7 @@ def train(
     if register:
         try:
             with _connect(settings) as conn:
-                from vigia.inference import repo
+                from inference import repo
 
                 repo.register_model(conn, info=info, path=(target / "model.pt").resolve())
             console.print(f"registered {info.version}; serve it with: vigia model promote {info.version}")
@@ -158,7 +158,7 @@ def train(
 @model_app.command("list")
 def model_list() -> None:
     """Every registered model, newest first, with its validation figures."""
-    from vigia.inference import repo
+    from inference import repo
 
     with _connect(load_settings()) as conn:
         rows = repo.list_models(conn)
@@ -176,7 +176,7 @@ def model_list() -> None:
 @model_app.command("register")
 def model_register(path: Path) -> None:
     """Add a model file to the registry, inactive."""
-    from vigia.inference import modelfile, repo
+    from inference import modelfile, repo
 
     try:
         _, info = modelfile.load(path)
@@ -190,7 +190,7 @@ def model_register(path: Path) -> None:
 @model_app.command("promote")
 def model_promote(version: str) -> None:
     """Make a registered model the one the inference worker serves (within its check interval)."""
-    from vigia.inference import repo
+    from inference import repo
 
     with _connect(load_settings()) as conn:
         try:
@@ -203,7 +203,7 @@ def model_promote(version: str) -> None:
 @model_app.command("rollback")
 def model_rollback() -> None:
     """Go back to the model that was active before the current one."""
-    from vigia.inference import repo
+    from inference import repo
 
     with _connect(load_settings()) as conn:
         try:
@@ -214,13 +214,13 @@ def model_rollback() -> None:
 
 
 def _model_to_evaluate(settings: Settings, explicit: Path | None) -> Path:
-    from vigia.inference.assessor import DEFAULT_MODEL
+    from inference.assessor import DEFAULT_MODEL
 
     if explicit is not None:
         return explicit
     try:
         with _connect(settings) as conn:
-            from vigia.inference import repo
+            from inference import repo
 
             active = repo.active_model(conn)
         if active is not None:
@@ -240,8 +240,8 @@ def model_evaluate(
     """Accuracy, macro-F1 over all and over the housing classes, and per-class figures on a folder."""
     import numpy as np
 
-    from vigia.inference import dataset, modelfile, report
-    from vigia.inference.metrics import evaluate
+    from inference import dataset, modelfile, report
+    from inference.metrics import evaluate
 
     settings = load_settings()
     path = _model_to_evaluate(settings, model)
@@ -251,7 +251,7 @@ def model_evaluate(
         images, labels = dataset.load(labelled.tiles)
     except (FileNotFoundError, modelfile.ModelFileError, dataset.DatasetError) as error:
         raise _fail(str(error)) from error
-    from vigia.inference.assessor import Assessor
+    from inference.assessor import Assessor
 
     served = Assessor(net, info, threads=threads)  # judged exactly as it serves
     fitted = dataset.fit(images, info.input_size)
@@ -286,7 +286,7 @@ def imagery_ingest(
     timeout: Annotated[float, typer.Option(help="seconds to wait with --wait")] = 300.0,
 ) -> None:
     """Cut imagery into tiles and queue them for the inference worker, with a progress bar."""
-    from vigia.inference import intake, tiling
+    from inference import intake, tiling
 
     settings = load_settings()
     zoom = zoom or settings.imagery_zoom
@@ -320,6 +320,6 @@ def imagery_ingest(
 @inference_app.command("run")
 def inference_run() -> None:
     """Run the inference worker in the foreground."""
-    from vigia.inference import worker
+    from inference import worker
 
     worker.run(load_settings())

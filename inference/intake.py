@@ -8,12 +8,11 @@ from datetime import datetime
 
 import cv2
 import psycopg
-from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
-from vigia import topics
+from inference.tiling import ImageTile
+from vigia import kafka, topics
 from vigia.contracts import TileJob
-from vigia.inference.tiling import ImageTile
 from vigia.settings import Settings
 
 
@@ -32,13 +31,7 @@ async def queue_tiles(
     settings: Settings, tiles: Iterable[ImageTile], *, district: str | None, show_progress: bool = False
 ) -> list[tuple[str, datetime]]:
     """Send one job per tile, keyed by tile id; returns (tile id, image time) of each job sent."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        max_request_size=4 * 1024 * 1024,
-        linger_ms=20,
-    )
+    producer = kafka.producer(settings, max_request_size=kafka.IMAGE_RECORD_BYTES, linger_ms=20)
     await producer.start()
     queued = []
     try:

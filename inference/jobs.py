@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from inference.assessor import Assessment
+from inference.housing import RollUp
+from inference.preprocess import ImageError
+from inference.repo import AssessmentRow
+from inference.tiling import parent_tile
 from vigia.contracts import RejectedTileJob, TileEmbedding, TileJob
-from vigia.inference.assessor import Assessment
-from vigia.inference.housing import RollUp
-from vigia.inference.preprocess import ImageError
-from vigia.inference.repo import AssessmentRow
-from vigia.inference.tiling import parent_tile
 from vigia.tiles import parse_tile_id
 
 
@@ -117,7 +117,7 @@ def roll_up_row(
 
 def embedding_of(row: AssessmentRow, computed_at: datetime) -> TileEmbedding:
     """What the stream's join reads for a sensor tile."""
-    from vigia.inference.housing import PRECARIOUS
+    from inference.housing import PRECARIOUS
 
     share = row.precarious_share
     if share is None:  # a tile assessed directly at the sensor zoom is one sub-tile

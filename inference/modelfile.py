@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from vigia.inference.model import MBConv, TileNet
+from inference.model import MBConv, TileNet
 
 FORMAT = "vigia-tilenet/1"
 ARCHITECTURE = "efficientnet-lite0"

@@ -12,8 +12,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from vigia.inference.housing import SubTile
-from vigia.inference.modelfile import ARCHITECTURE, ModelInfo
+from inference.housing import SubTile
+from inference.modelfile import ARCHITECTURE, ModelInfo
 
 
 class RegistryError(ValueError):

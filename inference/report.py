@@ -14,9 +14,9 @@ matplotlib.use("Agg")  # files only; never a display
 import matplotlib.pyplot as plt  # the backend must be chosen first
 import numpy as np
 
-from vigia.inference.housing import PRECARIOUS
-from vigia.inference.metrics import Evaluation
-from vigia.inference.modelfile import ModelInfo
+from inference.housing import PRECARIOUS
+from inference.metrics import Evaluation
+from inference.modelfile import ModelInfo
 
 
 def confusion_png(evaluation: Evaluation, path: Path, title: str) -> None:

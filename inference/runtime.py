@@ -18,7 +18,7 @@ import torch
 from numpy.typing import NDArray
 from torch import nn
 
-from vigia.inference.model import TileNet
+from inference.model import TileNet
 
 EXPORT_TOLERANCE = 1e-3
 

@@ -22,8 +22,8 @@ import mercantile
 import numpy as np
 from numpy.typing import NDArray
 
-from vigia.inference.dataset import EXTENSIONS
-from vigia.inference.preprocess import RGB
+from inference.dataset import EXTENSIONS
+from inference.preprocess import RGB
 from vigia.tiles import parse_tile_id
 
 log = logging.getLogger(__name__)

@@ -22,9 +22,9 @@ import torch.nn.functional as F
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from vigia.inference import dataset
-from vigia.inference.metrics import Evaluation, evaluate
-from vigia.inference.model import TileNet, build
+from inference import dataset
+from inference.metrics import Evaluation, evaluate
+from inference.model import TileNet, build
 
 
 @dataclass(frozen=True)

@@ -23,20 +23,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from prometheus_client import start_http_server
 
-from vigia import topics
+from inference import jobs, repo, telemetry
+from inference.assessor import DEFAULT_MODEL, Assessor
+from inference.housing import roll_up
+from inference.modelfile import load as load_model_file
+from vigia import kafka, topics
 from vigia.contracts import RejectedTileJob, TileEmbedding
 from vigia.heartbeat import beat_forever, heartbeat_path
-from vigia.inference import jobs, repo, telemetry
-from vigia.inference.assessor import DEFAULT_MODEL, Assessor
-from vigia.inference.housing import roll_up
-from vigia.inference.modelfile import load as load_model_file
 from vigia.settings import Settings
 
 log = logging.getLogger(__name__)
 GROUP = "vigia-inference"
+
+
+class NoModelLoaded(RuntimeError):
+    """`run()` loads a model before it takes the first batch; reaching a batch without one is a bug."""
 
 
 @dataclass
@@ -86,7 +90,8 @@ class TileWorker:
 
     def process(self, values: list[bytes | None]) -> BatchOutcome:
         """Assess one batch and make it durable. Runs on a worker thread."""
-        assert self.assessor is not None  # set by run() before the first batch
+        if self.assessor is None:
+            raise NoModelLoaded("a batch arrived before a model was loaded")
         now = datetime.now(UTC)
         decoded = jobs.decode_jobs(values, now)
         outcome = BatchOutcome(rejected=list(decoded.rejected))
@@ -126,9 +131,7 @@ class TileWorker:
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap, acks="all", enable_idempotence=True
-        )
+        producer = kafka.producer(self.settings)
         await consumer.start()
         await producer.start()
         side = [asyncio.create_task(beat_forever(heartbeat_path(self.settings.state_dir, "inference")))]

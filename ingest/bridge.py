@@ -29,16 +29,16 @@ from aiokafka import AIOKafkaProducer
 from paho.mqtt.enums import CallbackAPIVersion
 from tenacity import retry, stop_after_delay, wait_exponential
 
-from vigia import topics
+from ingest import telemetry
+from ingest.kafka_batches import PartitionBatches
+from ingest.mqtt_loop import MqttOnAsyncio
+from ingest.payload import Outcome, SensorInfo, parse_message
+from ingest.registry import SensorRegistry
+from ingest.rejection import Rejected
+from ingest.repo import active_sensor, load_active_sensors
+from vigia import kafka, topics
 from vigia.contracts import DeadLetter, Reading
 from vigia.heartbeat import beat_forever, heartbeat_path
-from vigia.ingest import telemetry
-from vigia.ingest.kafka_batches import PartitionBatches
-from vigia.ingest.mqtt_loop import MqttOnAsyncio
-from vigia.ingest.payload import Outcome, SensorInfo, parse_message
-from vigia.ingest.registry import SensorRegistry
-from vigia.ingest.rejection import Rejected
-from vigia.ingest.repo import active_sensor, load_active_sensors
 from vigia.settings import Settings
 
 log = logging.getLogger("vigia.bridge")
@@ -215,14 +215,7 @@ class Bridge:
             telemetry.serve(self.settings.bind_host, self.settings.bridge_metrics_port)
         await asyncio.to_thread(self._first_registry_load)
         # aiokafka binds to the running loop, so the producer is made here, not in __init__.
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=5,
-            max_batch_size=512 * 1024,
-            request_timeout_ms=30_000,
-        )
+        self.producer = kafka.producer(self.settings, linger_ms=5, max_batch_size=512 * 1024, request_timeout_ms=30_000)
         await self.producer.start()
         self.batches = PartitionBatches(self.producer)
         network = MqttOnAsyncio(loop, self.mqtt)

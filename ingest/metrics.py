@@ -12,8 +12,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ingest.rejection import Rejected
 from vigia.contracts import CANONICAL_UNITS, Metric
-from vigia.ingest.rejection import Rejected
 
 Convert = Callable[[float], float]
 

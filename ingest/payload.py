@@ -25,10 +25,10 @@ from typing import Any
 
 import orjson
 
+from ingest.metrics import METRICS_BY_NAME, canonical
+from ingest.rejection import Rejected
+from ingest.senml import resolve
 from vigia.contracts import CANONICAL_UNITS, Metric, Reading
-from vigia.ingest.metrics import METRICS_BY_NAME, canonical
-from vigia.ingest.rejection import Rejected
-from vigia.ingest.senml import resolve
 
 TOPIC_PATTERN = re.compile(
     r"^vigia/(?P<district>[a-z0-9][a-z0-9_-]{0,63})/(?P<sensor>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})/telemetry$"

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 import psycopg
 
+from ingest import repo
+from ingest.metrics import DEFAULT_METRICS
+from ingest.payload import TOPIC_PATTERN
+from ops import control
+from ops.mosquitto import MosquittoAccounts
 from vigia.contracts import Metric
-from vigia.ingest import repo
-from vigia.ingest.metrics import DEFAULT_METRICS
-from vigia.ingest.payload import TOPIC_PATTERN
 from vigia.settings import Settings
-from vigia.stack import control
-from vigia.stack.mosquitto import MosquittoAccounts
 from vigia.tiles import tile_id_for
 
 SENSOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from vigia.ingest.payload import SensorInfo
+from ingest.payload import SensorInfo
 
 log = logging.getLogger("vigia.bridge.registry")
 Loader = Callable[[], dict[str, SensorInfo]]

@@ -7,8 +7,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from ingest.payload import SensorInfo
 from vigia.contracts import Metric
-from vigia.ingest.payload import SensorInfo
 
 KNOWN_METRICS = frozenset(m.value for m in Metric)
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from vigia.ingest.rejection import Rejected
+from ingest.rejection import Rejected
 
 RELATIVE_TIME_LIMIT = 2**28
 SUPPORTED_VERSION = 10

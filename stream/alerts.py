@@ -15,8 +15,8 @@ import uuid
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from stream.conditions import Condition, State
 from vigia.contracts import Severity
-from vigia.stream.conditions import Condition, State
 
 
 class Change(Enum):

@@ -24,14 +24,10 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
-from vigia import topics
-from vigia.contracts import HousingContext, TileEmbedding
-from vigia.heartbeat import beat, heartbeat_path
-from vigia.settings import Settings
-from vigia.stream import telemetry
-from vigia.stream.commits import Commits
-from vigia.stream.decode import decode
-from vigia.stream.faust_tuning import (
+from stream import telemetry
+from stream.commits import Commits
+from stream.decode import decode
+from stream.faust_tuning import (
     as_tps,
     chunked_fetches,
     commit_durable,
@@ -40,13 +36,17 @@ from vigia.stream.faust_tuning import (
     resume_where_durable,
     stalled,
 )
-from vigia.stream.loop_thread import LoopThread
-from vigia.stream.offset_order import OffsetOrder
-from vigia.stream.processor import HousingOf, Processor
-from vigia.stream.rules import DEFAULT_RULES, load_rules
-from vigia.stream.sink import DATABASE_AWAY, Sink
+from stream.loop_thread import LoopThread
+from stream.offset_order import OffsetOrder
+from stream.processor import HousingOf, Processor
+from stream.rules import DEFAULT_RULES, load_rules
+from stream.sink import DATABASE_AWAY, Sink
+from vigia import kafka, topics
+from vigia.contracts import HousingContext, TileEmbedding
+from vigia.heartbeat import beat, heartbeat_path
+from vigia.settings import Settings
 
-log = logging.getLogger("vigia.stream")
+log = logging.getLogger("stream")
 RETENTION_EVERY = 3600.0  # seconds between retention passes
 STALL_SECONDS = 30.0  # readings waiting this long with none arriving: restart to read them again
 
@@ -126,7 +126,7 @@ def create_app(settings: Settings) -> faust.App:
 
     async def kafka_producer() -> AIOKafkaProducer:
         if "alerts" not in producer:
-            started = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True)
+            started = kafka.producer(settings)
             await started.start()
             producer["alerts"] = started
         return producer["alerts"]

@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
 
-from vigia.stream.rules import AnomalyRule, RateOfChangeRule, StalenessRule, ThresholdRule
+from stream.rules import AnomalyRule, RateOfChangeRule, StalenessRule, ThresholdRule
 
 
 class State(Enum):

@@ -32,7 +32,7 @@ from faust.sensors import Monitor
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
-from vigia.stream.offset_order import resume_points
+from stream.offset_order import resume_points
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from stream.clock import StreamClock
+from stream.panes import sample_key
+from stream.rule_book import Fired, RuleBook
+from stream.rules import RuleFile
+from stream.window_book import Folded, HoppingRow, Key, PaneRow, Place, WindowBook
 from vigia.contracts import HousingContext, Reading
-from vigia.stream.clock import StreamClock
-from vigia.stream.panes import sample_key
-from vigia.stream.rule_book import Fired, RuleBook
-from vigia.stream.rules import RuleFile
-from vigia.stream.window_book import Folded, HoppingRow, Key, PaneRow, Place, WindowBook
 
 HousingOf = Callable[[str], HousingContext]
 

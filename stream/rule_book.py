@@ -12,11 +12,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from stream.alerts import AlertBook, AlertChange
+from stream.conditions import AnomalyTracker, Condition, RateTracker, StalenessTracker, ThresholdTracker
+from stream.rules import AnomalyRule, RateOfChangeRule, Rule, RuleFile, StalenessRule, ThresholdRule
+from stream.window_book import Place
 from vigia.contracts import HousingContext
-from vigia.stream.alerts import AlertBook, AlertChange
-from vigia.stream.conditions import AnomalyTracker, Condition, RateTracker, StalenessTracker, ThresholdTracker
-from vigia.stream.rules import AnomalyRule, RateOfChangeRule, Rule, RuleFile, StalenessRule, ThresholdRule
-from vigia.stream.window_book import Place
 
 
 @dataclass(frozen=True)

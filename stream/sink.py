@@ -21,12 +21,12 @@ import psycopg
 from aiokafka import AIOKafkaProducer
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
+from stream import store
+from stream.processor import HousingOf, Outcome, Processor, key_of
+from stream.rule_book import Fired
+from stream.window_book import Place
 from vigia import topics
 from vigia.contracts import Reading
-from vigia.stream import store
-from vigia.stream.processor import HousingOf, Outcome, Processor, key_of
-from vigia.stream.rule_book import Fired
-from vigia.stream.window_book import Place
 
 log = logging.getLogger(__name__)
 DATABASE_AWAY = (psycopg.OperationalError, psycopg.InterfaceError)

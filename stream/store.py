@@ -14,11 +14,11 @@ from typing import Any
 
 import psycopg
 
+from stream.alerts import Change, OpenAlert
+from stream.panes import Pane, pack_sample, unpack_sample
+from stream.rule_book import Fired
+from stream.window_book import HoppingRow, Key, PaneRow
 from vigia.contracts import Alert, AlertState, HousingContext, Reading, Severity
-from vigia.stream.alerts import Change, OpenAlert
-from vigia.stream.panes import Pane, pack_sample, unpack_sample
-from vigia.stream.rule_book import Fired
-from vigia.stream.window_book import HoppingRow, Key, PaneRow
 
 READING_COLUMNS = "time, sensor_id, metric, value, unit, reading_id, received_at, district, tile_id"
 PANE_COLUMNS = (

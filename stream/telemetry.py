@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
-from vigia.stream.processor import Outcome
-from vigia.stream.rule_book import Fired
+from stream.processor import Outcome
+from stream.rule_book import Fired
 
 READINGS = Counter("vigia_stream_readings_total", "Records taken from the readings topic")
 NEW = Counter("vigia_stream_new_readings_total", "Readings the database did not have (replays excluded)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from vigia.stream.panes import Pane, Summary, is_late, pane_start, panes_of, summarise
+from stream.panes import Pane, Summary, is_late, pane_start, panes_of, summarise
 
 Key = tuple[str, str]  # (sensor_id, metric)
 

@@ -12,11 +12,11 @@ import orjson
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
-from vigia.api import repo, sse
-from vigia.api.access import Action, Principal
-from vigia.api.deps import ConnDep, PoolDep, allowed
-from vigia.api.live import AlertFeed, Change, event_id, key_of
-from vigia.api.schemas import Acknowledgement, Alert, AlertDetail, AlertEvent, Problem
+from api import repo, sse
+from api.access import Action, Principal
+from api.deps import ConnDep, PoolDep, allowed
+from api.live import AlertFeed, Change, event_id, key_of
+from api.schemas import Acknowledgement, Alert, AlertDetail, AlertEvent, Problem
 from vigia.contracts import AlertState, Severity
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])

@@ -15,12 +15,12 @@ import psycopg
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from vigia.api.access import Action, Principal
-from vigia.api.deps import SettingsDep, allowed
-from vigia.api.routes.imagery import image_refused, read_image, refuse_before_reading
-from vigia.api.schemas import Problem
-from vigia.inference.assessor import Assessment, Assessor
-from vigia.inference.preprocess import ImageError
+from api.access import Action, Principal
+from api.deps import SettingsDep, allowed
+from api.routes.imagery import image_refused, read_image, refuse_before_reading
+from api.schemas import Problem
+from inference.assessor import Assessment, Assessor
+from inference.preprocess import ImageError
 from vigia.settings import Settings
 
 router = APIRouter(tags=["imagery"])
@@ -48,7 +48,7 @@ class Model:
         self._lock = asyncio.Lock()
 
     def _load(self, settings: Settings) -> Assessor:
-        from vigia.inference.worker import ensure_model
+        from inference.worker import ensure_model
 
         if settings.model_path is not None:
             return Assessor.from_file(settings.model_path, threads=settings.inference_threads)

@@ -7,9 +7,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from vigia.api import repo
-from vigia.api.deps import PoolDep
-from vigia.api.schemas import Health
+from api import repo
+from api.deps import PoolDep
+from api.schemas import Health
 
 router = APIRouter(tags=["health"])
 

@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from vigia.api.access import Action, Principal
-from vigia.api.deps import SettingsDep, allowed
-from vigia.api.schemas import Problem
-from vigia.api.tile_jobs import QueueUnavailable, TileJobQueue
+from api.access import Action, Principal
+from api.deps import SettingsDep, allowed
+from api.schemas import Problem
+from api.tile_jobs import QueueUnavailable, TileJobQueue
+from inference.preprocess import MAX_BYTES, ImageError, decode
 from vigia.contracts import TileJob
-from vigia.inference.preprocess import MAX_BYTES, ImageError, decode
 
 router = APIRouter(prefix="/tiles", tags=["imagery"])
 

@@ -11,10 +11,10 @@ import mercantile
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from vigia.api import continuity, priorities, repo, report
-from vigia.api.access import Action, Principal
-from vigia.api.deps import ConnDep, SettingsDep, allowed, period
-from vigia.api.schemas import (
+from api import continuity, priorities, repo, report
+from api.access import Action, Principal
+from api.deps import ConnDep, SettingsDep, allowed, period
+from api.schemas import (
     Alert,
     Assessment,
     Continuity,

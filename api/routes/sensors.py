@@ -12,13 +12,13 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from vigia.api import repo
-from vigia.api.access import Action, Principal
-from vigia.api.deps import ConnDep, SettingsDep, allowed, period
-from vigia.api.schemas import LatestReading, LatestWindow, Problem, Sensor, SensorLatest, Series, Uptime, UptimeDay
+from api import repo
+from api.access import Action, Principal
+from api.deps import ConnDep, SettingsDep, allowed, period
+from api.schemas import LatestReading, LatestWindow, Problem, Sensor, SensorLatest, Series, Uptime, UptimeDay
+from ingest import provisioning
+from ops.component import StackError
 from vigia.contracts import Metric
-from vigia.ingest import provisioning
-from vigia.stack.component import StackError
 
 router = APIRouter(prefix="/sensors", tags=["sensors"])
 

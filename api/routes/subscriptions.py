@@ -14,10 +14,10 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from vigia.api import repo
-from vigia.api.access import Action, Principal
-from vigia.api.deps import ConnDep, SettingsDep, allowed
-from vigia.api.schemas import Problem, Text
+from api import repo
+from api.access import Action, Principal
+from api.deps import ConnDep, SettingsDep, allowed
+from api.schemas import Problem, Text
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vigia.api.access import Action, BadKey, Principal, Role, new_key, secret_matches, split_key
+from api.access import Action, BadKey, Principal, Role, new_key, secret_matches, split_key
 
 LEADER = Principal("000000000001", Role.LEADER, "san-juan-de-lurigancho")
 EXPECTED = {

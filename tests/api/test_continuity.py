@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from vigia.api.continuity import STANDARDS, Service, interruptions, summarise
+from api.continuity import STANDARDS, Service, interruptions, summarise
 
 T0 = datetime(2026, 2, 1, 14, 0, tzinfo=UTC)
 POWER, WATER = STANDARDS[Service.POWER], STANDARDS[Service.WATER]

@@ -7,8 +7,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from vigia.api.guards import RateLimit
-from vigia.api.schemas import Acknowledgement
+from api.guards import RateLimit
+from api.schemas import Acknowledgement
 
 
 def limited_app(rule: str) -> FastAPI:

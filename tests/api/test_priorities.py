@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from vigia.api.priorities import AlertSpan, TileFacts, burden, index, rank, rank_districts
+from api.priorities import AlertSpan, TileFacts, burden, index, rank, rank_districts
 
 OUTAGE = AlertSpan("water-outage", "critical", hours=16.0, open=False)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from vigia.api.priorities import AlertSpan, TileFacts, rank
-from vigia.api.report import ReportData, to_html, to_pdf
+from api.priorities import AlertSpan, TileFacts, rank
+from api.report import ReportData, to_html, to_pdf
 
 END = datetime(2026, 11, 20, tzinfo=UTC)
 OUTAGE = AlertSpan("water-outage", "critical", 5, True)

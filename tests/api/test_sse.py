@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vigia.api.sse import KEEPALIVE, event
+from api.sse import KEEPALIVE, event
 
 
 def test_an_event_has_its_id_name_and_data_and_ends_with_a_blank_line() -> None:

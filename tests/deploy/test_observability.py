@@ -9,11 +9,12 @@ from pathlib import Path
 import yaml
 from prometheus_client import REGISTRY
 
-import vigia.api.guards
-import vigia.api.notifier
-import vigia.inference.telemetry
-import vigia.ingest.telemetry
-import vigia.stream.telemetry  # noqa: F401  # importing them registers their metrics
+# Importing them registers their metrics.
+import api.guards  # noqa: F401
+import inference.telemetry  # noqa: F401
+import ingest.telemetry  # noqa: F401
+import notify.notifier  # noqa: F401
+import stream.telemetry  # noqa: F401
 from vigia.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.drills.growth import EDGE_SAMPLES, growth, lag
+from drills.growth import EDGE_SAMPLES, growth, lag
 
 
 def test_memory_is_judged_after_the_warm_up() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.drills import outages
-from tests.drills.outages import CUT_MS, CUT_SENSORS, CYCLE_MS, MINUTE_MS, is_cut, owed
+from drills import outages
+from drills.outages import CUT_MS, CUT_SENSORS, CYCLE_MS, MINUTE_MS, is_cut, owed
 
 FOR_MS, CLEAR_MS = 3 * MINUTE_MS, 2 * MINUTE_MS
 

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from vigia.inference.assessor import DEFAULT_MODEL, Assessment, Assessor
-from vigia.inference.preprocess import ImageError
+from inference.assessor import DEFAULT_MODEL, Assessment, Assessor
+from inference.preprocess import ImageError
 from vigia.settings import Settings
 
 TILES = Settings().imagery_dir / "ucmerced"

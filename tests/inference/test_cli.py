@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from inference import modelfile
+from inference.assessor import DEFAULT_MODEL
+from ops.cli import app
 from tests.inference.test_training import generated
-from vigia.cli import app
-from vigia.inference import modelfile
-from vigia.inference.assessor import DEFAULT_MODEL
 from vigia.settings import Settings
 
 runner = CliRunner()

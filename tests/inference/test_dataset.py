@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vigia.inference import dataset
+from inference import dataset
 
 
 def make_folder(root: Path, classes: dict[str, int], ext: str = ".png") -> Path:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vigia.inference.housing import (
+from inference.housing import (
     DEFAULT_HOUSING_WEIGHTS,
     PRECARIOUS,
     SubTile,

@@ -1,11 +1,11 @@
 import base64
 from datetime import UTC, datetime
 
+from inference import jobs
+from inference.assessor import Assessment
+from inference.housing import RollUp
+from inference.preprocess import ImageError, TileFeatures
 from vigia.contracts import TileJob
-from vigia.inference import jobs
-from vigia.inference.assessor import Assessment
-from vigia.inference.housing import RollUp
-from vigia.inference.preprocess import ImageError, TileFeatures
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FEATURES = TileFeatures(0.5, 0.1, 0.6, 0.1, 0.2, 0.3)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vigia.inference.metrics import confusion_matrix, evaluate
+from inference.metrics import confusion_matrix, evaluate
 
 
 def test_confusion_rows_are_truth_columns_predictions() -> None:

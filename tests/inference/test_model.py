@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from vigia.inference import modelfile
-from vigia.inference.model import EMBEDDING_DIM, TileNet, _same_padding, build, normalise
+from inference import modelfile
+from inference.model import EMBEDDING_DIM, TileNet, _same_padding, build, normalise
 
 
 def tiny_batch(n: int = 2, side: int = 64, seed: int = 0) -> torch.Tensor:

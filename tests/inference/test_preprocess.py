@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vigia.inference.preprocess import (
+from inference.preprocess import (
     ImageError,
     declared_size,
     decode,
@@ -96,7 +96,7 @@ def test_single_band_is_refused_and_sixteen_bit_and_alpha_are_handled() -> None:
 
 
 def test_float_pixels_are_refused() -> None:
-    from vigia.inference.preprocess import to_rgb8
+    from inference.preprocess import to_rgb8
 
     with pytest.raises(ImageError) as caught:
         to_rgb8(np.zeros((64, 64, 3), dtype=np.float32))

@@ -5,8 +5,8 @@ import mercantile
 import numpy as np
 import pytest
 
+from inference import tiling
 from tests.inference.scenes import mosaic, write_scene
-from vigia.inference import tiling
 from vigia.settings import Settings
 
 DENSE = sorted((Settings().imagery_dir / "ucmerced" / "denseresidential").glob("*.jpg"))

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vigia.inference import dataset, training
+from inference import dataset, training
 
 
 def generated(root: Path, per_class: int = 12) -> Path:

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from vigia.ingest.payload import MAX_PAYLOAD_BYTES
+from ingest.payload import MAX_PAYLOAD_BYTES
 
 OWN_TOPIC = "vigia/{district}/{sensor}/telemetry"
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import base64
 
+from ingest.bridge import Inbound, classify, subscription
+from ingest.payload import SensorInfo
+from ingest.registry import SensorRegistry
 from vigia.contracts import Metric
-from vigia.ingest.bridge import Inbound, classify, subscription
-from vigia.ingest.payload import SensorInfo
-from vigia.ingest.registry import SensorRegistry
 
 NOW = 1_772_463_600.0
 REGISTRY = SensorRegistry(

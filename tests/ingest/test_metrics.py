@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from ingest.metrics import SPECS, MeasurementError, canonical
 from vigia.contracts import CANONICAL_UNITS, Metric
-from vigia.ingest.metrics import SPECS, MeasurementError, canonical
 
 
 def test_every_metric_has_a_spec_in_its_canonical_unit() -> None:

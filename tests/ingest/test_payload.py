@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ingest.payload import MAX_PAYLOAD_BYTES, Outcome, SensorInfo, parse_message, parse_topic
+from ingest.rejection import Rejected
 from tests.ingest.corpus import BadCase, bad_cases
 from vigia.contracts import Metric, Reading
-from vigia.ingest.payload import MAX_PAYLOAD_BYTES, Outcome, SensorInfo, parse_message, parse_topic
-from vigia.ingest.rejection import Rejected
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 TOPIC = "vigia/comas/comas-water-01/telemetry"

@@ -9,11 +9,11 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ingest.metrics import SPECS
+from ingest.payload import MAX_FUTURE, MAX_PAST, Outcome, parse_message
+from ingest.rejection import Rejected
 from tests.ingest.test_payload import NOW, SENSORS, TOPIC
 from vigia.contracts import Metric
-from vigia.ingest.metrics import SPECS
-from vigia.ingest.payload import MAX_FUTURE, MAX_PAST, Outcome, parse_message
-from vigia.ingest.rejection import Rejected
 
 REASON = re.compile(r"^[a-z][a-z0-9_]*$")
 JSON = st.recursive(

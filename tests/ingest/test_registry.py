@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+from ingest.payload import SensorInfo
+from ingest.registry import SensorRegistry
 from vigia.contracts import Metric
-from vigia.ingest.payload import SensorInfo
-from vigia.ingest.registry import SensorRegistry
 
 
 class Clock:

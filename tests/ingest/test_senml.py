@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vigia.ingest.senml import Record, SenMLError, resolve
+from ingest.senml import Record, SenMLError, resolve
 
 NOW = 1_772_463_600.0
 

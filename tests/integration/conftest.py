@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from ops import control
 from vigia.settings import Settings
-from vigia.stack import control
 
 TEST_ENV = {
     "VIGIA_MQTT_PORT": "21883",

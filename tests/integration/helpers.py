@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from vigia import topics
-from vigia.contracts import DeadLetter
-from vigia.ingest import repo
-from vigia.ingest.simulator import Publisher
+from ingest import repo
+from simulate.simulator import Publisher
+from vigia import kafka, topics
+from vigia.contracts import DeadLetter, TileEmbedding
 from vigia.settings import Settings
 from vigia.tiles import tile_id_for
 
@@ -31,6 +31,20 @@ def eventually(probe: Callable[[], T | None], *, timeout: float = 60, every: flo
             return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+async def publish_embeddings(settings: Settings, embeddings: list[TileEmbedding]) -> None:
+    """Put assessments on the embeddings topic as the inference worker would, keyed by tile."""
+    producer = kafka.producer(settings)
+    await producer.start()
+    try:
+        for embedding in embeddings:
+            await producer.send(
+                topics.TILE_EMBEDDINGS, value=embedding.model_dump_json().encode(), key=embedding.tile_id.encode()
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
 
 
 def query(settings: Settings, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
@@ -129,8 +143,8 @@ def read_topic(settings: Settings, topic: str) -> list[Any]:
 
 def api_headers(settings: Settings, role: str = "operator", district: str | None = None) -> dict[str, str]:
     """A fresh API key of `role`, as request headers."""
-    from vigia.api import keys
-    from vigia.api.access import Role
+    from api import keys
+    from api.access import Role
 
     with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
         _, key = keys.add(conn, role=Role(role), district=district, name=f"test {role}")
@@ -145,7 +159,6 @@ def assess_tile_as_precarious(
     `probe` is (sensor id, latitude, longitude) of a spare sensor inside the tile.
     """
     from vigia.contracts import TileEmbedding
-    from vigia.inference.publisher import publish_embeddings
 
     embedding = TileEmbedding(
         tile_id=tile, model_version="it-outage", computed_at=datetime(2026, 3, 1, tzinfo=UTC),
@@ -165,7 +178,7 @@ def assess_tile_as_precarious(
 
 def all_healthy(settings: Settings, names: list[str] | None = None) -> bool | None:
     """Every named component (all when None) answers its health probe; None otherwise, for `eventually`."""
-    from vigia.stack import control
+    from ops import control
 
     rows = control.status(settings, names)
     return all(row.health is not None and row.health.healthy for row in rows) or None

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from simulate.simulator import Publisher
 from tests.integration.helpers import api_headers, eventually, query, register
-from vigia.ingest.simulator import Publisher
 from vigia.settings import Settings
 
 pytestmark = pytest.mark.integration

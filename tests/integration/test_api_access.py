@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from psycopg_pool import AsyncConnectionPool
 
-from vigia.api import keys
-from vigia.api.access import Action, Principal, Role
-from vigia.api.deps import PrincipalDep, allowed
+from api import keys
+from api.access import Action, Principal, Role
+from api.deps import PrincipalDep, allowed
 from vigia.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from ops import control
+from ops.supervisor import Supervisor
 from tests.integration.helpers import all_healthy, api_headers, eventually
 from vigia.settings import Settings
-from vigia.stack import control
-from vigia.stack.supervisor import Supervisor
 
 pytestmark = pytest.mark.integration
 CONCURRENT = 8  # enough requests at once that the pool holds several connections

@@ -12,9 +12,9 @@ import httpx
 import psycopg
 import pytest
 
+from api import keys
+from api.access import Role
 from tests.integration.helpers import api_headers, query
-from vigia.api import keys
-from vigia.api.access import Role
 from vigia.settings import Settings
 
 pytestmark = pytest.mark.integration

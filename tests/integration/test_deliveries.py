@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from notify import signing
 from tests.integration.helpers import api_headers, assess_tile_as_precarious, eventually, register
 from tests.integration.test_api import base, publish_dry_spell
-from vigia.api import signing
 from vigia.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from inference import intake, modelfile
+from inference.assessor import DEFAULT_MODEL
+from inference.tiling import ImageTile
 from tests.inference.scenes import mosaic, write_scene
 from tests.integration.helpers import api_headers, eventually, query, read_topic
 from vigia import topics
 from vigia.contracts import RejectedTileJob, TileEmbedding
-from vigia.inference import intake, modelfile
-from vigia.inference.assessor import DEFAULT_MODEL
-from vigia.inference.tiling import ImageTile
 from vigia.settings import Settings
 
 pytestmark = pytest.mark.integration

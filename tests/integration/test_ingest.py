@@ -15,14 +15,14 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from ingest import provisioning
+from ops.supervisor import Supervisor
+from simulate.simulator import Publisher
 from tests.ingest.corpus import bad_cases
 from tests.integration.helpers import eventually, read_topic, register
 from vigia import topics
 from vigia.contracts import DeadLetter, Reading
-from vigia.ingest import provisioning
-from vigia.ingest.simulator import Publisher
 from vigia.settings import Settings
-from vigia.stack.supervisor import Supervisor
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DISTRICT = "integration"

@@ -10,11 +10,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.helpers import api_headers, dead_letters_for, eventually, publish, query, register
+from ops import control
+from tests.integration.helpers import (
+    api_headers,
+    dead_letters_for,
+    eventually,
+    publish,
+    publish_embeddings,
+    query,
+    register,
+)
 from vigia.contracts import TileEmbedding
-from vigia.inference.publisher import publish_embeddings
 from vigia.settings import Settings
-from vigia.stack import control
 from vigia.tiles import tile_id_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from simulate.simulator import Publisher
 from tests.integration.helpers import all_healthy, assess_tile_as_precarious, eventually, query, read_topic, register
 from vigia import topics
 from vigia.contracts import Alert
-from vigia.ingest.simulator import Publisher
 from vigia.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -97,7 +97,7 @@ def produce_readings(stack: Settings, prefix: str, sensors: int, per_sensor: int
 
 
 def test_a_worker_killed_mid_stream_counts_every_reading_exactly_once(stack: Settings) -> None:
-    from vigia.stack import control
+    from ops import control
 
     count = "SELECT count(*) FROM readings WHERE sensor_id LIKE 'it-kill-%%'"
     total = produce_readings(stack, "it-kill", sensors=40, per_sensor=600)
@@ -108,7 +108,7 @@ def test_a_worker_killed_mid_stream_counts_every_reading_exactly_once(stack: Set
     try:
         eventually(lambda: query(stack, count)[0][0] == total or None, timeout=180, what="every reading stored")
     except AssertionError as error:  # say where the readings stopped: the worker's log and the group's lag
-        from vigia.kafka_admin import consumer_lag
+        from ops.kafka_admin import consumer_lag
 
         lag = asyncio.run(consumer_lag(stack.kafka_bootstrap, "vigia-stream", topics.READINGS))
         log = (stack.log_dir / "stream.log").read_text().splitlines()[-40:]
@@ -142,8 +142,8 @@ def commit_group_at_the_end(stack: Settings, group: str) -> dict[int, int]:
 
 
 def test_a_kafka_commit_past_the_stored_rows_is_not_believed(stack: Settings) -> None:
-    from vigia.stack import control
-    from vigia.stack.supervisor import Supervisor
+    from ops import control
+    from ops.supervisor import Supervisor
 
     count = "SELECT count(*) FROM readings WHERE sensor_id LIKE 'it-ahead-%%'"
     warm_up = produce_readings(stack, "it-warm", sensors=20, per_sensor=5)
@@ -170,8 +170,8 @@ def test_readings_wait_out_a_database_stop_and_none_is_lost(stack: Settings) -> 
     import threading
     import time
 
-    from vigia.stack import control
-    from vigia.stack.supervisor import Supervisor
+    from ops import control
+    from ops.supervisor import Supervisor
 
     count = "SELECT count(*) FROM readings WHERE sensor_id LIKE 'it-dbstop-%%'"
     produced: list[int] = []

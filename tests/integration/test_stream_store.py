@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from stream import store
+from stream.panes import sample_key
+from stream.window_book import Folded, Place, WindowBook
 from vigia.contracts import HousingContext, Metric, Reading
 from vigia.settings import Settings
-from vigia.stream import store
-from vigia.stream.panes import sample_key
-from vigia.stream.window_book import Folded, Place, WindowBook
 
 pytestmark = pytest.mark.integration
 START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -83,9 +83,9 @@ def test_panes_load_back_as_they_were_stored(stack: Settings) -> None:
 
 
 def test_alert_changes_are_stored_once_published_from_the_outbox_and_reload_open(stack: Settings) -> None:
+    from stream.processor import Processor
+    from stream.rules import load_rules
     from vigia.contracts import AlertState, Severity
-    from vigia.stream.processor import Processor
-    from vigia.stream.rules import load_rules
 
     precarious = HousingContext(housing_score=0.9, precarious_share=1.0, land_use_class="mobilehomepark")
     processor = Processor(load_rules(), pane=60, window=900, lateness=120)
@@ -165,9 +165,9 @@ def test_retention_drops_only_what_is_older_than_kept(stack: Settings) -> None:
 
 
 def test_the_sink_folds_a_record_delivered_twice_in_one_batch_once(stack: Settings) -> None:
-    from vigia.stream.processor import Processor
-    from vigia.stream.rules import load_rules
-    from vigia.stream.sink import Sink
+    from stream.processor import Processor
+    from stream.rules import load_rules
+    from stream.sink import Sink
 
     batch = readings("store-twice", minutes=2)
 
@@ -188,9 +188,9 @@ def test_the_sink_folds_a_record_delivered_twice_in_one_batch_once(stack: Settin
 
 
 def test_the_sink_records_where_each_partition_resumes_with_the_rows(stack: Settings) -> None:
-    from vigia.stream.processor import Processor
-    from vigia.stream.rules import load_rules
-    from vigia.stream.sink import Sink
+    from stream.processor import Processor
+    from stream.rules import load_rules
+    from stream.sink import Sink
 
     batch = readings("store-offsets", minutes=2)
 

@@ -11,7 +11,7 @@ import zlib
 import httpx
 import pytest
 
-from tests.bench.common import topic_size
+from bench.common import topic_size
 from tests.integration.helpers import api_headers, query
 from vigia import topics
 from vigia.settings import Settings

@@ -1,6 +1,6 @@
+from stream.alerts import AlertBook, Change, alert_id
+from stream.conditions import Condition, State
 from vigia.contracts import Severity
-from vigia.stream.alerts import AlertBook, Change, alert_id
-from vigia.stream.conditions import Condition, State
 
 KEY = {"rule_id": "water-outage", "sensor_id": "sjl-water-01", "metric": "water_pressure", "clear_seconds": 600.0}
 

@@ -1,4 +1,4 @@
-from vigia.stream.clock import StreamClock
+from stream.clock import StreamClock
 
 
 def test_follows_event_time_during_a_fast_replay() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from vigia.stream.commits import Commits
+from stream.commits import Commits
 
 
 def test_offsets_added_while_a_commit_is_in_flight_are_merged_into_the_next() -> None:

@@ -1,7 +1,7 @@
 import random
 
-from vigia.stream.conditions import AnomalyTracker, RateTracker, StalenessTracker, State, ThresholdTracker
-from vigia.stream.rules import AnomalyRule, RateOfChangeRule, StalenessRule, ThresholdRule
+from stream.conditions import AnomalyTracker, RateTracker, StalenessTracker, State, ThresholdTracker
+from stream.rules import AnomalyRule, RateOfChangeRule, StalenessRule, ThresholdRule
 
 TITLE = {"es": "x", "en": "y"}
 OUTAGE = ThresholdRule(

@@ -1,8 +1,8 @@
 import base64
 from datetime import UTC, datetime
 
+from stream.decode import decode
 from vigia.contracts import Metric, Reading
-from vigia.stream.decode import decode
 
 
 def test_readings_decode_and_anything_else_becomes_a_dead_letter_with_its_bytes() -> None:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import faust
 from faust.types import TP
 
-from vigia.stream.faust_tuning import chunked_fetches, commit_durable, own_commits, resume_where_durable, stalled
+from stream.faust_tuning import chunked_fetches, commit_durable, own_commits, resume_where_durable, stalled
 
 
 class FakeConsumer:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from stream.app import housing_for
 from vigia.contracts import TileEmbedding
-from vigia.stream.app import housing_for
 
 
 def test_missing_tile_is_unassessed_never_dropped() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from vigia.stream.loop_thread import LoopThread
+from stream.loop_thread import LoopThread
 
 
 @pytest.fixture

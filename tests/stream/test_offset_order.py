@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
-from vigia.stream.offset_order import OffsetOrder, resume_points
+from stream.offset_order import OffsetOrder, resume_points
 
 
 def committed_at(offsets: dict[str, int]) -> Callable[[Hashable], int | None]:

@@ -3,7 +3,7 @@ import statistics
 
 import pytest
 
-from vigia.stream.panes import (
+from stream.panes import (
     Pane,
     hopping_starts,
     is_late,
@@ -95,7 +95,7 @@ def test_sample_key_reads_the_reading_id() -> None:
 
 
 def test_a_sample_packed_for_the_database_unpacks_to_itself() -> None:
-    from vigia.stream.panes import pack_sample, unpack_sample
+    from stream.panes import pack_sample, unpack_sample
 
     sample = [(3, 1.5), (2**59, -0.25), (7, float("1e300"))]
     assert unpack_sample(pack_sample(sample)) == sample

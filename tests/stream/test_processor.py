@@ -1,9 +1,9 @@
 from datetime import UTC, datetime, timedelta
 
+from stream.alerts import Change
+from stream.processor import Processor
+from stream.rules import load_rules
 from vigia.contracts import HousingContext, Metric, Reading, Severity
-from vigia.stream.alerts import Change
-from vigia.stream.processor import Processor
-from vigia.stream.rules import load_rules
 
 T0 = datetime(2026, 3, 2, 14, 10, tzinfo=UTC)
 PRECARIOUS = HousingContext(housing_score=0.9, precarious_share=1.0, land_use_class="mobilehomepark")

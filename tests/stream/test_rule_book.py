@@ -1,10 +1,10 @@
 """The shipped rules over simulated sensors: the alerts a community leader would get, and when."""
 
+from stream.alerts import Change
+from stream.rule_book import Fired, RuleBook
+from stream.rules import load_rules
+from stream.window_book import Place
 from vigia.contracts import HousingContext, Severity
-from vigia.stream.alerts import Change
-from vigia.stream.rule_book import Fired, RuleBook
-from vigia.stream.rules import load_rules
-from vigia.stream.window_book import Place
 
 PLACE = Place("sjl", "17/37510/69939")
 PRECARIOUS = HousingContext(housing_score=0.8, precarious_share=0.7, land_use_class="mobilehomepark")

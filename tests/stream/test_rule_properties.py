@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from stream.conditions import State, ThresholdTracker
+from stream.rules import ThresholdRule
 from vigia.contracts import Metric
-from vigia.stream.conditions import State, ThresholdTracker
-from vigia.stream.rules import ThresholdRule
 
 
 def rule(for_minutes: float) -> ThresholdRule:

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from stream.rules import DEFAULT_RULES, RulesError, ThresholdRule, load_rules
 from vigia.contracts import HousingContext, Severity
-from vigia.stream.rules import DEFAULT_RULES, RulesError, ThresholdRule, load_rules
 
 FLOOD = {
     "id": "flood",

@@ -1,6 +1,6 @@
 import pytest
 
-from vigia.stream.window_book import Folded, Place, WindowBook
+from stream.window_book import Folded, Place, WindowBook
 
 KEY = ("sjl-water-01", "water_pressure")
 PLACE = Place("sjl", "17/1/2")

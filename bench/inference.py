@@ -1,0 +1,122 @@
+"""Inference benchmark: tiles/s end to end against the model's raw forward pass, in one run.
+
+End to end is what the worker does to a tile job's image: decode the JPEG, check it,
+resize it, compute the OpenCV features, run the model, and publish the embedding to a
+real Kafka broker (started on benchmark ports). The raw forward pass is the same fused
+model on ready uint8 tensors at the same batch size and thread count: the ceiling the
+pipeline is measured against.
+
+    python -m bench.inference [--tiles 960] [--batch 16] [--threads 2] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from aiokafka import AIOKafkaProducer
+
+from bench.common import bench_stack
+from inference.assessor import DEFAULT_MODEL, Assessment, Assessor
+from inference.preprocess import decode, prepare
+from ops.kafka_admin import ensure_topics
+from vigia.contracts import TileEmbedding
+from vigia.settings import Settings
+from vigia.topics import TILE_EMBEDDINGS
+
+
+def tile_bytes(count: int) -> list[bytes]:
+    files = sorted((Settings().imagery_dir / "ucmerced").glob("*/*.jpg"))
+    step = max(1, len(files) // count)
+    chosen = (files[::step] * (count // len(files[::step]) + 1))[:count]
+    return [Path(p).read_bytes() for p in chosen]
+
+
+def bench_forward(assessor: Assessor, data: list[bytes], batch: int, seconds: float) -> float:
+    ready = np.stack([prepare(decode(d), assessor.info.input_size) for d in data[: batch * 8]])
+    batches = [ready[i : i + batch] for i in range(0, len(ready), batch)]
+    assessor.forward(batches[0])  # warm-up
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for b in batches:
+            assessor.forward(b)
+            done += len(b)
+    return done / (time.perf_counter() - started)
+
+
+async def bench_pipeline(settings: Settings, assessor: Assessor, data: list[bytes], batch: int) -> tuple[float, int]:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+    )
+    await producer.start()
+    try:
+        assessor.assess(data[:batch])  # warm-up, as the forward pass had
+        batches = [data[i : i + batch] for i in range(0, len(data), batch)]
+        results = assessor.assess_stream(batches)
+        published, started = 0, time.perf_counter()
+        now = datetime.now(UTC)
+        while (outcome := await asyncio.to_thread(next, results, None)) is not None:
+            for i, result in enumerate(outcome):
+                if not isinstance(result, Assessment):
+                    continue
+                embedding = TileEmbedding(
+                    tile_id=f"19/{published}/{i}",
+                    model_version=result.model_version,
+                    computed_at=now,
+                    land_use_class=result.land_use_class,
+                    housing_score=result.housing_score,
+                    embedding=result.embedding,
+                )
+                await producer.send(
+                    TILE_EMBEDDINGS, embedding.model_dump_json().encode(), key=embedding.tile_id.encode()
+                )
+                published += 1
+        await producer.flush()
+        return published / (time.perf_counter() - started), published
+    finally:
+        await producer.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tiles", type=int, default=960)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--forward-seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    data = tile_bytes(args.tiles)
+    assessor = Assessor.from_file(DEFAULT_MODEL, threads=args.threads)
+    print(
+        f"model {assessor.version}, input {assessor.info.input_size} px, batch {args.batch},"
+        f" ONNX Runtime on {args.threads} threads"
+    )
+    print(f"{len(data)} tiles of the shared set, JPEG, about 256 px", flush=True)
+    with bench_stack(["kafka"]) as settings:
+        asyncio.run(ensure_topics(settings))
+        forwards, pipelines = [], []
+        # Alternate the two, several rounds, and compare medians: this machine's speed drifts
+        # by a fifth from minute to minute, and each contender should meet the same drift.
+        for round_ in range(1, args.rounds + 1):
+            forwards.append(bench_forward(assessor, data, args.batch, args.forward_seconds))
+            pipelines.append(asyncio.run(bench_pipeline(settings, assessor, data, args.batch))[0])
+            print(
+                f"  round {round_}: forward {forwards[-1]:.1f} tiles/s, end to end {pipelines[-1]:.1f} tiles/s",
+                flush=True,
+            )
+        forward, pipeline = statistics.median(forwards), statistics.median(pipelines)
+    assessor.close()
+    print(
+        f"pipeline_tps={pipeline:.1f} forward_tps={forward:.1f} ratio={pipeline / forward:.2f}"
+        f" ms_per_tile={1000 / pipeline:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,318 @@
+"""Stream benchmark: readings/s from Kafka to rows in TimescaleDB, against the bare Faust floor
+and a plain aiokafka consumer, and reading-to-alert latency at a steady rate. Not a test.
+
+    python -m bench.stream [--readings 100000] [--sensors 500] [--steady-seconds 30]
+
+(a) our Faust worker (`vigia stream run`, its own process) drains a backlog of readings;
+(b) the bare Faust floor (`bench/faust_floor.py`) drains the same backlog doing nothing;
+(c) a plain aiokafka consumer runs the same decode, windows, rules and sink on a second
+backlog of as many readings. Then readings arrive at a steady 2,000/s with a three-second
+flood rule firing and clearing on every sensor, and the latency from the Kafka timestamp
+of the reading that began each alert's condition to its alert row is measured. Last, two
+worker processes in one consumer group split a third backlog's partitions between them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from bench.common import bench_stack
+from ops.kafka_admin import consumer_lag, ensure_topics
+from stream.decode import decode
+from stream.processor import Processor
+from stream.rules import load_rules
+from stream.sink import Sink
+from vigia import topics
+from vigia.contracts import HousingContext, Metric, Reading
+from vigia.settings import Settings
+
+RULES = """
+rules:
+  - id: bench-flood
+    kind: threshold
+    metric: flood_level
+    above: 1.0
+    for_minutes: 0.05
+    clear_minutes: 0.05
+    severity: warning
+    title: {es: Agua subiendo, en: Water rising}
+"""
+RULE_SECONDS = 3.0
+
+
+async def produce(settings: Settings, prefix: str, sensors: int, per_sensor: int) -> None:
+    start = (datetime.now(UTC) - timedelta(days=3)).replace(second=0, microsecond=0)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=20,
+        max_batch_size=512 * 1024,
+    )
+    await producer.start()
+    try:
+        for i in range(per_sensor):
+            when = start + timedelta(seconds=10 * i)
+            for s in range(sensors):
+                reading = Reading(
+                    sensor_id=f"{prefix}-{s:04d}", district="bench", tile_id="17/1/1", metric=Metric.TILT,
+                    value=1.0 + (i % 7) / 100, unit="deg", event_time=when, received_at=when,
+                )  # fmt: skip
+                await producer.send(topics.READINGS, reading.to_json(), key=reading.sensor_id.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def stored(settings: Settings, prefix: str) -> int:
+    with psycopg.connect(settings.db_conninfo) as conn:
+        row = conn.execute("SELECT count(*) FROM readings WHERE sensor_id LIKE %s", (f"{prefix}-%",)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def time_rows(
+    settings: Settings, prefix: str, expected: int, processes: list[subprocess.Popen[bytes]], timeout: float = 600
+) -> float:
+    """Readings/s from the first stored row of `prefix` to the last."""
+    first_at, first_n = None, 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(process.poll() is not None for process in processes):
+            raise RuntimeError("a stream worker exited during the benchmark")
+        n = stored(settings, prefix)
+        now = time.perf_counter()
+        if first_at is None and n > 0:
+            first_at, first_n = now, n
+        if n >= expected and first_at is not None:
+            return (n - first_n) / (now - first_at)
+        time.sleep(0.1)
+    raise TimeoutError(f"{prefix}: stored {stored(settings, prefix)} of {expected}")
+
+
+def worker_env(settings: Settings, rules: Path) -> dict[str, str]:
+    return {**os.environ, "VIGIA_STATE_DIR": str(settings.state_dir), "VIGIA_RULES_PATH": str(rules)}
+
+
+def bench_faust(settings: Settings, prefix: str, expected: int, rules: Path, workers: int = 1) -> float:
+    """`workers` worker processes in the one consumer group, splitting the topic's partitions."""
+    command = [sys.executable, "-m", "vigia", "stream", "run"]
+    env = worker_env(settings, rules)
+    started = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)
+    ]
+    try:
+        return time_rows(settings, prefix, expected, started)
+    finally:
+        for worker in started:
+            worker.terminate()
+        for worker in started:
+            worker.wait(60)
+
+
+def bench_floor(settings: Settings, expected: int) -> float:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.faust_floor", "--expected", str(expected)],
+        env=worker_env(settings, Path("/dev/null")), capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    found = re.search(r"floor_rps=(\d+)", out.stdout + out.stderr)  # Faust sends stdout to its log
+    if found:
+        return float(found.group(1))
+    raise RuntimeError(f"the Faust floor printed no figure: {out.stderr[-2000:]}")
+
+
+async def bench_plain(settings: Settings, expected: int, starts: dict[TopicPartition, int], rules: Path) -> float:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    sink = Sink(settings.db_conninfo, Processor(load_rules(rules), pane=60, window=900, lateness=120))
+    try:
+        consumer.assign(list(starts))
+        for tp, offset in starts.items():
+            consumer.seek(tp, offset)
+        done, first_at, first_n = 0, None, 0
+        while done < expected:
+            fetched = await consumer.getmany(timeout_ms=500, max_records=2000)
+            values = [r.value for records in fetched.values() for r in records]
+            if not values:
+                continue
+            readings, _ = decode(values)
+            await sink.write(readings, lambda tile: HousingContext())
+            done += len(values)
+            if first_at is None:
+                first_at, first_n = time.perf_counter(), len(values)
+        return (done - first_n) / (time.perf_counter() - (first_at or 0))
+    finally:
+        await sink.close()
+        await consumer.stop()
+
+
+async def end_offsets(settings: Settings) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [
+            TopicPartition(topics.READINGS, p) for p in sorted(consumer.partitions_for_topic(topics.READINGS) or [])
+        ]
+        return dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
+async def steady(settings: Settings, sensors: int, rate: int, seconds: float) -> int:
+    """Live flood readings at `rate`/s: each sensor above the limit for 6 s, then below for 6 s."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+    )
+    await producer.start()
+    sent = 0
+    try:
+        per_tick = rate // 10
+        began = time.monotonic()
+        while time.monotonic() - began < seconds:
+            tick = time.monotonic()
+            now = datetime.now(UTC)
+            for _ in range(per_tick):
+                s = sent % sensors
+                phase = int((time.time() + s) // 6) % 2
+                reading = Reading(
+                    sensor_id=f"lat-{s:04d}", district="bench", tile_id="17/1/1", metric=Metric.FLOOD_LEVEL,
+                    value=1.5 if phase else 0.2, unit="m", event_time=now, received_at=now,
+                )  # fmt: skip
+                await producer.send(
+                    topics.READINGS,
+                    reading.to_json(),
+                    key=reading.sensor_id.encode(),
+                    timestamp_ms=int(now.timestamp() * 1000),
+                )
+                sent += 1
+            await asyncio.sleep(max(0.0, 0.1 - (time.monotonic() - tick)))
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent
+
+
+def caught_up(settings: Settings, timeout: float = 180) -> None:
+    """Wait until the stream worker's group has committed everything on the readings topic."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            lag = asyncio.run(consumer_lag(settings.kafka_bootstrap, "vigia-stream", topics.READINGS))
+        except KafkaError:
+            lag = {0: -1}
+        if lag and all(records == 0 for records in lag.values()):
+            return
+        time.sleep(1)
+    raise TimeoutError("the stream worker did not catch up")
+
+
+def alert_latencies(settings: Settings) -> list[float]:
+    with psycopg.connect(settings.db_conninfo) as conn:
+        rows = conn.execute(
+            """SELECT extract(epoch FROM e.recorded_at - a.opened_at) FROM alert_events e JOIN alerts a USING (alert_id)
+               WHERE e.change = 'opened' AND a.sensor_id LIKE 'lat-%'"""
+        ).fetchall()
+    return sorted(float(r[0]) * 1000 for r in rows)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def reading_delays(settings: Settings) -> list[float]:
+    """Seconds from each live reading's event time to the start of the transaction that stored it."""
+    with psycopg.connect(settings.db_conninfo) as conn:
+        rows = conn.execute(
+            "SELECT extract(epoch FROM stored_at - time) FROM readings WHERE sensor_id LIKE 'lat-%' ORDER BY 1"
+        ).fetchall()
+    return [float(r[0]) for r in rows]
+
+
+def measure_latency(settings: Settings, rules: Path, seconds: float) -> tuple[float, float]:
+    """Live readings at 2,000/s through a worker that has caught up; returns alert p50 and p99 in ms."""
+    print(f"latency: {seconds:.0f} s at 2,000 readings/s, a {RULE_SECONDS:.0f}-second rule ...", flush=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "vigia", "stream", "run"], env=worker_env(settings, rules),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        caught_up(settings)  # the worker first reads past whatever backlog the topic holds
+        asyncio.run(steady(settings, 400, 2000, seconds))
+        time.sleep(5)
+    finally:
+        worker.terminate()
+        worker.wait(60)
+    delays = reading_delays(settings)
+    print(
+        f"  readings reached their rows after p50 {statistics.median(delays) * 1000:.0f} ms,"
+        f" p99 {percentile(delays, 0.99) * 1000:.0f} ms"
+    )
+    latencies = alert_latencies(settings)
+    p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
+    print(
+        f"  {len(latencies)} alerts; p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+        f" (the rule's {RULE_SECONDS * 1000:.0f} ms, plus at most 2000 ms allowed)"
+    )
+    return p50, p99
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--readings", type=int, default=100_000)
+    parser.add_argument("--sensors", type=int, default=500)
+    parser.add_argument("--steady-seconds", type=float, default=30.0)
+    parser.add_argument("--latency-only", action="store_true", help="only the live phase, on a fresh worker")
+    args = parser.parse_args()
+    per_sensor = args.readings // args.sensors
+    expected = per_sensor * args.sensors
+    rules = Path(tempfile.mkdtemp()) / "bench-rules.yaml"
+    rules.write_text(RULES)
+    print("starting Kafka and TimescaleDB on benchmark ports", flush=True)
+    with bench_stack(["kafka", "timescaledb"]) as settings:
+        asyncio.run(ensure_topics(settings))
+        if args.latency_only:
+            # A few readings for the worker to commit, so "caught up" means it is running.
+            asyncio.run(produce(settings, "warm", 100, 10))
+            p50, p99 = measure_latency(settings, rules, args.steady_seconds)
+            print(f"alert_p50_ms={p50:.0f} alert_p99_ms={p99:.0f}")
+            return
+        print(f"producing {expected:,} readings of {args.sensors} sensors ...", flush=True)
+        asyncio.run(produce(settings, "fa", args.sensors, per_sensor))
+        print("(b) bare Faust floor ...", flush=True)
+        floor = bench_floor(settings, expected)
+        print(f"  {floor:,.0f} records/s", flush=True)
+        print("(a) Faust worker: windows, join, rules, sink ...", flush=True)
+        faust_rps = bench_faust(settings, "fa", expected, rules)
+        print(f"  {faust_rps:,.0f} readings/s", flush=True)
+        starts = asyncio.run(end_offsets(settings))
+        asyncio.run(produce(settings, "pl", args.sensors, per_sensor))
+        print("(c) plain aiokafka consumer, same pure code and sink ...", flush=True)
+        plain = asyncio.run(bench_plain(settings, expected, starts, rules))
+        print(f"  {plain:,.0f} readings/s", flush=True)
+        p50, p99 = measure_latency(settings, rules, args.steady_seconds)
+        print("(a) again with two Faust workers splitting the partitions ...", flush=True)
+        asyncio.run(produce(settings, "f2", args.sensors, per_sensor))
+        two = bench_faust(settings, "f2", expected, rules, workers=2)
+        print(f"  {two:,.0f} readings/s, {two / faust_rps:.2f} times one worker", flush=True)
+    print(
+        f"faust_rps={faust_rps:.0f} faust_floor_rps={floor:.0f} plain_rps={plain:.0f}"
+        f" ratio_floor={faust_rps / floor:.2f} alert_p50_ms={p50:.0f} alert_p99_ms={p99:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The inference worker killed mid-batch: every queued tile assessed once, no roll-up left half-written."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from drills import faults
+from inference.intake import queue_tiles, stored_count
+from inference.tiling import ImageTile
+from vigia.settings import Settings
+
+SUB_TILES = 16  # zoom-19 tiles in one zoom-17 sensor tile
+
+
+def images(settings: Settings, count: int) -> list[bytes]:
+    folder = settings.imagery_dir / "ucmerced"
+    files = sorted(p for kind in ("denseresidential", "mobilehomepark", "forest") for p in (folder / kind).glob("*"))
+    return [Path(files[i % len(files)]).read_bytes() for i in range(count)]
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """What TimescaleDB holds of the queued tiles after the kill and the restart."""
+
+    sent: int
+    stored: int
+    duplicated: int  # assessment rows beyond one a tile
+    half_written: int  # sensor tiles whose newest roll-up misses a sub-tile assessed under it
+    at_kill: int
+    recovery: float  # seconds from the restart until every tile was stored
+
+    @property
+    def lost(self) -> int:
+        return self.sent - self.stored
+
+
+def run(settings: Settings, *, tiles: int, kill_at: float) -> Tiles:
+    """Queue `tiles` images, SIGKILL the worker once `kill_at` of them are stored, restart it, count."""
+    captured = datetime.now(UTC).replace(microsecond=0)
+    pictures = images(settings, tiles)
+    batch = [
+        ImageTile(tile_id=f"19/{150000 + (i // SUB_TILES) * 4 + i % 4}/{280000 + (i % SUB_TILES) // 4}",
+                  source="drill", captured_at=captured, data=pictures[i])
+        for i in range(tiles)
+    ]  # fmt: skip
+    queued = asyncio.run(queue_tiles(settings, batch, district="drill"))
+    with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
+        while stored_count(conn, queued) < kill_at * tiles:
+            time.sleep(0.05)
+        at_kill = stored_count(conn, queued)
+        asked: list[float] = []
+        faults.kill_and_hold(settings, "inference", 5, ended=lambda: asked.append(time.monotonic()))
+        [restarted], last, quiet = asked, -1, time.monotonic()
+        while time.monotonic() - quiet < 60:
+            done = stored_count(conn, queued)
+            if done >= tiles:
+                break
+            if done != last:
+                last, quiet = done, time.monotonic()
+            time.sleep(0.5)
+        recovery = time.monotonic() - restarted
+        stored = stored_count(conn, queued)
+        rows = conn.execute(
+            "SELECT count(*) FROM tile_assessments WHERE source = 'drill' AND time = %s", (captured,)
+        ).fetchone()
+        # Each sensor tile's newest roll-up must count every sub-tile assessed under it.
+        half_written = conn.execute(
+            """SELECT count(*) FROM (
+                   SELECT DISTINCT ON (r.tile_id) r.tile_id, r.sub_tiles,
+                          (SELECT count(*) FROM tile_assessments c
+                            WHERE c.parent_tile_id = r.tile_id AND c.model_version = r.model_version) AS children
+                   FROM tile_assessments r
+                   WHERE r.tile_id IN (SELECT DISTINCT parent_tile_id FROM tile_assessments
+                                       WHERE source = 'drill' AND time = %s)
+                   ORDER BY r.tile_id, r.time DESC, r.computed_at DESC) latest
+               WHERE sub_tiles IS DISTINCT FROM children""",
+            (captured,),
+        ).fetchone()
+    return Tiles(
+        sent=tiles, stored=stored, duplicated=(int(rows[0]) if rows else 0) - stored,
+        half_written=int(half_written[0]) if half_written else 0, at_kill=at_kill, recovery=recovery,
+    )  # fmt: skip

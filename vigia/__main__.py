@@ -1,3 +1,0 @@
-from vigia.cli import app
-
-app(prog_name="vigia")
