@@ -36,7 +36,6 @@ BENCH_ENV = {
 def bench_stack(components: list[str]) -> Iterator[Settings]:
     """Start the named components on benchmark ports in a temporary state directory; stop and delete after."""
     state_dir = Path(tempfile.mkdtemp(prefix="vigia-bench-"))
-    state_dir.chmod(0o755)
     os.environ.update(BENCH_ENV)
     os.environ["VIGIA_STATE_DIR"] = str(state_dir)
     settings = Settings()

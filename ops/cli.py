@@ -64,7 +64,8 @@ def _print_status(rows: list[control.ComponentStatus]) -> None:
         pid = f"pid {row.pid}" if row.pid else ""
         console.print(f"[bold]{row.name:<12}[/bold]{row.state:<9}{pid:<11}{row.endpoint}  {health}")
         version = f"version: {row.version}   " if row.version else ""
-        console.print(f"{'':<12}[dim]{version}log: {row.log}[/dim]")
+        files = f"   files: {row.files}" if row.files else ""
+        console.print(f"{'':<12}[dim]{version}log: {row.log}{files}[/dim]")
 
 
 @app.command()

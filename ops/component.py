@@ -7,6 +7,7 @@ so `vigia up` starts both the same way and in one order.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 from abc import ABC, abstractmethod
@@ -48,8 +49,14 @@ class Component(ABC):
         self.settings = settings
 
     @property
+    def user(self) -> str | None:
+        """The system user the process runs as; None: the user who runs `vigia up`."""
+        return None
+
+    @property
     def home(self) -> Path:
-        return self.settings.state_dir / self.name
+        """Its configuration and data (see `daemon_home`)."""
+        return daemon_home(self.settings, self.name, self.user)
 
     @property
     def log_path(self) -> Path:
@@ -93,6 +100,43 @@ def service_user(name: str) -> str | None:
     except KeyError as exc:
         raise StackError(f"system user {name!r} is missing; run `make install` first") from exc
     return name
+
+
+def daemon_root(settings: Settings) -> Path:
+    """This state directory's folder under `daemon_dir`: one per checkout, so two stacks never share a cluster."""
+    key = hashlib.sha256(str(settings.state_dir.resolve()).encode()).hexdigest()[:12]
+    return settings.daemon_dir / key
+
+
+def daemon_home(settings: Settings, name: str, user: str | None) -> Path:
+    """Where a component keeps its files.
+
+    In the state directory, unless the component runs as a system user of its own: that
+    user cannot enter a checkout under a directory only its owner may enter (root's home,
+    a `mktemp -d` folder), and loosening the user's permissions is not ours to do. Such a
+    component keeps its files in a folder that user owns under `daemon_dir`. A state
+    directory that already holds the component's files (made before this rule) keeps them.
+    """
+    inside = settings.state_dir / name
+    if user is None or inside.exists():
+        return inside
+    return daemon_root(settings) / name
+
+
+def prepare_daemon_home(settings: Settings, home: Path, user: str | None) -> None:
+    """Create `home` for `user`; under `daemon_dir`, with a note saying which state directory it serves."""
+    outside = home.is_relative_to(settings.daemon_dir)
+    if outside:
+        root = daemon_root(settings)
+        for folder in (settings.daemon_dir, root):
+            if not folder.exists():
+                folder.mkdir(parents=True)
+                folder.chmod(0o755)  # root's own; the daemons only pass through to their folder
+        (root / "STATE_DIR").write_text(f"{settings.state_dir.resolve()}\n")
+    home.mkdir(parents=True, exist_ok=True)
+    if outside:
+        home.chmod(0o700)
+        give_to(user, home)
 
 
 def give_to(user: str | None, *paths: Path) -> None:

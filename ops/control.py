@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ops.component import Component, Health, StackError
+from ops.component import Component, Health, StackError, daemon_root
 from ops.kafka import Kafka
 from ops.mosquitto import Mosquitto
 from ops.services import Api, Bridge, InferenceWorker, Notifier, StreamWorker
@@ -37,6 +37,8 @@ class ComponentStatus:
     log: Path
     health: Health | None
     version: str | None
+    files: Path | None = None
+    """Where a broker or the database keeps its configuration and data."""
 
 
 def components(settings: Settings, names: Iterable[str] | None = None) -> list[Component]:
@@ -162,6 +164,10 @@ def down(settings: Settings, purge: bool = False, report: Report = print) -> Non
             else:
                 child.unlink()
         report(f"purged {settings.state_dir} (kept cache/)")
+        daemons = daemon_root(settings)
+        if daemons.exists():
+            shutil.rmtree(daemons)
+            report(f"purged {daemons}")
 
 
 def _kill_leftovers(settings: Settings, report: Report) -> None:
@@ -199,6 +205,7 @@ def status(settings: Settings, names: Iterable[str] | None = None) -> list[Compo
                 log=component.log_path,
                 health=component.probe() if running else None,
                 version=component.version() if running else None,
+                files=component.home if component.kind == "infra" else None,
             )
         )
     return rows

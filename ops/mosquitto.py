@@ -9,7 +9,16 @@ import threading
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from ops.component import Component, Health, Program, StackError, give_to, service_user
+from ops.component import (
+    Component,
+    Health,
+    Program,
+    StackError,
+    daemon_home,
+    give_to,
+    prepare_daemon_home,
+    service_user,
+)
 from vigia.settings import Settings
 
 
@@ -26,6 +35,7 @@ class Mosquitto(Component):
         if not shutil.which("mosquitto_passwd"):
             raise StackError("mosquitto is not installed; run `make install` first")
         s = self.settings
+        prepare_daemon_home(s, self.home, self.user)
         (self.home / "data").mkdir(parents=True, exist_ok=True)
         accounts = MosquittoAccounts(s)
         passwd = accounts.passwd
@@ -53,7 +63,12 @@ class Mosquitto(Component):
         give_to(self.user, self.home)
 
     def program(self) -> Program:
-        return Program(command=[_binary(), "-c", str(self.home / "mosquitto.conf")], user=self.user, stopwaitsecs=15)
+        return Program(
+            command=[_binary(), "-c", str(self.home / "mosquitto.conf")],
+            user=self.user,
+            directory=self.home,  # the state directory may be closed to the mosquitto user
+            stopwaitsecs=15,
+        )
 
     def endpoint(self) -> str:
         return f"mqtt://{self.settings.mqtt_host}:{self.settings.mqtt_port}"
@@ -105,7 +120,7 @@ class MosquittoAccounts:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.home = settings.state_dir / "mosquitto"
+        self.home = daemon_home(settings, Mosquitto.name, service_user("mosquitto"))
         self.passwd = self.home / "passwd"
         self.acl = self.home / "acl"
         self.sensor_acl = self.home / "acl.sensors"

@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ops.component import Component, Health, Program, StackError, give_to, service_user
+from ops.component import Component, Health, Program, StackError, give_to, prepare_daemon_home, service_user
 from vigia.db.migrate import apply_migrations
 
 PG_MAJOR = 15
@@ -39,7 +39,7 @@ class TimescaleDB(Component):
         return self.home / "run"
 
     def prepare(self) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
+        prepare_daemon_home(self.settings, self.home, self.user)
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         self.socket_dir.chmod(0o700)
         give_to(self.user, self.socket_dir)
@@ -93,6 +93,7 @@ class TimescaleDB(Component):
                 "logging_collector=off",
             ],
             user=self.user,
+            directory=self.home,  # the state directory may be closed to the postgres user
             # SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
             stopsignal="INT",
             stopwaitsecs=60,

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
 
     environment: str = Field("development", description="development, test or production")
     state_dir: Path = Field(PROJECT_ROOT / ".vigia", description="data, logs and pid files of the local stack")
+    daemon_dir: Path = Field(
+        Path("/var/lib/vigia"),
+        description="where daemons that run as their own system user (PostgreSQL, Mosquitto) keep their files"
+        " when the stack is started by root: the state directory may be one only its owner can enter",
+    )
     bind_host: str = "127.0.0.1"
 
     # MQTT (Mosquitto)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ops import control
+from ops.component import daemon_root
 from vigia.settings import Settings
 
 TEST_ENV = {
@@ -41,8 +42,10 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Settings]:
-    state_dir = Path(tempfile.mkdtemp(prefix="vigia-it-"))
-    state_dir.chmod(0o755)  # the database runs as `postgres` and must reach its data directory
+    # mkdtemp makes a folder only its owner may enter, like root's home, and the stack runs from
+    # a checkout inside it: what runs as another user (PostgreSQL, Mosquitto) must still start.
+    private = Path(tempfile.mkdtemp(prefix="vigia-it-"))
+    state_dir = private / "checkout" / ".vigia"
     saved = {key: os.environ.get(key) for key in [*TEST_ENV, "VIGIA_STATE_DIR"]}
     os.environ.update(TEST_ENV)
     os.environ["VIGIA_STATE_DIR"] = str(state_dir)
@@ -60,4 +63,5 @@ def stack() -> Iterator[Settings]:
                 os.environ[key] = value
     still_running = [pid for pid in pids if _alive(pid)]
     assert not still_running, f"processes left running after `down`: {still_running}"
-    shutil.rmtree(state_dir, ignore_errors=True)
+    assert not daemon_root(settings).exists(), "`down --purge` left the daemons' files behind"
+    shutil.rmtree(private, ignore_errors=True)
