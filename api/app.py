@@ -22,6 +22,7 @@ from api.pool import database_pool
 from api.routes import alerts, assess, health, imagery, page, places, sensors, subscriptions
 from api.schemas import Problem
 from api.tile_jobs import TileJobQueue
+from vigia.accounts import load_accounts
 from vigia.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.accounts = load_accounts(settings)
     app.include_router(health.router)
     app.include_router(page.router)
     for router in (sensors.router, places.router, alerts.router, subscriptions.router, imagery.router, assess.router):

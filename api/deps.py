@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api import repo
 from api.access import Action, BadKey, Principal, Role, secret_matches, split_key
+from vigia.accounts import BrokerAccounts
 from vigia.settings import Settings
 
 
@@ -31,7 +32,13 @@ async def get_conn(pool: Annotated[AsyncConnectionPool, Depends(get_pool)]) -> A
         yield conn
 
 
+def get_accounts(request: Request) -> BrokerAccounts:
+    accounts: BrokerAccounts = request.app.state.accounts
+    return accounts
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+AccountsDep = Annotated[BrokerAccounts, Depends(get_accounts)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
 

@@ -27,7 +27,7 @@ import psycopg
 from bench.common import OffsetWatch, bench_stack
 from ops.kafka_admin import ensure_topics
 from simulate.simulator import Publisher
-from vigia import topics
+from vigia import registry, topics
 from vigia.heartbeat import age, clear, heartbeat_path
 from vigia.settings import Settings
 from vigia.topics import TopicSpec
@@ -51,13 +51,12 @@ class Result:
 
 def register(settings: Settings, count: int) -> list[str]:
     ids = [f"bench-{i:04d}" for i in range(count)]
-    with psycopg.connect(settings.db_conninfo) as conn, conn.cursor() as cur:
-        cur.executemany(
-            """INSERT INTO sensors (sensor_id, sensor_type, district, latitude, longitude, tile_id, metrics)
-               VALUES (%s, 'water', %s, -12.0, -77.0, '17/37499/69929', ARRAY['water_pressure'])
-               ON CONFLICT (sensor_id) DO NOTHING""",
-            [(sensor_id, DISTRICT) for sensor_id in ids],
-        )
+    with psycopg.connect(settings.db_conninfo) as conn:
+        for sensor_id in ids:
+            registry.upsert_sensor(
+                conn, sensor_id=sensor_id, sensor_type="water", district=DISTRICT, latitude=-12.0, longitude=-77.0,
+                tile_id="17/37499/69929", metrics=["water_pressure"],
+            )  # fmt: skip
     return ids
 
 
@@ -98,7 +97,7 @@ def start_bridges(settings: Settings, count: int, tag: str) -> list[subprocess.P
         }
         log = (settings.log_dir / f"bench-bridge-{tag}-{index}.log").open("ab")
         processes.append(
-            subprocess.Popen([sys.executable, "-m", "vigia", "bridge", "run"], env=env, stdout=log, stderr=log)
+            subprocess.Popen([sys.executable, "-m", "ops", "bridge", "run"], env=env, stdout=log, stderr=log)
         )
     return processes
 

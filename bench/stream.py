@@ -109,7 +109,7 @@ def worker_env(settings: Settings, rules: Path) -> dict[str, str]:
 
 def bench_faust(settings: Settings, prefix: str, expected: int, rules: Path, workers: int = 1) -> float:
     """`workers` worker processes in the one consumer group, splitting the topic's partitions."""
-    command = [sys.executable, "-m", "vigia", "stream", "run"]
+    command = [sys.executable, "-m", "ops", "stream", "run"]
     env = worker_env(settings, rules)
     started = [
         subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)
@@ -246,7 +246,7 @@ def measure_latency(settings: Settings, rules: Path, seconds: float) -> tuple[fl
     """Live readings at 2,000/s through a worker that has caught up; returns alert p50 and p99 in ms."""
     print(f"latency: {seconds:.0f} s at 2,000 readings/s, a {RULE_SECONDS:.0f}-second rule ...", flush=True)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "vigia", "stream", "run"], env=worker_env(settings, rules),
+        [sys.executable, "-m", "ops", "stream", "run"], env=worker_env(settings, rules),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

@@ -19,7 +19,7 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
 from inference.publisher import publish_embeddings
-from ingest import repo
+from vigia import registry
 from vigia.contracts import TileEmbedding
 from vigia.settings import Settings
 
@@ -114,7 +114,7 @@ def stored(settings: Settings, prefix: str) -> Stored:
 def register(settings: Settings, prefix: str, *, sensor_type: str = "water", metric: str = "water_pressure") -> None:
     with psycopg.connect(settings.db_conninfo) as conn:
         for i in range(SENSORS):
-            repo.upsert_sensor(
+            registry.upsert_sensor(
                 conn, sensor_id=f"{prefix}-{i:02d}", sensor_type=sensor_type, district=DISTRICT,
                 latitude=-12.0 - i / 1000, longitude=-77.0, tile_id=TILE, metrics=[metric],
             )  # fmt: skip

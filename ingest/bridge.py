@@ -42,7 +42,6 @@ from vigia.heartbeat import beat_forever, heartbeat_path
 from vigia.settings import Settings
 
 log = logging.getLogger("vigia.bridge")
-TELEMETRY_TOPICS = "vigia/+/+/telemetry"
 MAX_BATCH = 1000
 
 
@@ -65,7 +64,7 @@ class Classified:
 
 def subscription(group: str) -> str:
     """A shared subscription lets several bridges split the readings; each message goes to one."""
-    return f"$share/{group}/{TELEMETRY_TOPICS}" if group else TELEMETRY_TOPICS
+    return f"$share/{group}/{topics.TELEMETRY_SUBSCRIPTION}" if group else topics.TELEMETRY_SUBSCRIPTION
 
 
 def classify(message: Inbound, registry: SensorRegistry) -> Classified:

@@ -85,15 +85,3 @@ def canonical(metric: Metric, value: float, unit: str | None) -> float:
             "out_of_range", f"{metric.value} = {value:g} {spec.unit} outside [{spec.low:g}, {spec.high:g}]"
         )
     return value
-
-
-# What each kind of sensor measures unless it is provisioned with an explicit list.
-DEFAULT_METRICS: dict[str, tuple[Metric, ...]] = {
-    "water": (Metric.WATER_PRESSURE, Metric.TANK_LEVEL, Metric.FLOW, Metric.BATTERY),
-    "power": (Metric.MAINS_VOLTAGE,),
-    "climate": (Metric.TEMPERATURE, Metric.RELATIVE_HUMIDITY, Metric.BATTERY),
-    "air": (Metric.PM25, Metric.CO, Metric.BATTERY),
-    "structure": (Metric.TILT, Metric.VIBRATION, Metric.BATTERY),
-    "flood": (Metric.FLOOD_LEVEL, Metric.BATTERY),
-    "gateway": (),
-}

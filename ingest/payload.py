@@ -17,7 +17,6 @@ record refuses that record only: the good readings beside it go through.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,10 +28,8 @@ from ingest.metrics import METRICS_BY_NAME, canonical
 from ingest.rejection import Rejected
 from ingest.senml import resolve
 from vigia.contracts import CANONICAL_UNITS, Metric, Reading
+from vigia.topics import TELEMETRY_PATTERN, TELEMETRY_TEMPLATE
 
-TOPIC_PATTERN = re.compile(
-    r"^vigia/(?P<district>[a-z0-9][a-z0-9_-]{0,63})/(?P<sensor>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})/telemetry$"
-)
 MAX_PAYLOAD_BYTES = 16_384
 MAX_FUTURE = timedelta(minutes=5)
 MAX_PAST = timedelta(days=7)
@@ -72,9 +69,9 @@ class Outcome:
 
 
 def parse_topic(topic: str) -> TopicAddress:
-    match = TOPIC_PATTERN.match(topic)
+    match = TELEMETRY_PATTERN.match(topic)
     if not match:
-        raise PayloadError("bad_topic", f"topic {topic!r} does not match vigia/{{district}}/{{sensor_id}}/telemetry")
+        raise PayloadError("bad_topic", f"topic {topic!r} does not match {TELEMETRY_TEMPLATE}")
     return TopicAddress(district=match["district"], sensor_id=match["sensor"])
 
 

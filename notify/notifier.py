@@ -27,7 +27,7 @@ from prometheus_client import Counter, start_http_server
 from psycopg_pool import AsyncConnectionPool
 from pydantic import ValidationError
 
-from api import repo
+from notify import repo
 from notify.channels import Channel, Delivery, MessageLog, Webhook
 from notify.delivery import Interest, reminder_slot, retry_after, wants
 from notify.messages import Language, render

@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from ingest.metrics import DEFAULT_METRICS
 from simulate.scenario import Damp, PowerOutage, Rain, Scenario, Silent, Tremor, VoltageSags
-from vigia.contracts import Metric
+from vigia.contracts import SENSOR_METRICS, Metric
 from vigia.tiles import tile_id_for
+from vigia.topics import telemetry_topic
 
 LIMA_OFFSET = timedelta(hours=-5)
 METRES_PER_DEGREE = 111_320.0
@@ -40,7 +40,7 @@ class SimSensor:
 
     @property
     def topic(self) -> str:
-        return f"vigia/{self.district}/{self.sensor_id}/telemetry"
+        return telemetry_topic(self.district, self.sensor_id)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def place_sensors(scenario: Scenario, zoom: int) -> list[SimSensor]:
                     latitude=round(lat, 6),
                     longitude=round(lon, 6),
                     tile_id=tile_id_for(lat, lon, zoom),
-                    metrics=DEFAULT_METRICS[sensor_type],
+                    metrics=SENSOR_METRICS[sensor_type],
                     supply_start_hour=rng.choice(scenario.water.supply_start_hours),
                     supply_hours=rng.choice(scenario.water.supply_hours),
                 )

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ingest.metrics import DEFAULT_METRICS
+from vigia.contracts import SENSOR_METRICS, DistrictSlug
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 
@@ -22,7 +22,7 @@ class _Spec(BaseModel):
 
 
 class DistrictSpec(_Spec):
-    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    slug: DistrictSlug
     code: str = Field(pattern=r"^[a-z0-9]{1,8}$", description="prefix of the sensor ids")
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
@@ -97,7 +97,7 @@ class Scenario(_Spec):
     @classmethod
     def _known_types(cls, sensors: dict[str, int]) -> dict[str, int]:
         for kind, count in sensors.items():
-            if kind not in DEFAULT_METRICS or kind == "gateway":
+            if kind not in SENSOR_METRICS or kind == "gateway":
                 raise ValueError(f"unknown sensor type {kind!r}")
             if not 0 <= count <= 10_000:
                 raise ValueError(f"{kind}: {count} sensors is not between 0 and 10000")

@@ -17,9 +17,9 @@ import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
-from ingest import repo
 from simulate.district_model import DistrictModel, SimSensor, place_sensors, start_time
 from simulate.scenario import Scenario
+from vigia import registry
 from vigia.settings import Settings
 
 IN_FLIGHT = 500  # bounded, or Mosquitto drops a client that floods it with QoS 1
@@ -66,7 +66,7 @@ class PublishReport:
 def register(settings: Settings, sensors: list[SimSensor]) -> None:
     with psycopg.connect(settings.db_conninfo) as conn:
         for sensor in sensors:
-            repo.upsert_sensor(
+            registry.upsert_sensor(
                 conn,
                 sensor_id=sensor.sensor_id,
                 sensor_type=sensor.sensor_type,

@@ -52,15 +52,26 @@ def alert_id(sensor_id: str, rule_id: str, opened_at: float) -> str:
     return str(uuid.UUID(bytes=digest))
 
 
+OpenAlerts = dict[tuple[str, str], OpenAlert]
+"""Open alerts by (sensor, rule)."""
+
+
 class AlertBook:
     def __init__(self, update_every: float = 300.0) -> None:
-        self.open: dict[tuple[str, str], OpenAlert] = {}
+        self.open: OpenAlerts = {}
         self.update_every = update_every
 
     def restore(self, alerts: list[OpenAlert]) -> None:
         """Open alerts from the database, after a restart."""
         for alert in alerts:
             self.open[(alert.sensor_id, alert.rule_id)] = alert
+
+    def snapshot(self) -> OpenAlerts:
+        """The open alerts as they stand, to put back if what follows does not become durable."""
+        return dict(self.open)
+
+    def put_back(self, snapshot: OpenAlerts) -> None:
+        self.open = dict(snapshot)
 
     def apply(
         self,

@@ -1,13 +1,11 @@
-"""The Faust application: readings in batches through windows, the tile join and the alert rules.
+"""The Faust application: readings in batches, decoded, made durable by the sink, their alerts published.
 
-The agent hands each batch to a thread of its own (see `loop_thread.py`), where it is
-decoded, written by the sink (one transaction, which also records each partition's next
-offset: see `sink.py`) and its alerts published. The worker then commits those offsets to
-Kafka itself; Faust never commits the readings topic (see `faust_tuning.py`). Tile assessments live
-in a GlobalTable fed from the compacted embeddings topic, so a new model version's
-embeddings are joined as soon as they arrive, without a restart. A timer checks silent
-sensors on the stream clock, sends any alert change still waiting in the outbox, and
-beats the heartbeat.
+Each batch is handed to a thread of its own (see `loop_thread.py`), where it is decoded
+and written by the sink in one transaction: the readings, the windows and alerts the pure
+processor folds from the new ones, and each partition's next offset (see `sink.py`). The
+worker's place on each partition is kept by `partitions.py`; the tile join by `tiles.py`.
+A timer checks silent sensors on the stream clock, sends any alert change still waiting
+in the outbox, enforces retention and beats the heartbeat; another watches the lag.
 """
 
 from __future__ import annotations
@@ -16,33 +14,21 @@ import asyncio
 import logging
 import os
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import faust
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
-from pydantic import ValidationError
 
 from stream import telemetry
-from stream.commits import Commits
 from stream.decode import decode
-from stream.faust_tuning import (
-    as_tps,
-    chunked_fetches,
-    commit_durable,
-    own_commits,
-    quiet,
-    resume_where_durable,
-    stalled,
-)
+from stream.faust_tuning import chunked_fetches, quiet
 from stream.loop_thread import LoopThread
-from stream.offset_order import OffsetOrder
-from stream.processor import HousingOf, Processor
+from stream.partitions import ReadingPartitions
+from stream.processor import Processor
 from stream.rules import DEFAULT_RULES, load_rules
 from stream.sink import DATABASE_AWAY, Sink
+from stream.tiles import TileAssessments
 from vigia import kafka, topics
-from vigia.contracts import HousingContext, TileEmbedding
 from vigia.heartbeat import beat, heartbeat_path
 from vigia.settings import Settings
 
@@ -51,24 +37,35 @@ RETENTION_EVERY = 3600.0  # seconds between retention passes
 STALL_SECONDS = 30.0  # readings waiting this long with none arriving: restart to read them again
 
 
-@dataclass
-class Progress:
-    """Whether the agent is inside a batch, and when it last finished one."""
+class AlertsProducer:
+    """Started on first use, from the batches' loop, where every send happens."""
 
-    busy: bool = False
-    last: float = field(default_factory=time.monotonic)
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._producer: AIOKafkaProducer | None = None
+
+    async def started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = kafka.producer(self.settings)
+            await producer.start()
+            self._producer = producer
+        return self._producer
 
 
-def housing_for(tiles: Any, tile_id: str) -> HousingContext:
-    """The tile's latest assessment, or 'unassessed': a reading is never dropped for want of one."""
-    document = tiles.get(tile_id)
-    if not document:
-        return HousingContext()
-    try:
-        return HousingContext.from_embedding(TileEmbedding.model_validate(document))
-    except ValidationError:
-        log.warning("tile %s has an unreadable assessment; treating it as unassessed", tile_id)
-        return HousingContext()
+class Retention:
+    """Old chunks dropped once an hour (or policies installed, where the licence has them)."""
+
+    def __init__(self, sink: Sink, keep_days: dict[str, int], every: float = RETENTION_EVERY) -> None:
+        self.sink, self.keep_days, self.every = sink, keep_days, every
+        self._last: float | None = None
+
+    async def when_due(self) -> None:
+        if self._last is not None and time.monotonic() - self._last < self.every:
+            return
+        dropped = await self.sink.retain(self.keep_days)
+        self._last = time.monotonic()
+        if dropped:
+            log.info("retention dropped %d chunks", dropped)
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -102,7 +99,8 @@ def create_app(settings: Settings) -> faust.App:
     sink = Sink(settings.db_conninfo, processor)
     # Everything that touches the sink or the alerts producer runs here, off Faust's loop.
     batch_loop = LoopThread("vigia-batches")
-    producer: dict[str, AIOKafkaProducer] = {}
+    alerts_out = AlertsProducer(settings)
+    retention = Retention(sink, settings.retention_days)
 
     readings_topic = app.topic(
         topics.READINGS, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw"
@@ -110,41 +108,7 @@ def create_app(settings: Settings) -> faust.App:
     embeddings_topic = app.topic(
         topics.TILE_EMBEDDINGS, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw"
     )
-    # Every worker needs every tile: readings are keyed by sensor, assessments by tile.
-    tiles = app.GlobalTable("tile-assessments", default=None, key_type=str, value_type=None)
-
-    def housing_of() -> HousingOf:
-        """One lookup per tile per batch: a batch asks for the same few tiles thousands of times."""
-        seen: dict[str, HousingContext] = {}
-
-        def lookup(tile_id: str) -> HousingContext:
-            if tile_id not in seen:
-                seen[tile_id] = housing_for(tiles, tile_id)
-            return seen[tile_id]
-
-        return lookup
-
-    async def kafka_producer() -> AIOKafkaProducer:
-        if "alerts" not in producer:
-            started = kafka.producer(settings)
-            await started.start()
-            producer["alerts"] = started
-        return producer["alerts"]
-
-    @app.agent(embeddings_topic)
-    async def keep_latest_assessment(stream: faust.StreamT[bytes]) -> None:
-        async for value in stream:
-            try:
-                embedding = TileEmbedding.model_validate_json(value)
-            except ValidationError as error:
-                log.warning("skipping unreadable tile embedding: %s", error.errors()[:1])
-                continue
-            tiles[embedding.tile_id] = embedding.model_dump(mode="json")
-
-    progress = Progress()
-    order = OffsetOrder()
-    commits = Commits(lambda offsets: commit_durable(app.consumer, offsets))
-    guarded: list[object] = []
+    tiles = TileAssessments(app.GlobalTable("tile-assessments", default=None, key_type=str, value_type=None))
 
     async def stored_offsets() -> dict[int, int] | None:
         try:
@@ -153,43 +117,17 @@ def create_app(settings: Settings) -> faust.App:
             log.warning("database away while partitions were assigned (%s); resuming at Kafka's commits", error)
             return None
 
+    partitions = ReadingPartitions(app, topics.READINGS, stored_offsets, stall_seconds=STALL_SECONDS)
+
+    @app.agent(embeddings_topic)
+    async def keep_latest_assessment(stream: faust.StreamT[bytes]) -> None:
+        async for value in stream:
+            tiles.keep(value)
+
     @app.on_rebalance_complete.connect
     async def resume_partitions(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         """Sent with the new assignment still paused, before Faust seeks and resumes it."""
-        if app.consumer not in guarded:
-            own_commits(app.consumer, {topics.READINGS})
-            guarded.append(app.consumer)
-        await resume_where_durable(app.consumer, topics.READINGS, stored_offsets)
-
-    async def admit(events: list[Any]) -> list[Any]:
-        """The batch's records each partition is owed, in order; the rest are never acknowledged."""
-        consumer = app.consumer
-        admitted = order.admit(
-            [(event.message.tp, event.message.offset) for event in events],
-            generation=app.consumer_generation_id,
-            committed=lambda tp: consumer._committed_offset.get(tp),  # type: ignore[attr-defined]  # Faust-private
-        )
-        for event, keep in zip(events, admitted.keep, strict=True):
-            if not keep:
-                event.message.acked = True  # Faust then leaves its offset out of every commit
-        if admitted.seek:
-            await seek_back(consumer, admitted.seek)
-        return [event for event, keep in zip(events, admitted.keep, strict=True) if keep]
-
-    async def seek_back(consumer: Any, owed: dict[Any, int]) -> None:
-        """Read these partitions again from the offsets owed, with nothing older delivered meanwhile.
-
-        Paused, the partitions' records already fetched are not handed to the stream while
-        the seek runs on the consumer's own thread (as Faust's own seeks do).
-        """
-        for tp, offset in owed.items():
-            log.warning("records of %s arrived after a gap; reading it again from offset %d", tp, offset)
-        tps = as_tps(owed)
-        consumer.pause_partitions(tps)
-        try:
-            await consumer.seek_wait(tps)
-        finally:
-            consumer.resume_partitions(set(tps) & consumer.assignment())  # a rebalance may have taken some
+        await partitions.assigned()
 
     @app.agent(readings_topic)
     async def process_readings(stream: faust.StreamT[bytes]) -> None:
@@ -203,7 +141,7 @@ def create_app(settings: Settings) -> faust.App:
         writing: asyncio.Future[None] | None = None
         try:
             async for taken in batches:
-                events = await admit(taken)
+                events = await partitions.admit(taken)
                 if not events:
                     continue
                 if writing is not None:
@@ -216,15 +154,8 @@ def create_app(settings: Settings) -> faust.App:
                 writing.cancel()  # not durable, so not committed: read again after the restart
 
     async def write(events: list[Any]) -> None:
-        progress.busy = True
-        next_offsets = {event.message.tp: event.message.offset + 1 for event in events}  # admitted in order
-        try:
-            await handle_until_done(
-                [event.value for event in events], {tp.partition: o for tp, o in next_offsets.items()}
-            )
-            commits.add(next_offsets)
-        finally:
-            progress.busy, progress.last = False, time.monotonic()
+        with partitions.batch(events) as next_offsets:
+            await handle_until_done([event.value for event in events], next_offsets)
 
     async def handle_until_done(values: list[bytes], next_offsets: dict[int, int]) -> None:
         """A batch is never skipped: an unexpected failure is logged and the batch tried again.
@@ -245,35 +176,25 @@ def create_app(settings: Settings) -> faust.App:
 
     async def handle(values: list[bytes], next_offsets: dict[int, int]) -> None:
         readings, letters = decode(values)
-        out = await kafka_producer()
+        out = await alerts_out.started()
         for letter in letters:
             await out.send(topics.READINGS_DEAD_LETTER, letter.model_dump_json().encode())
         with telemetry.SINK_SECONDS.time():
-            outcome = await sink.write(readings, housing_of(), next_offsets)
+            outcome = await sink.write(readings, tiles.lookup(), next_offsets)
         telemetry.record(len(values), outcome, unreadable=len(letters))
         if outcome.fired:
             await sink.publish_alerts(out)
 
-    retained_at = [0.0]
-
     @app.timer(interval=10.0)  # type: ignore[untyped-decorator]  # faust's timer decorator is untyped
-    async def measure_lag() -> None:
-        """Records on this worker's partitions past what the database holds: the lag that matters."""
-        partitions = [tp for tp in app.consumer.assignment() if tp.topic == topics.READINGS]
-        if not partitions:
+    async def watch_lag() -> None:
+        lag = await partitions.lag()
+        if lag is None:
             return
-        try:
-            ends = await asyncio.wait_for(app.consumer.highwaters(*partitions), timeout=10)
-        except (KafkaError, TimeoutError) as error:
-            log.warning("could not measure consumer lag: %r", error)
-            return
-        committed = app.consumer._committed_offset  # type: ignore[attr-defined]  # Faust-private; the database's offsets
-        lag = {tp.partition: max(0, ends[tp] - (committed.get(tp) or 0)) for tp in partitions}
         telemetry.LAG.clear()  # partitions another worker has taken since are no longer ours to report
         for partition, records in lag.items():
             telemetry.LAG.labels(str(partition)).set(records)
-        idle = time.monotonic() - progress.last
-        if stalled(sum(lag.values()), progress.busy, idle, STALL_SECONDS):
+        idle = partitions.stalled_for(sum(lag.values()))
+        if idle is not None:
             log.error(
                 "%d readings wait on the topic and none has arrived for %.0f s; exiting so the"
                 " supervisor restarts the worker where the database says",
@@ -290,13 +211,9 @@ def create_app(settings: Settings) -> faust.App:
         beat(heartbeat_path(settings.state_dir, "stream"))
 
     async def housekeeping() -> None:
-        telemetry.record_alerts(await sink.tick(housing_of()))
-        await sink.publish_alerts(await kafka_producer())
-        if time.monotonic() - retained_at[0] > RETENTION_EVERY or not retained_at[0]:
-            dropped = await sink.retain(settings.retention_days)
-            retained_at[0] = time.monotonic()
-            if dropped:
-                log.info("retention dropped %d chunks", dropped)
+        telemetry.record_alerts(await sink.tick(tiles.lookup()))
+        await sink.publish_alerts(await alerts_out.started())
+        await retention.when_due()
 
     return app
 

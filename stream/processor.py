@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from stream.alerts import OpenAlert, OpenAlerts
 from stream.clock import StreamClock
-from stream.panes import sample_key
+from stream.panes import Pane, sample_key
 from stream.rule_book import Fired, RuleBook
 from stream.rules import RuleFile
 from stream.window_book import Folded, HoppingRow, Key, PaneRow, Place, WindowBook
@@ -44,14 +45,32 @@ class Processor:
         """Sensors and metrics whose windows in flight must be loaded from the database first."""
         return {key_of(r) for r in readings if not self.windows.knows(key_of(r))}
 
-    def snapshot(self) -> dict[tuple[str, str], object]:
-        """The open alerts, to put back if the batch's transaction fails."""
-        return dict(self.rules.alerts.open)
+    def restore_open_alerts(self, alerts: list[OpenAlert]) -> None:
+        """The alerts the database holds open, so a restarted worker resolves them rather than opening twins."""
+        self.rules.alerts.restore(alerts)
 
-    def rollback(self, readings: Sequence[Reading], snapshot: dict[tuple[str, str], object]) -> None:
+    def snapshot(self) -> OpenAlerts:
+        """The open alerts, to put back if the batch's transaction fails."""
+        return self.rules.alerts.snapshot()
+
+    def rollback(self, readings: Sequence[Reading], snapshot: OpenAlerts) -> None:
         """Forget what a failed batch changed; windows reload from the database on the retry."""
         self.windows.forget({key_of(r) for r in readings})
-        self.rules.alerts.open = snapshot  # type: ignore[assignment]  # the snapshot taken above
+        self.rules.alerts.put_back(snapshot)
+
+    def rollback_tick(self, snapshot: OpenAlerts) -> None:
+        """Forget what a staleness check that did not become durable changed."""
+        self.rules.alerts.put_back(snapshot)
+
+    def load_windows(self, key: Key, place: Place, panes: dict[float, Pane], newest: float | None) -> None:
+        """A sensor's windows in flight, from the database, before its first reading here is folded."""
+        self.windows.load(key, place, panes, newest)
+
+    def history_needed(self, readings: Sequence[Reading], unknown: set[Key]) -> float:
+        """How far back (event time) the windows of `unknown` keys must be loaded for these readings."""
+        w = self.windows
+        oldest = min(r.event_time.timestamp() for r in readings if key_of(r) in unknown)
+        return oldest - w.window - w.lateness - w.pane
 
     def process(self, new: Sequence[Reading], housing_of: HousingOf, wall: float) -> Outcome:
         out = Outcome()

@@ -47,7 +47,7 @@ class Sink:
         if self._conn is None or self._conn.closed:
             self._conn = await psycopg.AsyncConnection.connect(self.conninfo, connect_timeout=5, autocommit=True)
         if not self._restored:
-            self.processor.rules.alerts.restore(await store.load_open_alerts(self._conn))
+            self.processor.restore_open_alerts(await store.load_open_alerts(self._conn))
             self._restored = True
         return self._conn
 
@@ -116,12 +116,10 @@ class Sink:
         unknown = self.processor.unknown_keys(fresh)
         if not unknown:
             return
-        windows = self.processor.windows
-        oldest = min(r.event_time.timestamp() for r in fresh if key_of(r) in unknown)
-        loaded = await store.load_panes(conn, unknown, since=oldest - windows.window - windows.lateness - windows.pane)
+        loaded = await store.load_panes(conn, unknown, since=self.processor.history_needed(fresh, unknown))
         places = {key_of(r): Place(r.district, r.tile_id) for r in fresh}
         for key, (panes, newest) in loaded.items():
-            windows.load(key, places[key], panes, newest)
+            self.processor.load_windows(key, places[key], panes, newest)
 
     async def tick(self, housing_of: HousingOf) -> list[Fired]:
         """Staleness on the stream clock, recorded like any other alert change."""
@@ -137,7 +135,7 @@ class Sink:
                                 await store.record_alerts(conn, fired)
                         return fired
                 except DATABASE_AWAY:
-                    self.processor.rules.alerts.open = snapshot  # type: ignore[assignment]  # the snapshot above
+                    self.processor.rollback_tick(snapshot)
                     await self._drop()
                     raise
         raise AssertionError("unreachable: tenacity re-raises")  # pragma: no cover

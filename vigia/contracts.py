@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Annotated
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -25,6 +25,14 @@ def _as_utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+SENSOR_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+DISTRICT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+"""A district's slug: lower case, as in `san-juan-de-lurigancho`; the same wherever a district is named."""
+
+SensorId = Annotated[str, StringConstraints(pattern=SENSOR_ID_PATTERN)]
+"""A sensor's id: what it is registered as, its MQTT account and a level of its topic."""
+DistrictSlug = Annotated[str, StringConstraints(pattern=DISTRICT_PATTERN)]
 
 
 class Metric(StrEnum):
@@ -59,6 +67,30 @@ CANONICAL_UNITS: dict[Metric, str] = {
     Metric.FLOOD_LEVEL: "m",
     Metric.BATTERY: "%",
 }
+
+
+class SensorType(StrEnum):
+    """What kind of device a sensor is; it decides the metrics it reports unless registered otherwise."""
+
+    WATER = "water"
+    POWER = "power"
+    CLIMATE = "climate"
+    AIR = "air"
+    STRUCTURE = "structure"
+    FLOOD = "flood"
+    GATEWAY = "gateway"  # carries readings of other sensors of its district, measures nothing itself
+
+
+SENSOR_METRICS: dict[str, tuple[Metric, ...]] = {
+    SensorType.WATER: (Metric.WATER_PRESSURE, Metric.TANK_LEVEL, Metric.FLOW, Metric.BATTERY),
+    SensorType.POWER: (Metric.MAINS_VOLTAGE,),
+    SensorType.CLIMATE: (Metric.TEMPERATURE, Metric.RELATIVE_HUMIDITY, Metric.BATTERY),
+    SensorType.AIR: (Metric.PM25, Metric.CO, Metric.BATTERY),
+    SensorType.STRUCTURE: (Metric.TILT, Metric.VIBRATION, Metric.BATTERY),
+    SensorType.FLOOD: (Metric.FLOOD_LEVEL, Metric.BATTERY),
+    SensorType.GATEWAY: (),
+}
+"""The metrics a sensor of each type reports unless registered with others."""
 
 
 def reading_id(sensor_id: str, metric: str, event_time: datetime) -> str:

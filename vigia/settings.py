@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     imagery_zoom: int = Field(
         19, ge=1, le=22, description="XYZ zoom imagery is cut at: about the model's 0.3 m per pixel"
     )
+    broker_accounts: str = Field(
+        "local",
+        description="who manages sensors' MQTT accounts: an entry point of vigia.broker_accounts, or none",
+    )
     model_path: Path | None = Field(None, description="a model file to serve instead of the registry's active model")
     inference_threads: int = Field(
         1, ge=1, description="torch threads of the inference worker; the stream keeps the rest"

@@ -1,8 +1,24 @@
-"""Kafka topic names and their layout. Every producer and consumer takes names from here."""
+"""Topic names and their layout, MQTT and Kafka. Every producer and consumer takes names from here."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+from vigia.contracts import DISTRICT_PATTERN, SENSOR_ID_PATTERN
+
+# MQTT: each sensor publishes to its own topic, and may publish nowhere else.
+TELEMETRY_SUBSCRIPTION = "vigia/+/+/telemetry"
+TELEMETRY_TEMPLATE = "vigia/{district}/{sensor_id}/telemetry"
+TELEMETRY_PATTERN = re.compile(
+    f"^vigia/(?P<district>{DISTRICT_PATTERN[1:-1]})/(?P<sensor>{SENSOR_ID_PATTERN[1:-1]})/telemetry$"
+)
+
+
+def telemetry_topic(district: str, sensor_id: str) -> str:
+    """The one MQTT topic a sensor publishes its readings to."""
+    return TELEMETRY_TEMPLATE.format(district=district, sensor_id=sensor_id)
+
 
 READINGS = "vigia.readings"
 READINGS_DEAD_LETTER = "vigia.readings.dead-letter"

@@ -16,13 +16,13 @@ from api import repo, sse
 from api.access import Action, Principal
 from api.deps import ConnDep, PoolDep, allowed
 from api.live import AlertFeed, Change, event_id, key_of
+from api.params import DistrictQuery
 from api.schemas import Acknowledgement, Alert, AlertDetail, AlertEvent, Problem
 from vigia.contracts import AlertState, Severity
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
 Reader = Annotated[Principal, allowed(Action.READ)]
-District = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "no such alert"}}
 KEEPALIVE_SECONDS = 15.0
 
@@ -31,7 +31,7 @@ KEEPALIVE_SECONDS = 15.0
 async def alerts(
     conn: ConnDep,
     principal: Reader,
-    district: District = None,
+    district: DistrictQuery = None,
     severity: Annotated[list[Severity] | None, Query()] = None,
     state: Annotated[list[AlertState] | None, Query()] = None,
     sensor_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")] = None,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.access import Action, Principal
 from api.deps import SettingsDep, allowed
+from api.params import DistrictQuery
 from api.schemas import Problem
 from api.tile_jobs import QueueUnavailable, TileJobQueue
 from inference.preprocess import MAX_BYTES, ImageError, decode
@@ -71,7 +72,7 @@ async def upload(
     z: Annotated[int, Path(ge=1, le=22)],
     x: Annotated[int, Path(ge=0)],
     y: Annotated[int, Path(ge=0)],
-    district: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")] = None,
+    district: DistrictQuery = None,
     captured_at: Annotated[datetime | None, Query(description="when the image was taken; default: now")] = None,
 ) -> QueuedImage:
     """Queue one image (the request body, as image/png, image/jpeg or image/tiff) for the tile z/x/y.

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from api import continuity, priorities, repo, report
 from api.access import Action, Principal
 from api.deps import ConnDep, SettingsDep, allowed, period
+from api.params import DistrictPath, DistrictQuery
 from api.schemas import (
     Alert,
     Assessment,
@@ -31,8 +32,6 @@ from api.schemas import (
 router = APIRouter(tags=["places"])
 
 Reader = Annotated[Principal, allowed(Action.READ)]
-DistrictPath = Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", examples=["san-juan-de-lurigancho"])]
-DistrictQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "no such district or tile"}}
 
 

@@ -8,22 +8,20 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api import repo
+from api import provisioning, repo
 from api.access import Action, Principal
-from api.deps import ConnDep, SettingsDep, allowed, period
+from api.deps import AccountsDep, ConnDep, SettingsDep, allowed, period
+from api.params import DISTRICT_EXAMPLE, DistrictQuery, SensorIdPath
 from api.schemas import LatestReading, LatestWindow, Problem, Sensor, SensorLatest, Series, Uptime, UptimeDay
-from ingest import provisioning
-from ops.component import StackError
-from vigia.contracts import Metric
+from vigia.accounts import BrokerAccountsError
+from vigia.contracts import DistrictSlug, Metric, SensorId, SensorType
 
 router = APIRouter(prefix="/sensors", tags=["sensors"])
 
-SensorId = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", examples=["sjl-water-01"])
-District = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Reader = Annotated[Principal, allowed(Action.READ)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "no such sensor"}}
 
@@ -56,7 +54,7 @@ async def _visible_sensor(conn: ConnDep, sensor_id: str, principal: Principal) -
 async def sensors(
     conn: ConnDep,
     principal: Reader,
-    district: District = None,
+    district: DistrictQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[Sensor]:
@@ -68,14 +66,14 @@ async def sensors(
 
 
 @router.get("/{sensor_id}", response_model=Sensor, responses=NOT_FOUND)
-async def sensor(conn: ConnDep, principal: Reader, sensor_id: str = SensorId) -> Sensor:
+async def sensor(conn: ConnDep, principal: Reader, sensor_id: SensorIdPath) -> Sensor:
     found = await _visible_sensor(conn, sensor_id, principal)
     [row] = await repo.sensors(conn, districts=None, district=found["district"], sensor_id=sensor_id, limit=1, offset=0)
     return Sensor(**row)
 
 
 @router.get("/{sensor_id}/latest", response_model=SensorLatest, responses=NOT_FOUND)
-async def latest(conn: ConnDep, principal: Reader, sensor_id: str = SensorId) -> SensorLatest:
+async def latest(conn: ConnDep, principal: Reader, sensor_id: SensorIdPath) -> SensorLatest:
     """The newest reading of each metric and the newest one-minute window, with its housing context."""
     found = await _visible_sensor(conn, sensor_id, principal)
     readings = await repo.latest_readings(conn, sensor_id=sensor_id)
@@ -102,7 +100,7 @@ async def series(
     conn: ConnDep,
     principal: Reader,
     metric: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$", examples=["water_pressure"])],
-    sensor_id: str = SensorId,
+    sensor_id: SensorIdPath,
     start: Annotated[datetime | None, Query(description="default: end minus one day")] = None,
     end: Annotated[datetime | None, Query(description="default: now")] = None,
     bucket: Bucket = Bucket.MINUTE,
@@ -129,7 +127,7 @@ async def series(
 async def uptime(
     conn: ConnDep,
     principal: Reader,
-    sensor_id: str = SensorId,
+    sensor_id: SensorIdPath,
     start: Annotated[datetime | None, Query(description="default: end minus 7 days")] = None,
     end: Annotated[datetime | None, Query(description="default: now")] = None,
 ) -> Uptime:
@@ -151,11 +149,9 @@ Admin = Annotated[Principal, allowed(Action.MANAGE_SENSORS)]
 
 
 class NewSensor(BaseModel):
-    sensor_id: str = Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", examples=["sjl-water-07"]
-    )
-    sensor_type: str = Field(examples=["water"], description="water, power, climate, air, structure, flood, gateway")
-    district: str = Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", examples=["san-juan-de-lurigancho"])
+    sensor_id: SensorId = Field(examples=["sjl-water-07"])
+    sensor_type: str = Field(examples=["water"], description=", ".join(SensorType))
+    district: DistrictSlug = Field(examples=[DISTRICT_EXAMPLE])
     latitude: float = Field(ge=-90, le=90, examples=[-11.9847])
     longitude: float = Field(ge=-180, le=180, examples=[-77.0049])
     metrics: list[Metric] = Field(default_factory=list, description="default: the type's metrics")
@@ -175,26 +171,26 @@ class Credentials(BaseModel):
     response_model=Credentials,
     responses={503: {"model": Problem, "description": "the MQTT broker could not be told"}},
 )
-async def register(settings: SettingsDep, principal: Admin, body: NewSensor) -> Credentials:
+async def register(settings: SettingsDep, accounts: AccountsDep, principal: Admin, body: NewSensor) -> Credentials:
     """Register a sensor (or re-issue an existing one's credentials) and let it publish to its own topic.
 
-    The broker's password file and ACL are those of this installation's Mosquitto.
+    The broker's accounts are changed through this deployment's `VIGIA_BROKER_ACCOUNTS`.
     """
     try:
-        done = await asyncio.to_thread(provisioning.add, settings, **body.model_dump())
+        done = await asyncio.to_thread(provisioning.add, settings, accounts, **body.model_dump())
     except provisioning.ProvisioningError as error:
         raise HTTPException(422, str(error)) from error
-    except StackError as error:
+    except BrokerAccountsError as error:
         raise HTTPException(503, f"the MQTT broker could not be told: {error}") from error
     return Credentials(**vars(done))
 
 
 @router.delete("/{sensor_id}", status_code=204, responses={**NOT_FOUND, 503: {"model": Problem}})
-async def revoke(settings: SettingsDep, principal: Admin, sensor_id: str = SensorId) -> Response:
+async def revoke(settings: SettingsDep, accounts: AccountsDep, principal: Admin, sensor_id: SensorIdPath) -> Response:
     """Stop a sensor: it can no longer connect, and what it sends is refused. Its history stays."""
     try:
-        found = await asyncio.to_thread(provisioning.revoke, settings, sensor_id)
-    except StackError as error:
+        found = await asyncio.to_thread(provisioning.revoke, settings, accounts, sensor_id)
+    except BrokerAccountsError as error:
         raise HTTPException(503, f"the MQTT broker could not be told: {error}") from error
     if not found:
         raise HTTPException(404, f"sensor {sensor_id!r} is not registered")

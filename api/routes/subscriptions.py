@@ -17,7 +17,9 @@ from pydantic import BaseModel, Field
 from api import repo
 from api.access import Action, Principal
 from api.deps import ConnDep, SettingsDep, allowed
+from api.params import DISTRICT_EXAMPLE
 from api.schemas import Problem, Text
+from vigia.contracts import DistrictSlug
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 
@@ -26,7 +28,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "descripti
 
 
 class NewSubscription(BaseModel):
-    district: str = Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", examples=["san-juan-de-lurigancho"])
+    district: DistrictSlug = Field(examples=[DISTRICT_EXAMPLE])
     min_severity: Literal["info", "warning", "critical"] = "warning"
     channel: Literal["webhook", "log"] = Field("webhook", description="`log` writes to the notifier's message log")
     target: Text = Field(

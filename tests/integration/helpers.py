@@ -13,9 +13,8 @@ from typing import Any, TypeVar
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from ingest import repo
 from simulate.simulator import Publisher
-from vigia import kafka, topics
+from vigia import kafka, registry, topics
 from vigia.contracts import DeadLetter, TileEmbedding
 from vigia.settings import Settings
 from vigia.tiles import tile_id_for
@@ -63,7 +62,7 @@ def register(
 ) -> str:
     tile = tile_id_for(lat, lon, settings.tile_zoom)
     with psycopg.connect(settings.db_conninfo) as conn:
-        repo.upsert_sensor(
+        registry.upsert_sensor(
             conn,
             sensor_id=sensor_id,
             sensor_type=sensor_type,

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 def vigia(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "vigia", *args],
+        [sys.executable, "-m", "ops", *args],
         capture_output=True,
         text=True,
         env=os.environ.copy(),

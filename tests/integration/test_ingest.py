@@ -15,12 +15,13 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from ingest import provisioning
+from api import provisioning
 from ops.supervisor import Supervisor
 from simulate.simulator import Publisher
 from tests.ingest.corpus import bad_cases
 from tests.integration.helpers import eventually, read_topic, register
 from vigia import topics
+from vigia.accounts import load_accounts
 from vigia.contracts import DeadLetter, Reading
 from vigia.settings import Settings
 
@@ -119,9 +120,10 @@ def _connack(settings: Settings, username: str | None, password: str | None) -> 
 
 
 def test_sensor_credentials_reach_only_the_sensor_own_topic(stack: Settings) -> None:
-    first = provisioning.add(stack, sensor_id="it-acl-01", sensor_type="power", district=DISTRICT,
+    accounts = load_accounts(stack)  # the local stack's: Mosquitto's password file and ACL
+    first = provisioning.add(stack, accounts, sensor_id="it-acl-01", sensor_type="power", district=DISTRICT,
                              latitude=-11.97, longitude=-77.0)  # fmt: skip
-    provisioning.add(stack, sensor_id="it-acl-02", sensor_type="power", district=DISTRICT,
+    provisioning.add(stack, accounts, sensor_id="it-acl-02", sensor_type="power", district=DISTRICT,
                      latitude=-11.97, longitude=-77.01)  # fmt: skip
     assert _connack(stack, None, None) != "Success"
     assert _connack(stack, "it-acl-01", "not-the-password") != "Success"
@@ -150,5 +152,5 @@ def test_sensor_credentials_reach_only_the_sensor_own_topic(stack: Settings) -> 
     assert all(base64.b64decode(DeadLetter.model_validate_json(r.value).payload_b64) not in {forged, oversized}
                for r in letters)  # fmt: skip
 
-    assert provisioning.revoke(stack, "it-acl-01")
+    assert provisioning.revoke(stack, accounts, "it-acl-01")
     assert _connack(stack, "it-acl-01", first.password) != "Success"

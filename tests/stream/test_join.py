@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from stream.app import housing_for
+from stream.tiles import housing_for
 from vigia.contracts import TileEmbedding
 
 

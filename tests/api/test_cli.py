@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ops.cli import standing
+from api.cli import standing
 
 WHEN = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 

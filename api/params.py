@@ -1,0 +1,15 @@
+"""Path and query parameters every route names the same way, checked by the shared patterns."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Query
+
+from vigia.contracts import DISTRICT_PATTERN, SENSOR_ID_PATTERN
+
+DISTRICT_EXAMPLE = "san-juan-de-lurigancho"
+
+DistrictPath = Annotated[str, Path(max_length=64, pattern=DISTRICT_PATTERN, examples=[DISTRICT_EXAMPLE])]
+DistrictQuery = Annotated[str | None, Query(max_length=64, pattern=DISTRICT_PATTERN, examples=[DISTRICT_EXAMPLE])]
+SensorIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=SENSOR_ID_PATTERN, examples=["sjl-water-01"])]
