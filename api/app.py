@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import psycopg
 import uvicorn
 from fastapi import FastAPI, Request
@@ -53,12 +54,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.pool = pool
         app.state.tile_jobs = TileJobQueue(settings)
         app.state.alert_feed = AlertFeed(pool)
-        app.state.model = assess.Model()
+        app.state.inference = httpx.AsyncClient(timeout=assess.TIMEOUT)  # on-demand assessments
         try:
             yield
         finally:
             await app.state.alert_feed.close()
             await app.state.tile_jobs.close()
+            await app.state.inference.aclose()
             await pool.close()
 
     app = FastAPI(

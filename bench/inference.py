@@ -23,9 +23,10 @@ from aiokafka import AIOKafkaProducer
 
 from bench.common import bench_stack
 from inference.assessor import DEFAULT_MODEL, Assessment, Assessor
-from inference.preprocess import decode, prepare
+from inference.preprocess import prepare
 from ops.kafka_admin import ensure_topics
 from vigia.contracts import TileEmbedding
+from vigia.images import decode
 from vigia.settings import Settings
 from vigia.topics import TILE_EMBEDDINGS
 

@@ -20,8 +20,9 @@ import torch
 from inference import modelfile
 from inference.housing import class_weights, housing_scores
 from inference.model import TileNet
-from inference.preprocess import RGB, ImageError, TileFeatures, decode, features, prepare
+from inference.preprocess import TileFeatures, features, prepare
 from inference.runtime import OnnxForward
+from vigia.images import RGB, ImageError, decode
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.pt"
 

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from inference.preprocess import RGB, ImageError, decode
+from vigia.images import RGB, ImageError, decode
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 LOAD_SIDE = 256  # tiles are kept at this size in memory; crops and the model's input come from it

@@ -17,10 +17,10 @@ from pydantic import ValidationError
 
 from inference.assessor import Assessment
 from inference.housing import RollUp
-from inference.preprocess import ImageError
 from inference.repo import AssessmentRow
 from inference.tiling import parent_tile
 from vigia.contracts import RejectedTileJob, TileEmbedding, TileJob
+from vigia.images import ImageError
 from vigia.tiles import parse_tile_id
 
 

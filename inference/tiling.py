@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from inference.dataset import EXTENSIONS
-from inference.preprocess import RGB
+from vigia.images import RGB
 from vigia.tiles import parse_tile_id
 
 log = logging.getLogger(__name__)

@@ -26,10 +26,11 @@ import psycopg
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import start_http_server
 
-from inference import jobs, repo, telemetry
+from inference import jobs, repo, serve, telemetry
 from inference.assessor import DEFAULT_MODEL, Assessor
 from inference.housing import roll_up
 from inference.modelfile import load as load_model_file
+from inference.serve import ServedModel
 from vigia import kafka, topics
 from vigia.contracts import RejectedTileJob, TileEmbedding
 from vigia.heartbeat import beat_forever, heartbeat_path
@@ -66,7 +67,7 @@ class TileWorker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.stopping = asyncio.Event()
-        self.assessor: Assessor | None = None
+        self.served = ServedModel()  # shared with the on-demand assessments of `serve.py`
         self.conn: psycopg.Connection | None = None
 
     def _connect(self) -> psycopg.Connection:
@@ -74,16 +75,19 @@ class TileWorker:
             self.conn = psycopg.connect(self.settings.db_conninfo, autocommit=True)
         return self.conn
 
+    @property
+    def assessor(self) -> Assessor | None:
+        return self.served.assessor
+
     def _refresh_model(self) -> None:
         """Load the model to serve if it is not the one loaded: a fixed file, or the registry's active one."""
         if self.settings.model_path is not None:
             if self.assessor is None:
-                self.assessor = Assessor.from_file(self.settings.model_path, threads=self.settings.inference_threads)
+                self.served.swap(Assessor.from_file(self.settings.model_path, threads=self.settings.inference_threads))
             return
         version, path = ensure_model(self._connect())
         if self.assessor is None or self.assessor.version != version:
-            fresh = Assessor.from_file(path, threads=self.settings.inference_threads)
-            old, self.assessor = self.assessor, fresh
+            old = self.served.swap(Assessor.from_file(path, threads=self.settings.inference_threads))
             if old is not None:
                 old.close()
             log.info("serving model %s", version)
@@ -137,6 +141,9 @@ class TileWorker:
         side = [asyncio.create_task(beat_forever(heartbeat_path(self.settings.state_dir, "inference")))]
         if self.settings.inference_metrics_port:
             start_http_server(self.settings.inference_metrics_port, addr=self.settings.bind_host)
+        on_demand = serve.server(self.settings, self.served) if self.settings.inference_port else None
+        if on_demand is not None:
+            side.append(asyncio.create_task(on_demand.serve()))
         checked = loop.time()
         try:
             while not self.stopping.is_set():
@@ -177,6 +184,10 @@ class TileWorker:
                     len(outcome.rejected),
                 )
         finally:
+            if on_demand is not None:
+                on_demand.should_exit = True
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(side.pop(), timeout=5)
             for task in side:
                 task.cancel()
             with contextlib.suppress(Exception):

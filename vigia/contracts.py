@@ -289,3 +289,23 @@ class RejectedTileJob(_Contract):
     source: str | None = None
     rejected_at: UtcDatetime
     job_b64: str | None = Field(None, description="the original record, base64, when it was not a readable job")
+
+
+class ClassShare(_Contract):
+    land_use_class: str = Field(examples=["denseresidential"])
+    probability: float = Field(examples=[0.82])
+
+
+class ImageAssessment(_Contract):
+    """The model's reading of one image, assessed on demand and stored nowhere.
+
+    Owner: inference, which answers `POST /assess` on its own port; the API's `POST /assess`
+    passes it on to the person who asked.
+    """
+
+    land_use_class: str = Field(examples=["denseresidential"])
+    class_probability: float = Field(examples=[0.82])
+    housing_score: float = Field(description="0 sound housing, 1 precarious", examples=[0.64])
+    top_classes: list[ClassShare]
+    features: dict[str, float] = Field(examples=[{"built_up_fraction": 0.37, "vegetation_fraction": 0.05}])
+    model_version: str = Field(examples=["tilenet-20261120-3f2a"])

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
         "local",
         description="who manages sensors' MQTT accounts: an entry point of vigia.broker_accounts, or none",
     )
+    inference_port: int = Field(
+        19105, description="where the inference worker answers on-demand assessments (POST /assess); 0: off"
+    )
+    inference_url: str = Field("", description="the inference worker's on-demand assessments; default: on this host")
     model_path: Path | None = Field(None, description="a model file to serve instead of the registry's active model")
     inference_threads: int = Field(
         1, ge=1, description="torch threads of the inference worker; the stream keeps the rest"
@@ -151,6 +155,12 @@ class Settings(BaseSettings):
     def kafka_broker_url(self) -> str:
         """The broker in the form Faust expects."""
         return ",".join(f"kafka://{hostport}" for hostport in self.kafka_bootstrap.split(","))
+
+    @property
+    def assess_url(self) -> str:
+        """Where the API sends an image for an on-demand assessment."""
+        base = self.inference_url or f"http://127.0.0.1:{self.inference_port}"
+        return base.rstrip("/") + "/assess"
 
     @property
     def log_dir(self) -> Path:

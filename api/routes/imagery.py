@@ -14,8 +14,8 @@ from api.deps import SettingsDep, allowed
 from api.params import DistrictQuery
 from api.schemas import Problem
 from api.tile_jobs import QueueUnavailable, TileJobQueue
-from inference.preprocess import MAX_BYTES, ImageError, decode
 from vigia.contracts import TileJob
+from vigia.images import MAX_BYTES, ImageError, decode
 
 router = APIRouter(prefix="/tiles", tags=["imagery"])
 

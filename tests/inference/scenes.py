@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from inference.preprocess import decode
+from vigia.images import decode
 
 # A corner of San Juan de Lurigancho, Lima, in UTM zone 18 south (EPSG:32718).
 LIMA_EAST = 285_000.0

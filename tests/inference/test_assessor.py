@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inference.assessor import DEFAULT_MODEL, Assessment, Assessor
-from inference.preprocess import ImageError
+from vigia.images import ImageError
 from vigia.settings import Settings
 
 TILES = Settings().imagery_dir / "ucmerced"

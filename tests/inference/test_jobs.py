@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 from inference import jobs
 from inference.assessor import Assessment
 from inference.housing import RollUp
-from inference.preprocess import ImageError, TileFeatures
+from inference.preprocess import TileFeatures
 from vigia.contracts import TileJob
+from vigia.images import ImageError
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FEATURES = TileFeatures(0.5, 0.1, 0.6, 0.1, 0.2, 0.3)

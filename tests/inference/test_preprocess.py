@@ -7,13 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from inference.preprocess import (
-    ImageError,
-    declared_size,
-    decode,
-    features,
-    prepare,
-)
+from inference.preprocess import features, prepare
+from vigia.images import ImageError, declared_size, decode
 from vigia.settings import Settings
 
 SHARED = Settings().imagery_dir / "ucmerced"
@@ -96,7 +91,7 @@ def test_single_band_is_refused_and_sixteen_bit_and_alpha_are_handled() -> None:
 
 
 def test_float_pixels_are_refused() -> None:
-    from inference.preprocess import to_rgb8
+    from vigia.images import to_rgb8
 
     with pytest.raises(ImageError) as caught:
         to_rgb8(np.zeros((64, 64, 3), dtype=np.float32))
