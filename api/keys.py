@@ -6,9 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from api.access import Role, new_key
+from api.repo import keys as key_rows
 
 
 def add(
@@ -18,21 +18,18 @@ def add(
     if (role is Role.LEADER) != (district is not None):
         raise ValueError("a leader's key needs --district, and only a leader's key takes one")
     key_id, secret_hash, key = new_key()
-    conn.execute(
-        "INSERT INTO api_keys (key_id, secret_sha256, role, district, name, expires_at)"
-        " VALUES (%s, %s, %s, %s, %s, now() + %s)",
-        (key_id, secret_hash, role.value, district, name, valid_for),
-    )
+    key_rows.insert_key(
+        conn, key_id=key_id, secret_sha256=secret_hash, role=role.value, district=district, name=name,
+        valid_for=valid_for,
+    )  # fmt: skip
     return key_id, key
 
 
 def list_keys(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    return cur.execute(
-        "SELECT key_id, role, district, name, created_at, expires_at, revoked_at FROM api_keys ORDER BY created_at"
-    ).fetchall()
+    """Every key, revoked ones included; never the secrets (only their hashes are stored)."""
+    return key_rows.list_keys(conn)
 
 
 def revoke(conn: psycopg.Connection, key_id: str) -> bool:
-    cur = conn.execute("UPDATE api_keys SET revoked_at = now() WHERE key_id = %s AND revoked_at IS NULL", (key_id,))
-    return cur.rowcount == 1
+    """Stop a key working at once; False when it is unknown or already revoked."""
+    return key_rows.revoke_key(conn, key_id=key_id)

@@ -11,7 +11,8 @@ from pathlib import Path
 import psycopg
 
 from drills import faults
-from inference.intake import queue_tiles, stored_count
+from inference.intake import queue_tiles
+from inference.repo import stored_assessments
 from inference.tiling import ImageTile
 from vigia.settings import Settings
 
@@ -51,21 +52,21 @@ def run(settings: Settings, *, tiles: int, kill_at: float) -> Tiles:
     ]  # fmt: skip
     queued = asyncio.run(queue_tiles(settings, batch, district="drill"))
     with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
-        while stored_count(conn, queued) < kill_at * tiles:
+        while stored_assessments(conn, queued=queued) < kill_at * tiles:
             time.sleep(0.05)
-        at_kill = stored_count(conn, queued)
+        at_kill = stored_assessments(conn, queued=queued)
         asked: list[float] = []
         faults.kill_and_hold(settings, "inference", 5, ended=lambda: asked.append(time.monotonic()))
         [restarted], last, quiet = asked, -1, time.monotonic()
         while time.monotonic() - quiet < 60:
-            done = stored_count(conn, queued)
+            done = stored_assessments(conn, queued=queued)
             if done >= tiles:
                 break
             if done != last:
                 last, quiet = done, time.monotonic()
             time.sleep(0.5)
         recovery = time.monotonic() - restarted
-        stored = stored_count(conn, queued)
+        stored = stored_assessments(conn, queued=queued)
         rows = conn.execute(
             "SELECT count(*) FROM tile_assessments WHERE source = 'drill' AND time = %s", (captured,)
         ).fetchone()

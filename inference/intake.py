@@ -10,6 +10,7 @@ import cv2
 import psycopg
 from tqdm import tqdm
 
+from inference import repo
 from inference.tiling import ImageTile
 from vigia import kafka, topics
 from vigia.contracts import TileJob
@@ -51,15 +52,6 @@ async def queue_tiles(
     return queued
 
 
-def stored_count(conn: psycopg.Connection, queued: list[tuple[str, datetime]]) -> int:
-    row = conn.execute(
-        """SELECT count(DISTINCT (a.tile_id, a.time)) FROM tile_assessments a
-           JOIN unnest(%s::text[], %s::timestamptz[]) AS q(tile_id, time) USING (tile_id, time)""",
-        ([t for t, _ in queued], [c for _, c in queued]),
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
 def wait_for_assessments(
     conn: psycopg.Connection, queued: list[tuple[str, datetime]], *, timeout: float, show_progress: bool = False
 ) -> int:
@@ -68,7 +60,7 @@ def wait_for_assessments(
     wanted = len(set(queued))
     with tqdm(total=wanted, desc="assessing", unit="tile", disable=not show_progress) as bar:
         while True:
-            done = stored_count(conn, queued)
+            done = repo.stored_assessments(conn, queued=queued)
             bar.update(done - bar.n)
             if done >= wanted or time.monotonic() > deadline:
                 return done

@@ -137,3 +137,13 @@ def latest_sub_tiles(
     ).fetchall()
     parts = [SubTile(tile_id=r[0], land_use_class=r[1], housing_score=float(r[2]), embedding=r[3]) for r in rows]
     return parts, max((r[4] for r in rows), default=None)
+
+
+def stored_assessments(conn: psycopg.Connection, *, queued: list[tuple[str, datetime]]) -> int:
+    """How many of the queued (tile, image time) pairs have an assessment stored."""
+    row = conn.execute(
+        """SELECT count(DISTINCT (a.tile_id, a.time)) FROM tile_assessments a
+           JOIN unnest(%s::text[], %s::timestamptz[]) AS q(tile_id, time) USING (tile_id, time)""",
+        ([t for t, _ in queued], [c for _, c in queued]),
+    ).fetchone()
+    return int(row[0]) if row else 0

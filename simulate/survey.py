@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,12 +34,7 @@ def assess_district_imagery(settings: Settings, scenario_path: Path, *, timeout:
     )
     queued = asyncio.run(intake.queue_tiles(settings, tiles, district=scenario.district.slug))
     wanted = len(set(queued))
-    with psycopg.connect(settings.db_conninfo, autocommit=True) as conn, console.status("assessing imagery") as spinner:
-        deadline = time.monotonic() + timeout
-        done = intake.stored_count(conn, queued)
-        while done < wanted and time.monotonic() < deadline:
-            spinner.update(f"the model assessed {done}/{wanted} imagery tiles of {len(set(sensor_tiles))} sensor tiles")
-            time.sleep(1)
-            done = intake.stored_count(conn, queued)
+    with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
+        done = intake.wait_for_assessments(conn, queued, timeout=timeout, show_progress=True)
     console.print(f"imagery: {done}/{wanted} tiles assessed over {len(set(sensor_tiles))} sensor tiles")
     return done, wanted

@@ -21,7 +21,7 @@ import psycopg
 from aiokafka import AIOKafkaProducer
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
-from stream import store
+from stream import repo
 from stream.processor import HousingOf, Outcome, Processor, key_of
 from stream.rule_book import Fired
 from stream.window_book import Place
@@ -47,7 +47,7 @@ class Sink:
         if self._conn is None or self._conn.closed:
             self._conn = await psycopg.AsyncConnection.connect(self.conninfo, connect_timeout=5, autocommit=True)
         if not self._restored:
-            self.processor.restore_open_alerts(await store.load_open_alerts(self._conn))
+            self.processor.restore_open_alerts(await repo.load_open_alerts(self._conn))
             self._restored = True
         return self._conn
 
@@ -91,7 +91,7 @@ class Sink:
     ) -> Outcome:
         conn = await self._connection()
         async with conn.transaction():
-            new = await store.insert_readings(conn, readings)
+            new = await repo.insert_readings(conn, readings)
             fresh = []
             for reading in readings:  # a record twice in one batch is new once
                 if reading.reading_id in new:
@@ -99,24 +99,24 @@ class Sink:
                     fresh.append(reading)
             await self._load_windows(conn, fresh)
             outcome = self.processor.process(fresh, housing_of, time.time())
-            await store.mark_late(conn, outcome.late)
-            await store.upsert_panes(conn, outcome.panes)
-            await store.upsert_hopping(conn, outcome.hopping)
-            await store.record_alerts(conn, outcome.fired)
-            await store.save_offsets(conn, self.group, topics.READINGS, next_offsets)
+            await repo.mark_late(conn, outcome.late)
+            await repo.upsert_panes(conn, outcome.panes)
+            await repo.upsert_hopping(conn, outcome.hopping)
+            await repo.record_alerts(conn, outcome.fired)
+            await repo.save_offsets(conn, group=self.group, topic=topics.READINGS, next_offsets=next_offsets)
         return outcome
 
     async def stored_offsets(self) -> dict[int, int]:
         """Where each readings partition resumes, by what is durable; on a connection of its own,
         so a rebalance can ask while a batch holds the sink's."""
         async with await psycopg.AsyncConnection.connect(self.conninfo, connect_timeout=5, autocommit=True) as conn:
-            return await store.load_offsets(conn, self.group, topics.READINGS)
+            return await repo.load_offsets(conn, group=self.group, topic=topics.READINGS)
 
     async def _load_windows(self, conn: psycopg.AsyncConnection, fresh: Sequence[Reading]) -> None:
         unknown = self.processor.unknown_keys(fresh)
         if not unknown:
             return
-        loaded = await store.load_panes(conn, unknown, since=self.processor.history_needed(fresh, unknown))
+        loaded = await repo.load_panes(conn, unknown, since=self.processor.history_needed(fresh, unknown))
         places = {key_of(r): Place(r.district, r.tile_id) for r in fresh}
         for key, (panes, newest) in loaded.items():
             self.processor.load_windows(key, places[key], panes, newest)
@@ -132,7 +132,7 @@ class Sink:
                         fired = self.processor.tick(time.time(), housing_of)
                         if fired:
                             async with conn.transaction():
-                                await store.record_alerts(conn, fired)
+                                await repo.record_alerts(conn, fired)
                         return fired
                 except DATABASE_AWAY:
                     self.processor.rollback_tick(snapshot)
@@ -146,7 +146,7 @@ class Sink:
         while True:
             async with self._lock:
                 conn = await self._connection()
-                pending = await store.unpublished_alerts(conn)
+                pending = await repo.unpublished_alerts(conn)
             if not pending:
                 return sent
             for _, alert in pending:
@@ -154,17 +154,17 @@ class Sink:
             await producer.flush()
             async with self._lock:
                 conn = await self._connection()
-                await store.mark_published(conn, [key for key, _ in pending])
+                await repo.mark_published(conn, [key for key, _ in pending])
             sent += len(pending)
 
     async def retain(self, keep_days: dict[str, int]) -> int:
         """Enforce retention: a TimescaleDB policy where the licence has them, else drop chunks now."""
         async with self._lock:
             conn = await self._connection()
-            if await store.retention_policies_available(conn):
-                await store.ensure_retention_policies(conn, keep_days)
+            if await repo.retention_policies_available(conn):
+                await repo.ensure_retention_policies(conn, keep_days)
                 return 0
-            return await store.apply_retention(conn, keep_days)
+            return await repo.apply_retention(conn, keep_days)
 
     async def close(self) -> None:
         async with self._lock:

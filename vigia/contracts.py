@@ -213,24 +213,6 @@ class HousingContext(_Contract):
         )
 
 
-class WindowAggregate(_Contract):
-    """Summary of one sensor's metric over one window. Owner: the stream processor."""
-
-    sensor_id: str
-    metric: Metric
-    window_start: UtcDatetime
-    window_end: UtcDatetime
-    count: int = Field(ge=1)
-    min: float
-    max: float
-    mean: float
-    last: float
-    last_event_time: UtcDatetime
-    district: str
-    tile_id: str
-    housing: HousingContext = HousingContext()
-
-
 class Severity(StrEnum):
     INFO = "info"
     WARNING = "warning"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from stream import store
+from stream import repo
 from stream.panes import sample_key
 from stream.window_book import Folded, Place, WindowBook
 from vigia.contracts import HousingContext, Metric, Reading
@@ -36,7 +36,7 @@ def readings(sensor: str, minutes: int, per_minute: int = 2) -> list[Reading]:
 
 async def store_batch(settings: Settings, batch: list[Reading], book: WindowBook) -> set[str]:
     async with await psycopg.AsyncConnection.connect(settings.db_conninfo) as conn, conn.transaction():
-        new = await store.insert_readings(conn, batch)
+        new = await repo.insert_readings(conn, batch)
         out = Folded()
         for r in batch:
             if r.reading_id in new:
@@ -44,8 +44,8 @@ async def store_batch(settings: Settings, batch: list[Reading], book: WindowBook
                 ts = r.event_time.timestamp()
                 book.fold(key, Place(r.district, r.tile_id), value=r.value, ts=ts, sample_key=sample_key(r.reading_id),
                           reading_id=r.reading_id, out=out)  # fmt: skip
-        await store.upsert_panes(conn, [(row, HousingContext()) for row in book.pane_rows(out)])
-        await store.upsert_hopping(conn, [(row, HousingContext()) for row in book.hopping_rows(out)])
+        await repo.upsert_panes(conn, [(row, HousingContext()) for row in book.pane_rows(out)])
+        await repo.upsert_hopping(conn, [(row, HousingContext()) for row in book.hopping_rows(out)])
         return new
 
 
@@ -75,7 +75,7 @@ def test_panes_load_back_as_they_were_stored(stack: Settings) -> None:
 
     async def load() -> dict:  # type: ignore[type-arg]
         async with await psycopg.AsyncConnection.connect(stack.db_conninfo) as conn:
-            return await store.load_panes(conn, [key], since=START.timestamp())
+            return await repo.load_panes(conn, [key], since=START.timestamp())
 
     loaded, newest = asyncio.run(load())[key]
     assert loaded == book.panes[key]
@@ -109,16 +109,16 @@ def test_alert_changes_are_stored_once_published_from_the_outbox_and_reload_open
         async with await psycopg.AsyncConnection.connect(stack.db_conninfo, autocommit=True) as conn:
             # One transaction, so the stack's own stream worker cannot publish these changes first.
             async with conn.transaction():
-                await store.record_alerts(conn, fired)
-                await store.record_alerts(conn, fired)  # a replay of the same change adds nothing
+                await repo.record_alerts(conn, fired)
+                await repo.record_alerts(conn, fired)  # a replay of the same change adds nothing
                 await conn.execute(
                     "UPDATE alerts SET state = 'acknowledged' WHERE alert_id = %s", (fired[0].change.alert.alert_id,)
                 )
-                await store.record_alerts(conn, fired)  # the stream never reopens what people acknowledged
-                pending = await store.unpublished_alerts(conn)
-                await store.mark_published(conn, [key for key, _ in pending])
-                after = await store.unpublished_alerts(conn)
-            reopened = await store.load_open_alerts(conn)
+                await repo.record_alerts(conn, fired)  # the stream never reopens what people acknowledged
+                pending = await repo.unpublished_alerts(conn)
+                await repo.mark_published(conn, [key for key, _ in pending])
+                after = await repo.unpublished_alerts(conn)
+            reopened = await repo.load_open_alerts(conn)
             return pending, after, reopened
 
     pending, after, reopened = asyncio.run(scenario())
@@ -150,8 +150,8 @@ def test_retention_drops_only_what_is_older_than_kept(stack: Settings) -> None:
 
     async def retain() -> int:
         async with await psycopg.AsyncConnection.connect(stack.db_conninfo, autocommit=True) as conn:
-            assert not await store.retention_policies_available(conn)  # the Apache-licensed build
-            return await store.apply_retention(conn, {"readings": 90, "readings_1m": 90})
+            assert not await repo.retention_policies_available(conn)  # the Apache-licensed build
+            return await repo.apply_retention(conn, {"readings": 90, "readings_1m": 90})
 
     assert asyncio.run(retain()) >= 2  # the old readings' chunk and its windows' chunk
     with psycopg.connect(stack.db_conninfo) as conn:
@@ -161,7 +161,7 @@ def test_retention_drops_only_what_is_older_than_kept(stack: Settings) -> None:
     assert ("store-old", 2) not in left
     assert ("store-recent", 2) in left
     with pytest.raises(ValueError, match="no retention"):
-        asyncio.run(store.apply_retention(None, {"sensors": 1}))  # type: ignore[arg-type]
+        asyncio.run(repo.apply_retention(None, {"sensors": 1}))  # type: ignore[arg-type]
 
 
 def test_the_sink_folds_a_record_delivered_twice_in_one_batch_once(stack: Settings) -> None:

@@ -96,7 +96,9 @@ async def insert_readings(conn: psycopg.AsyncConnection, readings: Sequence[Read
         return {str(row[0]) for row in await cur.fetchall()}
 
 
-async def save_offsets(conn: psycopg.AsyncConnection, group: str, topic: str, next_offsets: Mapping[int, int]) -> None:
+async def save_offsets(
+    conn: psycopg.AsyncConnection, *, group: str, topic: str, next_offsets: Mapping[int, int]
+) -> None:
     """Record where each partition resumes, in the transaction that made its records durable.
 
     The new value replaces the old one even when smaller: a batch finishing late after a
@@ -113,7 +115,7 @@ async def save_offsets(conn: psycopg.AsyncConnection, group: str, topic: str, ne
         )
 
 
-async def load_offsets(conn: psycopg.AsyncConnection, group: str, topic: str) -> dict[int, int]:
+async def load_offsets(conn: psycopg.AsyncConnection, *, group: str, topic: str) -> dict[int, int]:
     cur = await conn.execute(
         "SELECT partition, next_offset FROM stream_offsets WHERE consumer_group = %s AND topic = %s", (group, topic)
     )

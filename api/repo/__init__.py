@@ -1,0 +1,45 @@
+"""All SQL the API runs, one module per resource, as functions with keyword-only arguments.
+
+Routes call `repo.<function>`; the modules say which resource a query belongs to.
+"""
+
+from __future__ import annotations
+
+from api.repo.alerts import alert, alert_changes, alert_history, alerts, change_alert
+from api.repo.keys import api_key
+from api.repo.places import district_exists, district_tiles, districts, tile_assessment, tile_sensors
+from api.repo.planning import priority_inputs, report_inputs, service_samples
+from api.repo.rows import NoRow, now, ping
+from api.repo.sensors import latest_readings, latest_windows, sensor, sensors, series_columns, uptime
+from api.repo.subscriptions import create_subscription, delete_subscription, deliveries, subscription, subscriptions
+
+__all__ = [
+    "NoRow",
+    "alert",
+    "alert_changes",
+    "alert_history",
+    "alerts",
+    "api_key",
+    "change_alert",
+    "create_subscription",
+    "delete_subscription",
+    "deliveries",
+    "district_exists",
+    "district_tiles",
+    "districts",
+    "latest_readings",
+    "latest_windows",
+    "now",
+    "ping",
+    "priority_inputs",
+    "report_inputs",
+    "sensor",
+    "sensors",
+    "series_columns",
+    "service_samples",
+    "subscription",
+    "subscriptions",
+    "tile_assessment",
+    "tile_sensors",
+    "uptime",
+]

@@ -1,0 +1,91 @@
+"""SQL of tiles and districts: assessments, the sensors on a tile, a district's tiles and status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from api.repo.rows import IN_DISTRICTS, all_rows, one_row
+
+ASSESSMENT_COLUMNS = """tile_id, district, time AS assessed_at, model_version, land_use_class, class_probability,
+                        housing_score, precarious_share, sub_tiles, features, source"""
+
+
+async def tile_assessment(conn: AsyncConnection, *, tile_id: str) -> dict[str, Any] | None:
+    """The newest assessment of a tile, by any model."""
+    return await one_row(
+        conn,
+        f"""SELECT {ASSESSMENT_COLUMNS} FROM tile_assessments WHERE tile_id = %(tile)s
+            ORDER BY time DESC, computed_at DESC LIMIT 1""",
+        {"tile": tile_id},
+    )
+
+
+async def tile_sensors(conn: AsyncConnection, *, tile_id: str) -> list[dict[str, Any]]:
+    return await all_rows(
+        conn,
+        """SELECT sensor_id, sensor_type, district, latitude, longitude, metrics FROM sensors
+           WHERE tile_id = %(tile)s AND revoked_at IS NULL ORDER BY sensor_id""",
+        {"tile": tile_id},
+    )
+
+
+async def district_tiles(conn: AsyncConnection, *, district: str, zoom: int) -> list[dict[str, Any]]:
+    """Each tile of the district at the sensor zoom: newest assessment, sensors and open alerts."""
+    return await all_rows(
+        conn,
+        """WITH tiles AS (
+               SELECT tile_id FROM sensors WHERE district = %(district)s AND revoked_at IS NULL
+               UNION
+               SELECT tile_id FROM tile_assessments WHERE district = %(district)s AND zoom = %(zoom)s
+           )
+           SELECT t.tile_id, a.land_use_class, a.housing_score, a.model_version, a.assessed_at,
+                  coalesce(s.sensors, 0) AS sensors, coalesce(o.open_alerts, 0) AS open_alerts,
+                  coalesce(o.critical, 0) AS critical_alerts
+           FROM tiles t
+           LEFT JOIN LATERAL (
+               SELECT land_use_class, housing_score, model_version, time AS assessed_at FROM tile_assessments
+               WHERE tile_id = t.tile_id ORDER BY time DESC, computed_at DESC LIMIT 1
+           ) a ON true
+           LEFT JOIN (
+               SELECT tile_id, count(*)::int AS sensors FROM sensors
+               WHERE district = %(district)s AND revoked_at IS NULL GROUP BY tile_id
+           ) s USING (tile_id)
+           LEFT JOIN (
+               SELECT tile_id, count(*)::int AS open_alerts,
+                      (count(*) FILTER (WHERE severity = 'critical'))::int AS critical
+               FROM alerts WHERE district = %(district)s AND state <> 'resolved' GROUP BY tile_id
+           ) o USING (tile_id)
+           ORDER BY t.tile_id""",
+        {"district": district, "zoom": zoom},
+    )
+
+
+async def districts(conn: AsyncConnection, *, districts: list[str] | None, zoom: int) -> list[dict[str, Any]]:
+    """Each district's sensors (registered, heard in the last 15 minutes), open alerts and housing."""
+    return await all_rows(
+        conn,
+        f"""WITH d AS (SELECT DISTINCT district FROM sensors WHERE {IN_DISTRICTS})
+           SELECT d.district,
+                  (SELECT count(*) FROM sensors s WHERE s.district = d.district AND s.revoked_at IS NULL)::int
+                      AS sensors,
+                  (SELECT count(DISTINCT sensor_id) FROM readings_1m r
+                    WHERE r.district = d.district AND r.bucket > now() - interval '15 minutes')::int
+                      AS sensors_reporting,
+                  (SELECT count(*) FROM alerts a WHERE a.district = d.district AND a.state <> 'resolved')::int
+                      AS open_alerts,
+                  (SELECT count(*) FROM alerts a WHERE a.district = d.district AND a.state <> 'resolved'
+                     AND a.severity = 'critical')::int AS critical_alerts,
+                  (SELECT avg(housing_score) FROM (
+                       SELECT DISTINCT ON (tile_id) housing_score FROM tile_assessments t
+                       WHERE t.district = d.district AND t.zoom = %(zoom)s ORDER BY tile_id, time DESC) h)
+                      AS mean_housing_score
+           FROM d ORDER BY d.district""",
+        {"districts": districts, "zoom": zoom},
+    )
+
+
+async def district_exists(conn: AsyncConnection, *, district: str) -> bool:
+    cur = await conn.execute("SELECT 1 FROM sensors WHERE district = %(d)s LIMIT 1", {"d": district})
+    return await cur.fetchone() is not None

@@ -1,0 +1,87 @@
+"""SQL of what planners read: the priority index's inputs, service continuity, the district report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from api.repo.rows import IN_DISTRICTS, all_rows
+
+
+async def priority_inputs(
+    conn: AsyncConnection, *, districts: list[str] | None, start: datetime, end: datetime, zoom: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(tiles with their newest assessment, alert spans clipped to the period) for the ranking."""
+    tiles = await all_rows(
+        conn,
+        f"""WITH tiles AS (
+                SELECT tile_id, district FROM sensors WHERE revoked_at IS NULL AND {IN_DISTRICTS}
+                UNION
+                SELECT tile_id, district FROM tile_assessments
+                WHERE zoom = %(zoom)s AND district IS NOT NULL AND {IN_DISTRICTS}
+            )
+            SELECT t.tile_id, t.district, a.housing_score, coalesce(a.land_use_class, 'unassessed') AS land_use_class
+            FROM tiles t LEFT JOIN LATERAL (
+                SELECT housing_score, land_use_class FROM tile_assessments
+                WHERE tile_id = t.tile_id ORDER BY time DESC, computed_at DESC LIMIT 1
+            ) a ON true""",
+        {"districts": districts, "zoom": zoom},
+    )
+    spans = await all_rows(
+        conn,
+        f"""SELECT tile_id, rule, severity, state <> 'resolved' AS open,
+                   extract(epoch FROM least(coalesce(resolved_at, %(end)s), %(end)s) - greatest(opened_at, %(start)s))
+                       / 3600.0 AS hours
+            FROM alerts
+            WHERE {IN_DISTRICTS} AND opened_at < %(end)s AND coalesce(resolved_at, %(end)s) > %(start)s""",
+        {"districts": districts, "start": start, "end": end},
+    )
+    return tiles, spans
+
+
+async def service_samples(
+    conn: AsyncConnection, *, district: str, metric: str, start: datetime, end: datetime
+) -> list[tuple[str, str, datetime, float]]:
+    """(sensor, tile, minute, highest value in that minute) for every sensor of the district, in time order.
+
+    The highest value: a minute counts as without service only if the service never came back in it.
+    """
+    cur = await conn.execute(
+        """SELECT sensor_id, tile_id, bucket, max FROM readings_1m
+           WHERE district = %(district)s AND metric = %(metric)s AND bucket >= %(start)s AND bucket < %(end)s
+           ORDER BY sensor_id, bucket""",
+        {"district": district, "metric": metric, "start": start, "end": end},
+    )
+    return await cur.fetchall()
+
+
+async def report_inputs(
+    conn: AsyncConnection, *, district: str, start: datetime, end: datetime, zoom: int
+) -> dict[str, list[dict[str, Any]]]:
+    """What a district report plots: alerts per day and severity, each sensor's uptime, tile housing scores."""
+    params = {"district": district, "start": start, "end": end, "zoom": zoom}
+    alerts_per_day = await all_rows(
+        conn,
+        """SELECT time_bucket('1 day', opened_at) AS day, severity, count(*)::int AS alerts FROM alerts
+           WHERE district = %(district)s AND opened_at >= %(start)s AND opened_at < %(end)s
+           GROUP BY day, severity ORDER BY day""",
+        params,
+    )
+    uptime = await all_rows(
+        conn,
+        """SELECT s.sensor_id, s.sensor_type, coalesce(u.minutes, 0)::int AS minutes FROM sensors s
+           LEFT JOIN (SELECT sensor_id, count(DISTINCT bucket) AS minutes FROM readings_1m
+                      WHERE district = %(district)s AND bucket >= %(start)s AND bucket < %(end)s
+                      GROUP BY sensor_id) u USING (sensor_id)
+           WHERE s.district = %(district)s AND s.revoked_at IS NULL ORDER BY s.sensor_id""",
+        params,
+    )
+    housing = await all_rows(
+        conn,
+        """SELECT DISTINCT ON (tile_id) tile_id, housing_score, land_use_class FROM tile_assessments
+           WHERE district = %(district)s AND zoom = %(zoom)s ORDER BY tile_id, time DESC""",
+        params,
+    )
+    return {"alerts_per_day": alerts_per_day, "uptime": uptime, "housing": housing}

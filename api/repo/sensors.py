@@ -1,0 +1,131 @@
+"""SQL of sensors: the registry as the API shows it, latest readings and windows, series and uptime."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+
+from api.repo.rows import IN_DISTRICTS, all_rows, present
+
+
+async def sensor(conn: AsyncConnection, *, sensor_id: str) -> dict[str, Any] | None:
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(
+        """SELECT sensor_id, sensor_type, district, latitude, longitude, tile_id, metrics, revoked_at
+           FROM sensors WHERE sensor_id = %(sensor_id)s""",
+        {"sensor_id": sensor_id},
+    )
+    return await cur.fetchone()
+
+
+async def latest_readings(conn: AsyncConnection, *, sensor_id: str) -> list[dict[str, Any]]:
+    """The newest reading of each of the sensor's metrics.
+
+    One backward index scan with LIMIT 1 per metric: it stops at the newest chunk holding a
+    row, where DISTINCT ON would read every row the sensor ever sent.
+    """
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(
+        """SELECT r.metric, r.value, r.unit, r.time, r.received_at, r.reading_id::text AS reading_id
+           FROM sensors s CROSS JOIN LATERAL unnest(s.metrics) AS m(metric)
+           CROSS JOIN LATERAL (
+               SELECT metric, value, unit, time, received_at, reading_id FROM readings
+               WHERE sensor_id = s.sensor_id AND metric = m.metric ORDER BY time DESC LIMIT 1
+           ) r
+           WHERE s.sensor_id = %(sensor_id)s ORDER BY r.metric""",
+        {"sensor_id": sensor_id},
+    )
+    return await cur.fetchall()
+
+
+async def latest_windows(conn: AsyncConnection, *, sensor_id: str) -> list[dict[str, Any]]:
+    """The newest one-minute window of each metric, found the same way as the latest readings."""
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(
+        """SELECT w.* FROM sensors s CROSS JOIN LATERAL unnest(s.metrics) AS m(metric)
+           CROSS JOIN LATERAL (
+               SELECT metric, bucket, count, min, max, mean, last, embedding_id, model_version, land_use_class,
+                      housing_score
+               FROM readings_1m WHERE sensor_id = s.sensor_id AND metric = m.metric ORDER BY bucket DESC LIMIT 1
+           ) w
+           WHERE s.sensor_id = %(sensor_id)s ORDER BY w.metric""",
+        {"sensor_id": sensor_id},
+    )
+    return await cur.fetchall()
+
+
+async def sensors(
+    conn: AsyncConnection,
+    *,
+    districts: list[str] | None,
+    district: str | None,
+    sensor_id: str | None,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    """Registered sensors with when each was last heard of (within the last day)."""
+    return await all_rows(
+        conn,
+        f"""SELECT s.sensor_id, s.sensor_type, s.district, s.latitude, s.longitude, s.tile_id, s.metrics,
+                  s.created_at, s.revoked_at, seen.last_seen
+           FROM sensors s
+           LEFT JOIN LATERAL (
+               SELECT max(last_event_time) AS last_seen FROM readings_1m r
+               WHERE r.sensor_id = s.sensor_id AND r.bucket > now() - interval '1 day'
+           ) seen ON true
+           WHERE {IN_DISTRICTS} AND (%(district)s::text IS NULL OR s.district = %(district)s)
+             AND (%(sensor_id)s::text IS NULL OR s.sensor_id = %(sensor_id)s)
+           ORDER BY s.district, s.sensor_id LIMIT %(limit)s OFFSET %(offset)s""",
+        {"districts": districts, "district": district, "sensor_id": sensor_id, "limit": limit, "offset": offset},
+    )
+
+
+SERIES_ONE_MINUTE = """SELECT extract(epoch FROM bucket)::bigint AS t, count AS c, min AS lo, max AS hi, mean AS m,
+                             last AS l
+                      FROM readings_1m
+                      WHERE sensor_id = %(sensor)s AND metric = %(metric)s AND bucket >= %(start)s AND bucket < %(end)s
+                      ORDER BY bucket"""
+
+
+SERIES_BUCKETED = """SELECT extract(epoch FROM time_bucket(%(bucket)s, bucket))::bigint AS t, sum(count)::int AS c,
+                           min(min) AS lo, max(max) AS hi, sum(mean * count) / nullif(sum(count), 0) AS m,
+                           last(last, bucket) AS l
+                    FROM readings_1m
+                    WHERE sensor_id = %(sensor)s AND metric = %(metric)s AND bucket >= %(start)s AND bucket < %(end)s
+                    GROUP BY 1 ORDER BY 1"""
+
+
+async def series_columns(
+    conn: AsyncConnection, *, sensor_id: str, metric: str, start: datetime, end: datetime, bucket: timedelta
+) -> str:
+    """One-minute windows re-bucketed to `bucket`, as the JSON text of an object of columns.
+
+    `{"points": n, "time": [epoch seconds...], "count": [...], "min", "max", "mean", "last"}`.
+    The database writes the JSON: a month of minutes is 43,200 rows, and turning them into
+    Python objects and back took longer than the query and held the event loop meanwhile.
+    """
+    rows = SERIES_ONE_MINUTE if bucket == timedelta(minutes=1) else SERIES_BUCKETED
+    cur = await conn.execute(
+        f"""SELECT json_build_object(
+                'points', count(*), 'time', coalesce(json_agg(t), '[]'), 'count', coalesce(json_agg(c), '[]'),
+                'min', coalesce(json_agg(lo), '[]'), 'max', coalesce(json_agg(hi), '[]'),
+                'mean', coalesce(json_agg(m), '[]'), 'last', coalesce(json_agg(l), '[]'))::text
+            FROM ({rows}) AS windows""",
+        {"sensor": sensor_id, "metric": metric, "start": start, "end": end, "bucket": bucket},
+    )
+    row = present(await cur.fetchone(), "the series aggregate")
+    return str(row[0])
+
+
+async def uptime(conn: AsyncConnection, *, sensor_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Per day, the minutes in which the sensor sent anything."""
+    return await all_rows(
+        conn,
+        """SELECT time_bucket('1 day', bucket) AS day, count(DISTINCT bucket)::int AS minutes
+           FROM readings_1m WHERE sensor_id = %(sensor)s AND bucket >= %(start)s AND bucket < %(end)s
+           GROUP BY day ORDER BY day""",
+        {"sensor": sensor_id, "start": start, "end": end},
+    )
