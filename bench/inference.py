@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from aiokafka import AIOKafkaProducer
 
 from bench.common import bench_stack
 from inference.assessor import DEFAULT_MODEL, Assessment, Assessor
 from inference.preprocess import prepare
 from ops.kafka_admin import ensure_topics
+from vigia import kafka
 from vigia.contracts import TileEmbedding
 from vigia.images import decode
 from vigia.settings import Settings
@@ -51,9 +51,7 @@ def bench_forward(assessor: Assessor, data: list[bytes], batch: int, seconds: fl
 
 
 async def bench_pipeline(settings: Settings, assessor: Assessor, data: list[bytes], batch: int) -> tuple[float, int]:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5
-    )
+    producer = kafka.producer(settings, linger_ms=5)
     await producer.start()
     try:
         assessor.assess(data[:batch])  # warm-up, as the forward pass had

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from bench.common import bench_stack
@@ -36,7 +36,7 @@ from stream.decode import decode
 from stream.processor import Processor
 from stream.rules import load_rules
 from stream.sink import Sink
-from vigia import topics
+from vigia import kafka, topics
 from vigia.contracts import HousingContext, Metric, Reading
 from vigia.settings import Settings
 
@@ -56,13 +56,7 @@ RULE_SECONDS = 3.0
 
 async def produce(settings: Settings, prefix: str, sensors: int, per_sensor: int) -> None:
     start = (datetime.now(UTC) - timedelta(days=3)).replace(second=0, microsecond=0)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=20,
-        max_batch_size=512 * 1024,
-    )
+    producer = kafka.producer(settings, linger_ms=20, max_batch_size=512 * 1024)
     await producer.start()
     try:
         for i in range(per_sensor):
@@ -174,9 +168,7 @@ async def end_offsets(settings: Settings) -> dict[TopicPartition, int]:
 
 async def steady(settings: Settings, sensors: int, rate: int, seconds: float) -> int:
     """Live flood readings at `rate`/s: each sensor above the limit for 6 s, then below for 6 s."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5
-    )
+    producer = kafka.producer(settings, linger_ms=5)
     await producer.start()
     sent = 0
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import tempfile
 import time
@@ -287,7 +288,10 @@ def imagery_ingest(
 ) -> None:
     """Cut imagery into tiles and queue them for the inference worker, with a progress bar."""
     from inference import intake, tiling
+    from vigia.contracts import DISTRICT_PATTERN
 
+    if not re.fullmatch(DISTRICT_PATTERN, district):
+        raise _fail(f"district {district!r}: lower-case letters, digits, '_' or '-', at most 64")
     settings = load_settings()
     zoom = zoom or settings.imagery_zoom
     report = tiling.CutReport()

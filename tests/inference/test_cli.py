@@ -65,3 +65,10 @@ def test_evaluate_refuses_classes_the_model_does_not_know(tmp_path: Path) -> Non
     result = runner.invoke(app, ["model", "evaluate", str(tmp_path), "--model", str(DEFAULT_MODEL)])
     assert result.exit_code == 1
     assert "does not know: esteras" in " ".join(result.output.split())
+
+
+def test_imagery_for_a_district_no_one_could_query_is_refused_before_anything_is_queued(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["imagery", "ingest", str(tmp_path), "--district", "San Juan"])
+    assert result.exit_code == 1
+    assert "district 'San Juan'" in " ".join(result.output.split())
+    assert "Traceback" not in result.output

@@ -10,7 +10,7 @@ import pytest
 
 from simulate.simulator import Publisher
 from tests.integration.helpers import all_healthy, assess_tile_as_precarious, eventually, query, read_topic, register
-from vigia import topics
+from vigia import kafka, topics
 from vigia.contracts import Alert
 from vigia.settings import Settings
 
@@ -65,14 +65,13 @@ def test_a_water_outage_under_precarious_roofs_opens_a_critical_alert_and_resolv
 
 def produce_readings(stack: Settings, prefix: str, sensors: int, per_sensor: int) -> int:
     """Readings straight onto the readings topic, as the bridge writes them; returns how many."""
-    from aiokafka import AIOKafkaProducer
 
     from vigia.contracts import Metric, Reading
 
     start = (datetime.now(UTC) - timedelta(days=2)).replace(second=0, microsecond=0)
 
     async def send() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all", linger_ms=20)
+        producer = kafka.producer(stack, linger_ms=20)
         await producer.start()
         try:
             for i in range(per_sensor):

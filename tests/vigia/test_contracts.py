@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 
-from vigia.contracts import Metric, Reading
+from vigia.contracts import DISTRICT_PATTERN, Metric, Reading
 
 BASE = {
     "sensor_id": "s1",
@@ -57,3 +58,29 @@ def test_fast_json_is_the_same_document() -> None:
     reading = Reading.model_validate(BASE)
     assert Reading.model_validate_json(reading.to_json()) == reading
     assert json.loads(reading.to_json()).keys() == json.loads(reading.model_dump_json()).keys()
+
+
+@pytest.mark.parametrize("slug", ["san-juan-de-lurigancho", "villa_el_salvador", "ate", "d1"])
+def test_one_district_slug_everywhere_a_district_is_named(slug: str) -> None:
+    from api.params import DISTRICT_EXAMPLE
+    from api.provisioning import validate
+    from simulate.scenario import DistrictSpec
+    from vigia.topics import TELEMETRY_PATTERN, telemetry_topic
+
+    validate("s-01", "water", slug, -12.0, -77.0)  # registration takes it
+    match = TELEMETRY_PATTERN.match(telemetry_topic(slug, "s-01"))  # the bridge reads its topic
+    assert match is not None
+    assert match["district"] == slug
+    DistrictSpec(slug=slug, code="x", latitude=-12.0, longitude=-77.0)  # a scenario may name it
+    assert re.fullmatch(DISTRICT_PATTERN, DISTRICT_EXAMPLE)
+
+
+@pytest.mark.parametrize("slug", ["Comas", "-ate", "san juan", "", "x" * 65])
+def test_what_is_not_a_district_slug_is_refused_alike(slug: str) -> None:
+    from api.provisioning import ProvisioningError, validate
+    from vigia.topics import TELEMETRY_PATTERN, telemetry_topic
+
+    assert re.fullmatch(DISTRICT_PATTERN, slug) is None
+    assert TELEMETRY_PATTERN.match(telemetry_topic(slug, "s-01")) is None
+    with pytest.raises(ProvisioningError):
+        validate("s-01", "water", slug, -12.0, -77.0)
