@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
-from inference.publisher import publish_embeddings
+from inference import embeddings
 from vigia import registry
 from vigia.contracts import TileEmbedding
 from vigia.settings import Settings
@@ -127,7 +127,7 @@ def assess_tile(settings: Settings) -> None:
         tile_id=TILE, model_version=MODEL, computed_at=datetime.now(UTC), land_use_class="mobilehomepark",
         housing_score=0.8, embedding=[0.5] * 8, precarious_share=0.7,
     )  # fmt: skip
-    asyncio.run(publish_embeddings(settings, [embedding]))
+    asyncio.run(embeddings.publish(settings, [embedding]))
 
 
 def unjoined(settings: Settings, prefix: str, after: datetime) -> tuple[int, int]:

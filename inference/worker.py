@@ -26,7 +26,7 @@ import psycopg
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import start_http_server
 
-from inference import jobs, repo, serve, telemetry
+from inference import embeddings, jobs, repo, serve, telemetry
 from inference.assessor import DEFAULT_MODEL, Assessor
 from inference.housing import roll_up
 from inference.modelfile import load as load_model_file
@@ -159,12 +159,7 @@ class TileWorker:
                     continue
                 started = loop.time()
                 outcome = await asyncio.to_thread(self.process, values)
-                for embedding in outcome.embeddings:
-                    await producer.send(
-                        topics.TILE_EMBEDDINGS,
-                        value=embedding.model_dump_json().encode(),
-                        key=embedding.tile_id.encode(),
-                    )
+                await embeddings.send(producer, outcome.embeddings)
                 for rejected in outcome.rejected:
                     await producer.send(
                         topics.TILE_JOBS_DEAD_LETTER,

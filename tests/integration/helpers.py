@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from inference import embeddings
 from simulate.simulator import Publisher
-from vigia import kafka, registry, topics
+from vigia import registry, topics
 from vigia.contracts import DeadLetter, TileEmbedding
 from vigia.settings import Settings
 from vigia.tiles import tile_id_for
@@ -30,20 +31,6 @@ def eventually(probe: Callable[[], T | None], *, timeout: float = 60, every: flo
             return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-async def publish_embeddings(settings: Settings, embeddings: list[TileEmbedding]) -> None:
-    """Put assessments on the embeddings topic as the inference worker would, keyed by tile."""
-    producer = kafka.producer(settings)
-    await producer.start()
-    try:
-        for embedding in embeddings:
-            await producer.send(
-                topics.TILE_EMBEDDINGS, value=embedding.model_dump_json().encode(), key=embedding.tile_id.encode()
-            )
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 def query(settings: Settings, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
@@ -157,13 +144,12 @@ def assess_tile_as_precarious(
 
     `probe` is (sensor id, latitude, longitude) of a spare sensor inside the tile.
     """
-    from vigia.contracts import TileEmbedding
 
     embedding = TileEmbedding(
         tile_id=tile, model_version="it-outage", computed_at=datetime(2026, 3, 1, tzinfo=UTC),
         land_use_class="mobilehomepark", housing_score=0.9, embedding=[0.5] * 8, precarious_share=0.8,
     )  # fmt: skip
-    asyncio.run(publish_embeddings(settings, [embedding]))
+    asyncio.run(embeddings.publish(settings, [embedding]))
     sensor_id, lat, lon = probe
     assert register(settings, sensor_id, lat, lon, "water", ["water_pressure"], district=district) == tile
 

@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from inference import embeddings
 from ops import control
 from tests.integration.helpers import (
     api_headers,
     dead_letters_for,
     eventually,
     publish,
-    publish_embeddings,
     query,
     register,
 )
@@ -129,7 +129,7 @@ def test_window_is_joined_with_the_tile_assessment(stack: Settings) -> None:
         housing_score=0.87,
         embedding=[0.5] * 8,
     )
-    asyncio.run(publish_embeddings(stack, [embedding]))
+    asyncio.run(embeddings.publish(stack, [embedding]))
 
     def joined() -> list[tuple[Any, ...]] | None:
         # The assessment reaches the worker's table asynchronously: keep sending readings
