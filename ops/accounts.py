@@ -38,7 +38,7 @@ class MosquittoFiles:
 
     def revoke(self, *, sensor_id: str) -> None:
         try:
-            if self.files.passwd.exists() and f"{sensor_id}:" in self.files.passwd.read_text():
+            if sensor_id in self.files.users():
                 self.files.remove_user(sensor_id)
             self._apply({s: t for s, t in self._registered().items() if s != sensor_id})
         except (StackError, OSError, psycopg.Error) as error:

@@ -137,6 +137,12 @@ class MosquittoAccounts:
     def set_password(self, user: str, secret: str) -> None:
         self._passwd("-b", str(self.passwd), user, secret)
 
+    def users(self) -> set[str]:
+        """The accounts in the password file (one `user:hash` line each)."""
+        if not self.passwd.exists():
+            return set()
+        return {line.split(":", 1)[0] for line in self.passwd.read_text().splitlines() if ":" in line}
+
     def remove_user(self, user: str) -> None:
         self._passwd("-D", str(self.passwd), user)
 
