@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?= 60
 
-.PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api drills train up down status clean
+.PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api bench-state drills train up down status clean
 
 # Checkers of the deployment files whose libraries clash with the services' (checkov's many
 # pins; check-jsonschema wants a newer click than Faust takes) live in a virtualenv of their own.
@@ -43,7 +43,7 @@ unit: $(STAMP)
 integration: install
 	$(BIN)/pytest -m integration
 
-bench: bench-ingest bench-inference bench-stream bench-api
+bench: bench-ingest bench-inference bench-stream bench-api bench-state
 
 bench-ingest: install
 	$(BIN)/python -m bench.ingest --messages 100000
@@ -56,6 +56,10 @@ bench-stream: install
 
 bench-api: install
 	$(BIN)/python -m bench.api
+
+# The stream worker's window memory per sensor and metric, against the same run without eviction.
+bench-state: $(STAMP)
+	$(BIN)/python -m bench.state
 
 # Faults against a private stack while numbered readings flow; prints the table of docs/reliability.md.
 drills: install

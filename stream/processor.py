@@ -29,6 +29,7 @@ class Outcome:
     fired: list[Fired] = field(default_factory=list)
     late: list[Reading] = field(default_factory=list)
     folded: int = 0
+    evicted: int = 0  # panes no later reading can reach, dropped from memory
 
 
 def key_of(reading: Reading) -> Key:
@@ -98,6 +99,7 @@ class Processor:
             out.panes.append((row, housing))
             out.fired += self.rules.on_pane(row.key[0], row.key[1], row.start, row.summary.mean, row.place, housing)
         out.hopping = [(row, housing_of(row.place.tile_id)) for row in self.windows.hopping_rows(folded)]
+        out.evicted = self.windows.evict({key for key, _ in folded.touched})
         return out
 
     def tick(self, wall: float, housing_of: HousingOf) -> list[Fired]:

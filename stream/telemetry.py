@@ -21,6 +21,7 @@ SINK_SECONDS = Histogram(
     "One batch's transaction",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+EVICTED = Counter("vigia_stream_panes_evicted_total", "One-minute panes no reading can reach, dropped from memory")
 LAG = Gauge("vigia_stream_consumer_lag", "Records on the readings topic not yet processed", ["partition"])
 
 
@@ -32,6 +33,7 @@ def record(records: int, outcome: Outcome, *, unreadable: int) -> None:
     UNREADABLE.inc(unreadable)
     WINDOWS.labels("1m").inc(len(outcome.panes))
     WINDOWS.labels("15m").inc(len(outcome.hopping))
+    EVICTED.inc(outcome.evicted)
     record_alerts(outcome.fired)
 
 

@@ -115,10 +115,18 @@ class WindowBook:
                 last_start += self.pane
         return rows
 
-    def evict(self) -> int:
-        """Drop panes no reading can reach any more; returns how many."""
+    def evict(self, keys: Iterable[Key] | None = None) -> int:
+        """Drop panes no reading can reach any more (of `keys`, or of every key); returns how many.
+
+        A key's horizon moves only when one of its readings is folded, so after a batch the
+        keys it touched are the only ones with panes to drop: the worker passes those, and a
+        sensor holds at most a hopping window plus the lateness of panes, however long it runs.
+        """
         dropped = 0
-        for key, panes in self.panes.items():
+        for key in self.panes if keys is None else keys:
+            panes = self.panes.get(key)
+            if not panes:
+                continue
             horizon = self.newest.get(key, float("-inf")) - self.window - self.lateness - self.pane
             for start in [s for s in panes if s < horizon]:
                 del panes[start]

@@ -62,3 +62,24 @@ def test_staleness_ticks_on_the_stream_clock() -> None:
     assert p.tick(1000.0 + 14 * 60, lambda tile: HousingContext()) == []
     (offline,) = p.tick(1000.0 + 15 * 60, lambda tile: HousingContext())
     assert offline.rule.id == "sensor-offline"
+
+
+def test_a_sensor_holds_a_bounded_number_of_panes_however_long_it_reports() -> None:
+    p = processor()
+    most = 0
+    for hour in range(72):  # three days, a reading a minute, an hour a batch
+        batch = [reading(hour * 60 + m, 1.2, sensor=f"s{s}") for s in range(3) for m in range(60)]
+        out = p.process(batch, lambda tile: HousingContext(), wall=0.0)
+        most = max(most, *(len(p.windows.panes[(f"s{s}", "water_pressure")]) for s in range(3)))
+        assert out.hopping[-1][0].summary.count == 15  # the fifteen-minute window is still whole
+    assert most <= (900 + 120) // 60 + 2  # a hopping window and the lateness, not three days
+    assert out.evicted == 3 * 60
+
+
+def test_a_pane_a_late_reading_can_still_reach_is_kept() -> None:
+    p = processor()
+    p.process([reading(m, 1.0) for m in range(30)], lambda tile: HousingContext(), wall=0.0)
+    out = p.process([reading(28.5, 3.0)], lambda tile: HousingContext(), wall=0.0)  # 90 s behind: within lateness
+    assert out.late == []
+    (row, _) = out.panes[0]
+    assert row.summary.count == 2
