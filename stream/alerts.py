@@ -6,6 +6,10 @@ and at most every `update_every` seconds otherwise, so a long outage does not fl
 leaders' phones); it resolves itself once the condition has been clear for the rule's
 `clear_minutes`, dated from when it cleared. The alert id is derived from sensor, rule and
 opening time, so a replay after a crash produces the same alert, not a second one.
+
+A person may resolve an alert by hand while its condition lasts. The book then keeps
+following the condition in silence: no update and no second resolution is emitted, and
+only once the condition has cleared and begins again does a new alert open.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class OpenAlert:
     detail: str
     clear_since: float | None = None
     announced_at: float = 0.0  # event time of the last change emitted
+    resolved_by_hand: bool = False  # followed until its condition clears, announced no more
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,12 @@ class AlertBook:
 
     def put_back(self, snapshot: OpenAlerts) -> None:
         self.open = dict(snapshot)
+
+    def resolved_by_hand(self, alert_ids: set[str]) -> None:
+        """These alerts were resolved by a person: follow their conditions, announce nothing more."""
+        for key, alert in list(self.open.items()):
+            if alert.alert_id in alert_ids and not alert.resolved_by_hand:
+                self.open[key] = replace(alert, resolved_by_hand=True)
 
     def apply(
         self,
@@ -110,6 +121,9 @@ class AlertBook:
                 detail=condition.detail,
                 clear_since=None,
             )
+            if current.resolved_by_hand:
+                self.open[key] = updated
+                return None
             if severity != current.severity or condition.at - current.announced_at >= self.update_every:
                 updated = replace(updated, announced_at=condition.at)
                 self.open[key] = updated
@@ -125,6 +139,8 @@ class AlertBook:
         clear_since = current.clear_since if current.clear_since is not None else condition.at
         if condition.at - clear_since >= clear_seconds:
             del self.open[key]
+            if current.resolved_by_hand:
+                return None
             return AlertChange(Change.RESOLVED, replace(current, clear_since=clear_since), clear_since)
         if current.clear_since is None:
             self.open[key] = replace(current, clear_since=clear_since)

@@ -59,6 +59,10 @@ class Processor:
         self.windows.forget({key_of(r) for r in readings})
         self.rules.alerts.put_back(snapshot)
 
+    def resolved_by_hand(self, alert_ids: set[str]) -> None:
+        """People resolved these: their conditions are followed in silence until they clear."""
+        self.rules.alerts.resolved_by_hand(alert_ids)
+
     def rollback_tick(self, snapshot: OpenAlerts) -> None:
         """Forget what a staleness check that did not become durable changed."""
         self.rules.alerts.put_back(snapshot)

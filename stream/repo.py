@@ -251,6 +251,17 @@ async def record_alerts(conn: psycopg.AsyncConnection, fired: Sequence[Fired]) -
         )
 
 
+async def resolved_alerts(conn: psycopg.AsyncConnection, *, alert_ids: Sequence[str]) -> set[str]:
+    """Which of these alerts the database holds resolved: by the stream before, or by a person through the API."""
+    if not alert_ids:
+        return set()
+    cur = await conn.execute(
+        "SELECT alert_id::text FROM alerts WHERE alert_id = ANY(%(ids)s::uuid[]) AND state = 'resolved'",
+        {"ids": list(alert_ids)},
+    )
+    return {row[0] for row in await cur.fetchall()}
+
+
 async def load_open_alerts(conn: psycopg.AsyncConnection) -> list[OpenAlert]:
     cur = await conn.execute(
         """SELECT alert_id, rule, sensor_id, metric, severity, extract(epoch FROM opened_at),

@@ -102,9 +102,25 @@ class Sink:
             await repo.mark_late(conn, outcome.late)
             await repo.upsert_panes(conn, outcome.panes)
             await repo.upsert_hopping(conn, outcome.hopping)
+            outcome.fired = await self._unless_resolved(conn, outcome.fired)
             await repo.record_alerts(conn, outcome.fired)
             await repo.save_offsets(conn, group=self.group, topic=topics.READINGS, next_offsets=next_offsets)
         return outcome
+
+    async def _unless_resolved(self, conn: psycopg.AsyncConnection, fired: list[Fired]) -> list[Fired]:
+        """The changes to record, less those to alerts the database already holds resolved.
+
+        A person may resolve an alert through the API while its condition lasts; the stream
+        learns it here, the first time the alert would change again, and from then on
+        follows the condition without a word (no update, no second resolution).
+        """
+        if not fired:
+            return fired
+        resolved = await repo.resolved_alerts(conn, alert_ids=sorted({f.change.alert.alert_id for f in fired}))
+        if not resolved:
+            return fired
+        self.processor.resolved_by_hand(resolved)
+        return [f for f in fired if f.change.alert.alert_id not in resolved]
 
     async def stored_offsets(self) -> dict[int, int]:
         """Where each readings partition resumes, by what is durable; on a connection of its own,
@@ -132,6 +148,7 @@ class Sink:
                         fired = self.processor.tick(time.time(), housing_of)
                         if fired:
                             async with conn.transaction():
+                                fired = await self._unless_resolved(conn, fired)
                                 await repo.record_alerts(conn, fired)
                         return fired
                 except DATABASE_AWAY:

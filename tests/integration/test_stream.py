@@ -6,10 +6,19 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from simulate.simulator import Publisher
-from tests.integration.helpers import all_healthy, assess_tile_as_precarious, eventually, query, read_topic, register
+from tests.integration.helpers import (
+    all_healthy,
+    api_headers,
+    assess_tile_as_precarious,
+    eventually,
+    query,
+    read_topic,
+    register,
+)
 from vigia import kafka, topics
 from vigia.contracts import Alert
 from vigia.settings import Settings
@@ -201,3 +210,52 @@ def test_the_worker_reports_its_figures_to_prometheus(stack: Settings) -> None:
     text = eventually(scraped, timeout=40, what="the stream's metrics with consumer lag")
     for name in ("vigia_stream_readings_total", "vigia_stream_sink_seconds_bucket", "vigia_stream_window_rows_total"):
         assert name in text
+
+
+HAND = ("it-water-hand", -11.9700, -76.9950)
+
+
+def publish_pressures(stack: Settings, sensor_id: str, start: datetime, pressures: list[float]) -> None:
+    with Publisher(stack, client_id=f"it-{sensor_id}") as publisher:
+        for minute, pressure in enumerate(pressures):
+            body = {"ts": (start + timedelta(minutes=minute)).isoformat(), "water_pressure": pressure}
+            topic = f"vigia/integration/{sensor_id}/telemetry"
+            publisher.publish(topic, json.dumps(body).encode()).wait_for_publish(10)
+
+
+def test_an_alert_resolved_by_hand_stays_resolved_until_the_water_stops_again(stack: Settings) -> None:
+    sensor_id, lat, lon = HAND
+    register(stack, sensor_id, lat, lon, "water", ["water_pressure"])
+    start = (datetime.now(UTC) - timedelta(hours=4)).replace(second=0, microsecond=0)
+    publish_pressures(stack, sensor_id, start, [1.5] * 5 + [0.0] * 35)
+    alerts = (
+        "SELECT alert_id::text, state, opened_at, resolved_at FROM alerts WHERE sensor_id = %(s)s ORDER BY opened_at"
+    )
+    [(first, state, _, _)] = eventually(lambda: query(stack, alerts, {"s": sensor_id}), what="the outage alert")
+    assert state == "open"
+
+    resolved = httpx.post(
+        f"http://{stack.api_host}:{stack.api_port}/alerts/{first}/resolve",
+        json={"note": "cisterna enviada"}, headers=api_headers(stack), timeout=10,
+    )  # fmt: skip
+    assert resolved.status_code == 200, resolved.text
+    # The taps stay dry a quarter of an hour more (an update was due), the water returns for
+    # a quarter of an hour (a resolution was due), then stops again: a new outage.
+    publish_pressures(stack, sensor_id, start + timedelta(minutes=40), [0.0] * 15 + [1.4] * 15 + [0.0] * 35)
+
+    def both() -> list[tuple[object, ...]] | None:
+        found = query(stack, alerts, {"s": sensor_id})
+        return found if len(found) == 2 else None
+
+    rows = eventually(both, what="the second outage")
+    (_, state, _, resolved_at), (second, second_state, second_opened, _) = rows
+    assert (state, second_state) == ("resolved", "open")
+    assert resolved_at is not None  # the person's resolution is kept, not overwritten
+    assert second != first
+    assert second_opened == start + timedelta(minutes=70)  # from the first dry reading of the new outage
+    recorded = "SELECT change, detail FROM alert_events WHERE alert_id = %(a)s ORDER BY recorded_at, time"
+    events = query(stack, recorded, {"a": first})
+    changes = [change for change, _ in events]
+    assert changes.count("resolved") == 1  # no second "resuelto" from the stream
+    assert changes[-1] == "resolved"  # nothing after the person's resolution: no "continúa"
+    assert "cisterna enviada" in events[-1][1]

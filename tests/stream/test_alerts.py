@@ -67,3 +67,29 @@ def test_ids_are_stable_for_a_replay() -> None:
     assert a is not None
     assert b is not None
     assert a.alert.alert_id == b.alert.alert_id == alert_id("sjl-water-01", "water-outage", 0.0)
+
+
+def test_an_alert_resolved_by_hand_is_followed_in_silence_until_its_condition_clears() -> None:
+    book = AlertBook(update_every=300)
+    opened = fire(book, 1800)
+    assert opened is not None
+    book.resolved_by_hand({opened.alert.alert_id})
+    assert fire(book, 1800 + 300) is None  # no "continúa" for what a person closed
+    assert fire(book, 1800 + 900, severity=Severity.CRITICAL) is None
+    assert clear(book, 3000) is None
+    assert clear(book, 3000 + 600) is None  # and no second "resuelto"
+    assert book.open == {}
+    again = fire(book, 9000, since=7200)  # the condition begins anew: a new alert
+    assert again is not None
+    assert again.change is Change.OPENED
+    assert again.alert.alert_id != opened.alert.alert_id
+
+
+def test_resolving_by_hand_touches_only_the_alerts_named() -> None:
+    book = AlertBook(update_every=300)
+    opened = fire(book, 1800)
+    assert opened is not None
+    book.resolved_by_hand({"some-other-alert"})
+    later = fire(book, 1800 + 300)
+    assert later is not None
+    assert later.change is Change.UPDATED
