@@ -78,6 +78,10 @@ class AlertBook:
     def put_back(self, snapshot: OpenAlerts) -> None:
         self.open = dict(snapshot)
 
+    def forget(self, sensors: set[str]) -> None:
+        """Drop these sensors' alerts from memory (their partitions moved to another worker)."""
+        self.open = {key: alert for key, alert in self.open.items() if key[0] not in sensors}
+
     def resolved_by_hand(self, alert_ids: set[str]) -> None:
         """These alerts were resolved by a person: follow their conditions, announce nothing more."""
         for key, alert in list(self.open.items()):

@@ -118,6 +118,7 @@ def create_app(settings: Settings) -> faust.App:
             return None
 
     partitions = ReadingPartitions(app, topics.READINGS, stored_offsets, stall_seconds=STALL_SECONDS)
+    handing: set[asyncio.Future[None]] = set()  # sensors' state following a new assignment
 
     @app.agent(embeddings_topic)
     async def keep_latest_assessment(stream: faust.StreamT[bytes]) -> None:
@@ -128,6 +129,14 @@ def create_app(settings: Settings) -> faust.App:
     async def resume_partitions(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         """Sent with the new assignment still paused, before Faust seeks and resumes it."""
         await partitions.assigned()
+        # On the batches' loop, after the batch being written; not awaited here, so a batch
+        # waiting for the database does not hold up the group's rebalance.
+        handing.add(task := asyncio.ensure_future(batch_loop.run(own(partitions.owned()))))
+        task.add_done_callback(handing.discard)
+
+    async def own(owned: set[int]) -> None:
+        gone = await sink.own(owned)
+        log.info("holding readings partitions %s; forgot %d sensors of the others", sorted(owned), len(gone))
 
     @app.agent(readings_topic)
     async def process_readings(stream: faust.StreamT[bytes]) -> None:
@@ -154,10 +163,12 @@ def create_app(settings: Settings) -> faust.App:
                 writing.cancel()  # not durable, so not committed: read again after the restart
 
     async def write(events: list[Any]) -> None:
+        # Readings are keyed by sensor: each sensor's state follows its partition.
+        sensors = {event.key.decode(): event.message.tp.partition for event in events if event.key}
         with partitions.batch(events) as next_offsets:
-            await handle_until_done([event.value for event in events], next_offsets)
+            await handle_until_done([event.value for event in events], next_offsets, sensors)
 
-    async def handle_until_done(values: list[bytes], next_offsets: dict[int, int]) -> None:
+    async def handle_until_done(values: list[bytes], next_offsets: dict[int, int], sensors: dict[str, int]) -> None:
         """A batch is never skipped: an unexpected failure is logged and the batch tried again.
 
         (Faust would restart a crashed agent in the same process, after the batch, with the
@@ -167,20 +178,20 @@ def create_app(settings: Settings) -> faust.App:
         delay = 0.5
         while True:
             try:
-                await batch_loop.run(handle(values, next_offsets))
+                await batch_loop.run(handle(values, next_offsets, sensors))
                 return
             except Exception:
                 log.exception("a batch of %d records failed; trying it again in %.1f s", len(values), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
 
-    async def handle(values: list[bytes], next_offsets: dict[int, int]) -> None:
+    async def handle(values: list[bytes], next_offsets: dict[int, int], sensors: dict[str, int]) -> None:
         readings, letters = decode(values)
         out = await alerts_out.started()
         for letter in letters:
             await out.send(topics.READINGS_DEAD_LETTER, letter.model_dump_json().encode())
         with telemetry.SINK_SECONDS.time():
-            outcome = await sink.write(readings, tiles.lookup(), next_offsets)
+            outcome = await sink.write(readings, tiles.lookup(), next_offsets, sensors)
         telemetry.record(len(values), outcome, unreadable=len(letters))
         if outcome.fired:
             await sink.publish_alerts(out)

@@ -54,6 +54,10 @@ class ReadingPartitions:
             self._guarded.append(consumer)
         await resume_where_durable(consumer, self.topic, self.stored_offsets)
 
+    def owned(self) -> set[int]:
+        """The readings partitions this worker holds now."""
+        return {tp.partition for tp in self.app.consumer.assignment() if tp.topic == self.topic}
+
     async def admit(self, events: Sequence[Any]) -> list[Any]:
         """The batch's records each partition is owed, in order; the rest are never acknowledged."""
         consumer = self.app.consumer

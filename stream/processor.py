@@ -41,14 +41,51 @@ class Processor:
         self.windows = WindowBook(pane=pane, window=window, lateness=lateness)
         self.rules = RuleBook(rules)
         self.clock = StreamClock()
+        self.partition_of: dict[str, int] = {}  # sensor -> the readings partition it arrives on
+        self.owned: set[int] | None = None  # partitions this worker holds; None: every one
+        self._alerts_loaded: set[str] = set()  # sensors whose open alerts came from the database
+
+    def note_partitions(self, partitions: dict[str, int]) -> None:
+        """Which readings partition each sensor of a batch arrived on (records are keyed by sensor)."""
+        self.partition_of.update(partitions)
+
+    def own(self, partitions: set[int]) -> set[str]:
+        """This worker now holds `partitions`: forget every sensor of the others; returns them.
+
+        Their windows, rule trackers and open alerts belong to the worker that took the
+        partitions, which loads them from the database; should a sensor come back here, its
+        state is loaded again before its first reading is folded.
+        """
+        self.owned = set(partitions)
+        gone = {sensor for sensor, partition in self.partition_of.items() if partition not in self.owned}
+        if gone:
+            self.windows.forget_sensors(gone)
+            self.rules.forget(gone)
+            self._alerts_loaded -= gone
+            for sensor in gone:
+                del self.partition_of[sensor]
+        return gone
+
+    def judges(self, sensor_id: str) -> bool:
+        """Whether this worker decides if the sensor went silent: the one holding its partition."""
+        if self.owned is None:
+            return True
+        partition = self.partition_of.get(sensor_id)
+        return partition is not None and partition in self.owned
+
+    def sensors_without_alerts(self, readings: Sequence[Reading]) -> set[str]:
+        """Sensors whose open alerts must be loaded from the database before their readings are folded."""
+        return {r.sensor_id for r in readings} - self._alerts_loaded
 
     def unknown_keys(self, readings: Sequence[Reading]) -> set[Key]:
         """Sensors and metrics whose windows in flight must be loaded from the database first."""
         return {key_of(r) for r in readings if not self.windows.knows(key_of(r))}
 
-    def restore_open_alerts(self, alerts: list[OpenAlert]) -> None:
-        """The alerts the database holds open, so a restarted worker resolves them rather than opening twins."""
+    def restore_open_alerts(self, sensors: set[str], alerts: list[OpenAlert]) -> None:
+        """The alerts the database holds open for `sensors`, so this worker resolves them rather than
+        opening twins (after a restart, or when another worker opened them before a partition moved)."""
         self.rules.alerts.restore(alerts)
+        self._alerts_loaded |= sensors
 
     def snapshot(self) -> OpenAlerts:
         """The open alerts, to put back if the batch's transaction fails."""
@@ -58,6 +95,7 @@ class Processor:
         """Forget what a failed batch changed; windows reload from the database on the retry."""
         self.windows.forget({key_of(r) for r in readings})
         self.rules.alerts.put_back(snapshot)
+        self._alerts_loaded -= {r.sensor_id for r in readings}  # loaded again on the retry
 
     def resolved_by_hand(self, alert_ids: set[str]) -> None:
         """People resolved these: their conditions are followed in silence until they clear."""
@@ -109,4 +147,4 @@ class Processor:
     def tick(self, wall: float, housing_of: HousingOf) -> list[Fired]:
         """Staleness on the stream clock; nothing before the first reading."""
         now = self.clock.now(wall)
-        return [] if now is None else self.rules.tick(now, housing_of)
+        return [] if now is None else self.rules.tick(now, housing_of, judged=self.judges)

@@ -262,11 +262,13 @@ async def resolved_alerts(conn: psycopg.AsyncConnection, *, alert_ids: Sequence[
     return {row[0] for row in await cur.fetchall()}
 
 
-async def load_open_alerts(conn: psycopg.AsyncConnection) -> list[OpenAlert]:
+async def load_open_alerts(conn: psycopg.AsyncConnection, *, sensors: Sequence[str]) -> list[OpenAlert]:
+    """The alerts of these sensors not yet resolved, whichever worker opened them."""
     cur = await conn.execute(
         """SELECT alert_id, rule, sensor_id, metric, severity, extract(epoch FROM opened_at),
                   extract(epoch FROM updated_at), value, detail
-           FROM alerts WHERE state <> 'resolved'"""
+           FROM alerts WHERE state <> 'resolved' AND sensor_id = ANY(%(sensors)s::text[])""",
+        {"sensors": list(sensors)},
     )
     alerts = []
     for row in await cur.fetchall():

@@ -99,10 +99,23 @@ class RuleBook:
                 fired.append(found)
         return fired
 
-    def tick(self, now: float, housing_of: Callable[[str], HousingContext]) -> list[Fired]:
-        """Staleness on the stream's clock, for every sensor seen."""
+    def forget(self, sensors: set[str]) -> None:
+        """Drop every tracker and open alert of these sensors: another worker judges them now."""
+        for trackers in (self._thresholds, self._rates, self._anomalies, self._silence):
+            for key in [k for k in trackers if k[0] in sensors]:
+                del trackers[key]
+        for sensor_id in sensors:
+            self._places.pop(sensor_id, None)
+        self.alerts.forget(sensors)
+
+    def tick(
+        self, now: float, housing_of: Callable[[str], HousingContext], judged: Callable[[str], bool] = lambda s: True
+    ) -> list[Fired]:
+        """Staleness on the stream's clock, for every sensor seen that this worker `judged`."""
         fired = []
         for (sensor_id, _), tracker in self._silence.items():
+            if not judged(sensor_id):
+                continue
             rule = tracker.rule
             place = self._places[sensor_id]
             housing = housing_of(place.tile_id)

@@ -38,7 +38,6 @@ class Sink:
         self.processor = processor
         self.group = group  # whose place on the readings topic the sink records
         self._conn: psycopg.AsyncConnection | None = None
-        self._restored = False
         # One connection, one command at a time: the agent's batches and the timer's
         # staleness checks and outbox sends take turns.
         self._lock = asyncio.Lock()
@@ -46,9 +45,6 @@ class Sink:
     async def _connection(self) -> psycopg.AsyncConnection:
         if self._conn is None or self._conn.closed:
             self._conn = await psycopg.AsyncConnection.connect(self.conninfo, connect_timeout=5, autocommit=True)
-        if not self._restored:
-            self.processor.restore_open_alerts(await repo.load_open_alerts(self._conn))
-            self._restored = True
         return self._conn
 
     async def _drop(self) -> None:
@@ -67,10 +63,16 @@ class Sink:
         )
 
     async def write(
-        self, readings: Sequence[Reading], housing_of: HousingOf, next_offsets: Mapping[int, int] | None = None
+        self,
+        readings: Sequence[Reading],
+        housing_of: HousingOf,
+        next_offsets: Mapping[int, int] | None = None,
+        partitions: Mapping[str, int] | None = None,
     ) -> Outcome:
         """Make the batch durable; `next_offsets` (readings partition to the offset after the
-        batch's last record) are recorded in the same transaction."""
+        batch's last record) are recorded in the same transaction. `partitions` says which
+        partition each sensor's readings came from, so its state can follow the partition."""
+        self.processor.note_partitions(dict(partitions or {}))
         async for attempt in await self._retrying():
             with attempt:
                 snapshot = self.processor.snapshot()
@@ -98,6 +100,7 @@ class Sink:
                     new.discard(reading.reading_id)
                     fresh.append(reading)
             await self._load_windows(conn, fresh)
+            await self._load_alerts(conn, fresh)
             outcome = self.processor.process(fresh, housing_of, time.time())
             await repo.mark_late(conn, outcome.late)
             await repo.upsert_panes(conn, outcome.panes)
@@ -136,6 +139,16 @@ class Sink:
         places = {key_of(r): Place(r.district, r.tile_id) for r in fresh}
         for key, (panes, newest) in loaded.items():
             self.processor.load_windows(key, places[key], panes, newest)
+
+    async def _load_alerts(self, conn: psycopg.AsyncConnection, fresh: Sequence[Reading]) -> None:
+        sensors = self.processor.sensors_without_alerts(fresh)
+        if sensors:
+            self.processor.restore_open_alerts(sensors, await repo.load_open_alerts(conn, sensors=sorted(sensors)))
+
+    async def own(self, partitions: set[int]) -> set[str]:
+        """This worker now holds these readings partitions: forget the sensors of the others."""
+        async with self._lock:  # after the batch being written, before the next
+            return self.processor.own(partitions)
 
     async def tick(self, housing_of: HousingOf) -> list[Fired]:
         """Staleness on the stream clock, recorded like any other alert change."""

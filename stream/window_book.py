@@ -76,6 +76,12 @@ class WindowBook:
             self.panes.pop(key, None)
             self.newest.pop(key, None)
 
+    def forget_sensors(self, sensors: set[str]) -> None:
+        """Drop every window of these sensors (their partitions moved to another worker)."""
+        self.forget([key for key in self.panes if key[0] in sensors])
+        for key in [key for key in self.places if key[0] in sensors]:
+            del self.places[key]
+
     def fold(
         self, key: Key, place: Place, *, value: float, ts: float, sample_key: int, reading_id: str, out: Folded
     ) -> None:

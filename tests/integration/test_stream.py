@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import psycopg
 import pytest
 
 from simulate.simulator import Publisher
@@ -259,3 +260,38 @@ def test_an_alert_resolved_by_hand_stays_resolved_until_the_water_stops_again(st
     assert changes.count("resolved") == 1  # no second "resuelto" from the stream
     assert changes[-1] == "resolved"  # nothing after the person's resolution: no "continúa"
     assert "cisterna enviada" in events[-1][1]
+
+
+MOVED = ("it-power-moved", -11.9720, -76.9960)
+
+
+def test_an_alert_another_worker_opened_is_resolved_here_and_not_opened_twice(stack: Settings) -> None:
+    """As after a partition moved: the alert is in the database, this worker never saw the sensor."""
+    sensor_id, lat, lon = MOVED
+    tile = register(stack, sensor_id, lat, lon, "power", ["mains_voltage"])
+    start = (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
+    opened_elsewhere = "6f1c0d7e-0000-4000-8000-000000000001"
+    with psycopg.connect(stack.db_conninfo) as conn:
+        conn.execute(
+            """INSERT INTO alerts (alert_id, rule, sensor_id, metric, district, tile_id, severity, state, opened_at,
+                                   updated_at, value, detail, title_es, title_en)
+               VALUES (%(id)s, 'power-outage', %(s)s, 'mains_voltage', 'integration', %(t)s, 'warning', 'open',
+                       %(at)s, %(at)s, 0.0, 'below 50.0 for 3 min', 'Corte de luz', 'Power cut')""",
+            {"id": opened_elsewhere, "s": sensor_id, "t": tile, "at": start},
+        )
+    # The cut goes on here for ten minutes, then the power returns for good.
+    with Publisher(stack, client_id=f"it-{sensor_id}") as publisher:
+        for minute, volts in enumerate([0.0] * 10 + [221.0] * 5):
+            body = {"ts": (start + timedelta(minutes=minute)).isoformat(), "mains_voltage": volts}
+            publisher.publish(f"vigia/integration/{sensor_id}/telemetry", json.dumps(body).encode()).wait_for_publish(
+                10
+            )
+    sql = "SELECT alert_id::text, state FROM alerts WHERE sensor_id = %(s)s"
+    rows = eventually(
+        lambda: (found := query(stack, sql, {"s": sensor_id})) and all(s == "resolved" for _, s in found) and found,
+        timeout=90,
+        what="the other worker's alert, resolved here",
+    )
+    assert rows == [(opened_elsewhere, "resolved")]  # resolved, not a second alert beside it
+    stored = query(stack, "SELECT count(*) FROM readings WHERE sensor_id = %(s)s", {"s": sensor_id})
+    assert stored == [(15,)]

@@ -83,3 +83,31 @@ def test_a_pane_a_late_reading_can_still_reach_is_kept() -> None:
     assert out.late == []
     (row, _) = out.panes[0]
     assert row.summary.count == 2
+
+
+def test_state_follows_partitions_and_silence_is_judged_by_the_owner_only() -> None:
+    p = processor()
+    p.restore_open_alerts({"mine", "theirs"}, [])
+    p.note_partitions({"mine": 0, "theirs": 1})
+    p.process(
+        [reading(m, 0.0, sensor="mine") for m in range(35)] + [reading(m, 0.0, sensor="theirs") for m in range(35)],
+        lambda tile: HousingContext(), wall=1000.0,
+    )  # fmt: skip
+    assert {sensor for sensor, _ in p.rules.alerts.open} == {"mine", "theirs"}
+    assert p.own({0}) == {"theirs"}  # partition 1 went to another worker
+    assert {sensor for sensor, _ in p.rules.alerts.open} == {"mine"}
+    assert not p.windows.knows(("theirs", "water_pressure"))
+    assert p.sensors_without_alerts([reading(40, 0.0, sensor="theirs")]) == {"theirs"}  # loaded again if it returns
+    assert p.sensors_without_alerts([reading(40, 0.0, sensor="mine")]) == set()
+    silent = p.tick(1000.0 + 3600, lambda tile: HousingContext())
+    assert {f.change.alert.sensor_id for f in silent} == {"mine"}  # not "theirs": its owner judges it
+
+
+def test_a_failed_batch_loads_its_sensors_alerts_again_on_the_retry() -> None:
+    p = processor()
+    batch = [reading(m, 0.0) for m in range(5)]
+    p.restore_open_alerts({"sjl-water-01"}, [])
+    snapshot = p.snapshot()
+    p.process(batch, lambda tile: HousingContext(), wall=0.0)
+    p.rollback(batch, snapshot)
+    assert p.sensors_without_alerts(batch) == {"sjl-water-01"}
