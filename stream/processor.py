@@ -73,6 +73,26 @@ class Processor:
         partition = self.partition_of.get(sensor_id)
         return partition is not None and partition in self.owned
 
+    def history_spans(self, readings: Sequence[Reading], sensors: set[str]) -> list[tuple[str, str, float, float]]:
+        """(sensor, metric, since, until): the stored readings that rebuild the rule trackers of
+        `sensors`, new here, up to their first reading in this batch."""
+        first: dict[Key, float] = {}
+        for r in readings:
+            if r.sensor_id in sensors:
+                key, ts = key_of(r), r.event_time.timestamp()
+                first[key] = min(ts, first.get(key, ts))
+        spans = []
+        for (sensor, metric), until in sorted(first.items()):
+            span = self.rules.threshold_spans(sensor, metric, until)
+            if span is not None:
+                spans.append((sensor, metric, *span))
+        return spans
+
+    def prime(self, history: dict[Key, list[tuple[float, float]]]) -> None:
+        """Rebuild rule trackers from stored readings (see `history_spans`)."""
+        for (sensor, metric), readings in history.items():
+            self.rules.prime(sensor, metric, readings)
+
     def sensors_without_alerts(self, readings: Sequence[Reading]) -> set[str]:
         """Sensors whose open alerts must be loaded from the database before their readings are folded."""
         return {r.sensor_id for r in readings} - self._alerts_loaded

@@ -251,6 +251,27 @@ async def record_alerts(conn: psycopg.AsyncConnection, fired: Sequence[Fired]) -
         )
 
 
+async def readings_before(
+    conn: psycopg.AsyncConnection, *, spans: Sequence[tuple[str, str, float, float]]
+) -> dict[Key, list[tuple[float, float]]]:
+    """(event time, value) of each (sensor, metric) from `since` up to, not including, `until`, in event order."""
+    if not spans:
+        return {}
+    cur = await conn.execute(
+        """SELECT r.sensor_id, r.metric, extract(epoch FROM r.time), r.value
+           FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])
+                AS q(sensor_id, metric, since, until)
+           JOIN readings r ON r.sensor_id = q.sensor_id AND r.metric = q.metric
+                          AND r.time >= q.since AND r.time < q.until
+           ORDER BY r.sensor_id, r.metric, r.time""",
+        ([s[0] for s in spans], [s[1] for s in spans], [_ts(s[2]) for s in spans], [_ts(s[3]) for s in spans]),
+    )
+    found: dict[Key, list[tuple[float, float]]] = {}
+    for sensor, metric, at, value in await cur.fetchall():
+        found.setdefault((sensor, metric), []).append((float(at), value))
+    return found
+
+
 async def resolved_alerts(conn: psycopg.AsyncConnection, *, alert_ids: Sequence[str]) -> set[str]:
     """Which of these alerts the database holds resolved: by the stream before, or by a person through the API."""
     if not alert_ids:

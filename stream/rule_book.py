@@ -99,6 +99,23 @@ class RuleBook:
                 fired.append(found)
         return fired
 
+    def threshold_spans(self, sensor_id: str, metric: str, until: float) -> tuple[float, float] | None:
+        """The stretch of a sensor's earlier readings its threshold trackers need, ending at `until`."""
+        minutes = [r.for_minutes for r in self._by_metric.get(metric, ()) if isinstance(r, ThresholdRule)]
+        return (until - max(minutes) * 60, until) if minutes else None
+
+    def prime(self, sensor_id: str, metric: str, history: list[tuple[float, float]]) -> None:
+        """Rebuild the sensor's threshold trackers from its stored readings, announcing nothing.
+
+        A condition that began before its partition moved here (taps dry for twenty minutes
+        of a thirty-minute rule) then fires when it should, not a whole rule duration late.
+        """
+        for rule in self._by_metric.get(metric, ()):
+            if isinstance(rule, ThresholdRule):
+                tracker = self._thresholds[(sensor_id, rule.id)] = ThresholdTracker(rule)
+                for ts, value in history:
+                    tracker.observe(value, ts)
+
     def forget(self, sensors: set[str]) -> None:
         """Drop every tracker and open alert of these sensors: another worker judges them now."""
         for trackers in (self._thresholds, self._rates, self._anomalies, self._silence):

@@ -141,9 +141,13 @@ class Sink:
             self.processor.load_windows(key, places[key], panes, newest)
 
     async def _load_alerts(self, conn: psycopg.AsyncConnection, fresh: Sequence[Reading]) -> None:
+        """For sensors new here: their open alerts, and their rule trackers rebuilt from their readings."""
         sensors = self.processor.sensors_without_alerts(fresh)
-        if sensors:
-            self.processor.restore_open_alerts(sensors, await repo.load_open_alerts(conn, sensors=sorted(sensors)))
+        if not sensors:
+            return
+        self.processor.restore_open_alerts(sensors, await repo.load_open_alerts(conn, sensors=sorted(sensors)))
+        spans = self.processor.history_spans(fresh, sensors)
+        self.processor.prime(await repo.readings_before(conn, spans=spans))
 
     async def own(self, partitions: set[int]) -> set[str]:
         """This worker now holds these readings partitions: forget the sensors of the others."""

@@ -21,7 +21,7 @@ from tests.integration.helpers import (
     register,
 )
 from vigia import kafka, topics
-from vigia.contracts import Alert
+from vigia.contracts import Alert, reading_id
 from vigia.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -295,3 +295,26 @@ def test_an_alert_another_worker_opened_is_resolved_here_and_not_opened_twice(st
     assert rows == [(opened_elsewhere, "resolved")]  # resolved, not a second alert beside it
     stored = query(stack, "SELECT count(*) FROM readings WHERE sensor_id = %(s)s", {"s": sensor_id})
     assert stored == [(15,)]
+
+
+DRY_BEFORE = ("it-water-moved", -11.9740, -76.9970)
+
+
+def test_a_condition_that_began_on_another_worker_fires_here_on_time(stack: Settings) -> None:
+    """Twenty dry minutes stored by the worker that held the partition, then ten here: thirty, an alert."""
+    sensor_id, lat, lon = DRY_BEFORE
+    tile = register(stack, sensor_id, lat, lon, "water", ["water_pressure"])
+    start = (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
+    with psycopg.connect(stack.db_conninfo) as conn:
+        for minute in range(20):
+            at = start + timedelta(minutes=minute)
+            conn.execute(
+                """INSERT INTO readings (time, sensor_id, metric, value, unit, reading_id, received_at, district,
+                                         tile_id)
+                   VALUES (%(at)s, %(s)s, 'water_pressure', 0.0, 'bar', %(id)s, %(at)s, 'integration', %(t)s)""",
+                {"at": at, "s": sensor_id, "id": reading_id(sensor_id, "water_pressure", at), "t": tile},
+            )
+    publish_pressures(stack, sensor_id, start + timedelta(minutes=20), [0.0] * 12)
+    sql = "SELECT opened_at, state FROM alerts WHERE sensor_id = %(s)s AND rule = 'water-outage'"
+    rows = eventually(lambda: query(stack, sql, {"s": sensor_id}), timeout=90, what="the outage alert")
+    assert rows == [(start, "open")]  # dated from the first dry minute, which this worker never saw

@@ -111,3 +111,24 @@ def test_a_failed_batch_loads_its_sensors_alerts_again_on_the_retry() -> None:
     p.process(batch, lambda tile: HousingContext(), wall=0.0)
     p.rollback(batch, snapshot)
     assert p.sensors_without_alerts(batch) == {"sjl-water-01"}
+
+
+def test_a_condition_that_began_before_the_sensor_came_here_fires_on_time() -> None:
+    p = processor()
+    p.restore_open_alerts({"sjl-water-01"}, [])
+    batch = [reading(m, 0.0) for m in range(20, 31)]  # this worker's first readings of the sensor
+    spans = p.history_spans(batch, {"sjl-water-01"})
+    assert spans == [("sjl-water-01", "water_pressure", (T0 + timedelta(minutes=20)).timestamp() - 30 * 60,
+                      (T0 + timedelta(minutes=20)).timestamp())]  # fmt: skip
+    earlier = [((T0 + timedelta(minutes=m)).timestamp(), 1.5 if m < 0 else 0.0) for m in range(-10, 20)]
+    p.prime({("sjl-water-01", "water_pressure"): earlier})
+    out = p.process(batch, lambda tile: HousingContext(), wall=0.0)
+    (opened,) = [f for f in out.fired if f.change.change is Change.OPENED]
+    assert opened.change.at == T0.timestamp()  # dated from the first dry reading, stored by another worker
+    assert opened.change.alert.updated_at == (T0 + timedelta(minutes=30)).timestamp()  # fired at 30 min, not 50
+
+
+def test_without_its_history_the_same_batch_fires_nothing_yet() -> None:
+    p = processor()
+    out = p.process([reading(m, 0.0) for m in range(20, 31)], lambda tile: HousingContext(), wall=0.0)
+    assert out.fired == []  # eleven dry minutes seen here: the rule needs thirty
