@@ -14,7 +14,6 @@ from ops.component import (
     Health,
     Program,
     StackError,
-    daemon_home,
     give_to,
     prepare_daemon_home,
     service_user,
@@ -120,7 +119,7 @@ class MosquittoAccounts:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.home = daemon_home(settings, Mosquitto.name, service_user("mosquitto"))
+        self.home = Mosquitto(settings).home
         self.passwd = self.home / "passwd"
         self.acl = self.home / "acl"
         self.sensor_acl = self.home / "acl.sensors"

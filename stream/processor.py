@@ -93,8 +93,8 @@ class Processor:
         for (sensor, metric), readings in history.items():
             self.rules.prime(sensor, metric, readings)
 
-    def sensors_without_alerts(self, readings: Sequence[Reading]) -> set[str]:
-        """Sensors whose open alerts must be loaded from the database before their readings are folded."""
+    def new_sensors(self, readings: Sequence[Reading]) -> set[str]:
+        """Sensors whose open alerts and rule trackers must be loaded before their readings are folded."""
         return {r.sensor_id for r in readings} - self._alerts_loaded
 
     def unknown_keys(self, readings: Sequence[Reading]) -> set[Key]:

@@ -100,7 +100,7 @@ class Sink:
                     new.discard(reading.reading_id)
                     fresh.append(reading)
             await self._load_windows(conn, fresh)
-            await self._load_alerts(conn, fresh)
+            await self._load_new_sensors(conn, fresh)
             outcome = self.processor.process(fresh, housing_of, time.time())
             await repo.mark_late(conn, outcome.late)
             await repo.upsert_panes(conn, outcome.panes)
@@ -140,9 +140,9 @@ class Sink:
         for key, (panes, newest) in loaded.items():
             self.processor.load_windows(key, places[key], panes, newest)
 
-    async def _load_alerts(self, conn: psycopg.AsyncConnection, fresh: Sequence[Reading]) -> None:
+    async def _load_new_sensors(self, conn: psycopg.AsyncConnection, fresh: Sequence[Reading]) -> None:
         """For sensors new here: their open alerts, and their rule trackers rebuilt from their readings."""
-        sensors = self.processor.sensors_without_alerts(fresh)
+        sensors = self.processor.new_sensors(fresh)
         if not sensors:
             return
         self.processor.restore_open_alerts(sensors, await repo.load_open_alerts(conn, sensors=sorted(sensors)))

@@ -30,6 +30,15 @@ OUTAGE = ("it-water-outage", -11.9620, -76.9850)
 NEIGHBOUR = ("it-water-probe", -11.9620, -76.9851)  # the same sensor tile
 
 
+def publish_minutes(stack: Settings, sensor_id: str, metric: str, start: datetime, values: list[float]) -> None:
+    """One reading of `metric` a minute from `start`, over MQTT as the sensor would send them."""
+    with Publisher(stack, client_id=f"it-{sensor_id}") as publisher:
+        for minute, value in enumerate(values):
+            body = {"ts": (start + timedelta(minutes=minute)).isoformat(), metric: value}
+            topic = f"vigia/integration/{sensor_id}/telemetry"
+            publisher.publish(topic, json.dumps(body).encode()).wait_for_publish(10)
+
+
 def test_a_water_outage_under_precarious_roofs_opens_a_critical_alert_and_resolves(stack: Settings) -> None:
     sensor_id, lat, lon = OUTAGE
     tile = register(stack, sensor_id, lat, lon, "water", ["water_pressure"])
@@ -37,12 +46,7 @@ def test_a_water_outage_under_precarious_roofs_opens_a_critical_alert_and_resolv
 
     start = (datetime.now(UTC) - timedelta(hours=3)).replace(second=0, microsecond=0)
     supply = [1.5] * 5 + [0.0] * 35 + [1.4] * 15  # a morning's supply, the taps dry, the water back
-    with Publisher(stack, client_id="it-outage") as publisher:
-        for minute, pressure in enumerate(supply):
-            body = {"ts": (start + timedelta(minutes=minute)).isoformat(), "water_pressure": pressure}
-            publisher.publish(f"vigia/integration/{sensor_id}/telemetry", json.dumps(body).encode()).wait_for_publish(
-                10
-            )
+    publish_minutes(stack, sensor_id, "water_pressure", start, supply)
 
     sql = (
         "SELECT severity, state, opened_at, resolved_at, land_use_class, title_es FROM alerts"
@@ -216,19 +220,11 @@ def test_the_worker_reports_its_figures_to_prometheus(stack: Settings) -> None:
 HAND = ("it-water-hand", -11.9700, -76.9950)
 
 
-def publish_pressures(stack: Settings, sensor_id: str, start: datetime, pressures: list[float]) -> None:
-    with Publisher(stack, client_id=f"it-{sensor_id}") as publisher:
-        for minute, pressure in enumerate(pressures):
-            body = {"ts": (start + timedelta(minutes=minute)).isoformat(), "water_pressure": pressure}
-            topic = f"vigia/integration/{sensor_id}/telemetry"
-            publisher.publish(topic, json.dumps(body).encode()).wait_for_publish(10)
-
-
 def test_an_alert_resolved_by_hand_stays_resolved_until_the_water_stops_again(stack: Settings) -> None:
     sensor_id, lat, lon = HAND
     register(stack, sensor_id, lat, lon, "water", ["water_pressure"])
     start = (datetime.now(UTC) - timedelta(hours=4)).replace(second=0, microsecond=0)
-    publish_pressures(stack, sensor_id, start, [1.5] * 5 + [0.0] * 35)
+    publish_minutes(stack, sensor_id, "water_pressure", start, [1.5] * 5 + [0.0] * 35)
     alerts = (
         "SELECT alert_id::text, state, opened_at, resolved_at FROM alerts WHERE sensor_id = %(s)s ORDER BY opened_at"
     )
@@ -242,7 +238,9 @@ def test_an_alert_resolved_by_hand_stays_resolved_until_the_water_stops_again(st
     assert resolved.status_code == 200, resolved.text
     # The taps stay dry a quarter of an hour more (an update was due), the water returns for
     # a quarter of an hour (a resolution was due), then stops again: a new outage.
-    publish_pressures(stack, sensor_id, start + timedelta(minutes=40), [0.0] * 15 + [1.4] * 15 + [0.0] * 35)
+    publish_minutes(
+        stack, sensor_id, "water_pressure", start + timedelta(minutes=40), [0.0] * 15 + [1.4] * 15 + [0.0] * 35
+    )
 
     def both() -> list[tuple[object, ...]] | None:
         found = query(stack, alerts, {"s": sensor_id})
@@ -280,12 +278,7 @@ def test_an_alert_another_worker_opened_is_resolved_here_and_not_opened_twice(st
             {"id": opened_elsewhere, "s": sensor_id, "t": tile, "at": start},
         )
     # The cut goes on here for ten minutes, then the power returns for good.
-    with Publisher(stack, client_id=f"it-{sensor_id}") as publisher:
-        for minute, volts in enumerate([0.0] * 10 + [221.0] * 5):
-            body = {"ts": (start + timedelta(minutes=minute)).isoformat(), "mains_voltage": volts}
-            publisher.publish(f"vigia/integration/{sensor_id}/telemetry", json.dumps(body).encode()).wait_for_publish(
-                10
-            )
+    publish_minutes(stack, sensor_id, "mains_voltage", start, [0.0] * 10 + [221.0] * 5)
     sql = "SELECT alert_id::text, state FROM alerts WHERE sensor_id = %(s)s"
     rows = eventually(
         lambda: (found := query(stack, sql, {"s": sensor_id})) and all(s == "resolved" for _, s in found) and found,
@@ -314,7 +307,7 @@ def test_a_condition_that_began_on_another_worker_fires_here_on_time(stack: Sett
                    VALUES (%(at)s, %(s)s, 'water_pressure', 0.0, 'bar', %(id)s, %(at)s, 'integration', %(t)s)""",
                 {"at": at, "s": sensor_id, "id": reading_id(sensor_id, "water_pressure", at), "t": tile},
             )
-    publish_pressures(stack, sensor_id, start + timedelta(minutes=20), [0.0] * 12)
+    publish_minutes(stack, sensor_id, "water_pressure", start + timedelta(minutes=20), [0.0] * 12)
     sql = "SELECT opened_at, state FROM alerts WHERE sensor_id = %(s)s AND rule = 'water-outage'"
     rows = eventually(lambda: query(stack, sql, {"s": sensor_id}), timeout=90, what="the outage alert")
     assert rows == [(start, "open")]  # dated from the first dry minute, which this worker never saw

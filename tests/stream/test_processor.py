@@ -97,8 +97,8 @@ def test_state_follows_partitions_and_silence_is_judged_by_the_owner_only() -> N
     assert p.own({0}) == {"theirs"}  # partition 1 went to another worker
     assert {sensor for sensor, _ in p.rules.alerts.open} == {"mine"}
     assert not p.windows.knows(("theirs", "water_pressure"))
-    assert p.sensors_without_alerts([reading(40, 0.0, sensor="theirs")]) == {"theirs"}  # loaded again if it returns
-    assert p.sensors_without_alerts([reading(40, 0.0, sensor="mine")]) == set()
+    assert p.new_sensors([reading(40, 0.0, sensor="theirs")]) == {"theirs"}  # loaded again if it returns
+    assert p.new_sensors([reading(40, 0.0, sensor="mine")]) == set()
     silent = p.tick(1000.0 + 3600, lambda tile: HousingContext())
     assert {f.change.alert.sensor_id for f in silent} == {"mine"}  # not "theirs": its owner judges it
 
@@ -110,7 +110,7 @@ def test_a_failed_batch_loads_its_sensors_alerts_again_on_the_retry() -> None:
     snapshot = p.snapshot()
     p.process(batch, lambda tile: HousingContext(), wall=0.0)
     p.rollback(batch, snapshot)
-    assert p.sensors_without_alerts(batch) == {"sjl-water-01"}
+    assert p.new_sensors(batch) == {"sjl-water-01"}
 
 
 def test_a_condition_that_began_before_the_sensor_came_here_fires_on_time() -> None:
