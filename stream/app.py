@@ -95,6 +95,7 @@ def create_app(settings: Settings) -> faust.App:
         pane=float(settings.window_seconds),
         window=float(settings.hopping_window_seconds),
         lateness=settings.lateness_seconds,
+        horizon=settings.late_horizon_seconds,
     )
     sink = Sink(settings.db_conninfo, processor)
     # Everything that touches the sink or the alerts producer runs here, off Faust's loop.

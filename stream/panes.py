@@ -143,6 +143,6 @@ def panes_of(window_start: float, pane_size: float, window: float) -> list[float
 
 
 def is_late(ts: float, newest: float | None, lateness: float) -> bool:
-    """A reading older than the newest one seen for its sensor and metric by more than
-    `lateness` seconds is late: stored, counted, and not folded into any window."""
+    """Whether a reading is older than the newest one seen for its sensor and metric by more
+    than `lateness` seconds (see `WindowBook.fold` for what becomes of it)."""
     return newest is not None and ts < newest - lateness

@@ -3,7 +3,9 @@
 The Faust agent and the plain consumer of the benchmark both call this, between the
 sink's insert (which says which readings are new) and its upserts. Readings are taken in
 event order, so a sensor's rules see its readings as they happened even when a SenML pack
-or a re-delivery mixed them.
+or a re-delivery mixed them. Readings later than the lateness but within the horizon are
+re-folded into the windows they belong to (`refold_reach` says which stored panes to load
+first) and judged by the rules apart (`replay_spans`, then `revealed`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from dataclasses import dataclass, field
 from stream.alerts import OpenAlert, OpenAlerts
 from stream.clock import StreamClock
 from stream.panes import Pane, sample_key
-from stream.rule_book import Fired, RuleBook
+from stream.rule_book import Episode, Fired, RuleBook
 from stream.rules import RuleFile
-from stream.window_book import Folded, HoppingRow, Key, PaneRow, Place, WindowBook
+from stream.window_book import Fold, Folded, HoppingRow, Key, PaneRow, Place, WindowBook
 from vigia.contracts import HousingContext, Reading
 
 HousingOf = Callable[[str], HousingContext]
@@ -27,7 +29,8 @@ class Outcome:
     panes: list[tuple[PaneRow, HousingContext]] = field(default_factory=list)
     hopping: list[tuple[HoppingRow, HousingContext]] = field(default_factory=list)
     fired: list[Fired] = field(default_factory=list)
-    late: list[Reading] = field(default_factory=list)
+    late: list[Reading] = field(default_factory=list)  # beyond the horizon: stored, not folded
+    refolded: list[Reading] = field(default_factory=list)  # behind the lateness: their closed windows written again
     folded: int = 0
     evicted: int = 0  # panes no later reading can reach, dropped from memory
 
@@ -37,8 +40,8 @@ def key_of(reading: Reading) -> Key:
 
 
 class Processor:
-    def __init__(self, rules: RuleFile, *, pane: float, window: float, lateness: float) -> None:
-        self.windows = WindowBook(pane=pane, window=window, lateness=lateness)
+    def __init__(self, rules: RuleFile, *, pane: float, window: float, lateness: float, horizon: float = 0.0) -> None:
+        self.windows = WindowBook(pane=pane, window=window, lateness=lateness, horizon=horizon)
         self.rules = RuleBook(rules)
         self.clock = StreamClock()
         self.partition_of: dict[str, int] = {}  # sensor -> the readings partition it arrives on
@@ -135,6 +138,71 @@ class Processor:
         oldest = min(r.event_time.timestamp() for r in readings if key_of(r) in unknown)
         return oldest - w.window - w.lateness - w.pane
 
+    def refold_reach(self, readings: Sequence[Reading]) -> list[tuple[Key, float, float]]:
+        """(key, first pane, last pane) of stored panes to load before `process` can re-fold the
+        late readings among these.
+
+        A reading is taken as late if it is behind the newest its key will have seen by the end
+        of the batch, which is at least as far behind as when it is folded: every reading
+        `process` re-folds is covered.
+        """
+        w = self.windows
+        newest: dict[Key, float] = {}
+        for r in readings:
+            key, ts = key_of(r), r.event_time.timestamp()
+            newest[key] = max(ts, newest.get(key, w.newest.get(key, ts)))
+        reach: dict[Key, tuple[float, float]] = {}
+        for r in readings:
+            key, ts = key_of(r), r.event_time.timestamp()
+            if newest[key] - w.horizon <= ts < newest[key] - w.lateness:
+                first, last = w.reach(ts)
+                if key in reach:
+                    first, last = min(first, reach[key][0]), max(last, reach[key][1])
+                reach[key] = (first, last)
+        return [(key, first, last) for key, (first, last) in sorted(reach.items())]
+
+    def adopt_panes(self, loaded: dict[Key, dict[float, Pane]]) -> None:
+        """Stored panes `refold_reach` asked for."""
+        for key, panes in loaded.items():
+            self.windows.adopt(key, panes)
+
+    def replay_spans(self, refolded: Sequence[Reading]) -> list[tuple[str, str, float, float]]:
+        """(sensor, metric, since, until): the stored readings that judge re-folded late readings."""
+        spans: dict[Key, tuple[float, float]] = {}
+        for r in refolded:
+            key, ts = key_of(r), r.event_time.timestamp()
+            first, last = spans.get(key, (ts, ts))
+            spans[key] = (min(first, ts), max(last, ts))
+        found = []
+        for (sensor, metric), (first, last) in sorted(spans.items()):
+            span = self.rules.replay_span(metric, first, last)
+            if span is not None:
+                found.append((sensor, metric, *span))
+        return found
+
+    def reach_back(
+        self, spans: Sequence[tuple[str, str, float, float]], history: dict[Key, list[tuple[float, float]]]
+    ) -> list[tuple[str, str, float, float]]:
+        """The spans to read again from twice as far back: those whose history begins inside a
+        condition, so its start is not yet seen; never beyond the horizon."""
+        again = []
+        for sensor, metric, since, until in spans:
+            if not self.rules.begins_inside(metric, history.get((sensor, metric), [])):
+                continue
+            floor = self.windows.newest.get((sensor, metric), since) - self.windows.horizon
+            if since > floor:
+                again.append((sensor, metric, max(floor, since - (until - since)), until))
+        return again
+
+    def revealed(self, history: dict[Key, list[tuple[float, float]]], housing_of: HousingOf) -> list[Episode]:
+        """Conditions that began and cleared in the past, seen only now that late readings filled
+        the gap (see `RuleBook.replay`); the stored readings of `replay_spans` include them."""
+        episodes = []
+        for (sensor, metric), readings in sorted(history.items()):
+            place = self.windows.places[(sensor, metric)]
+            episodes += self.rules.replay(sensor, metric, readings, place, housing_of(place.tile_id))
+        return episodes
+
     def process(self, new: Sequence[Reading], housing_of: HousingOf, wall: float) -> Outcome:
         out = Outcome()
         folded = Folded()
@@ -144,13 +212,15 @@ class Processor:
             where = (reading.district, reading.tile_id)
             place = places.get(where) or places.setdefault(where, Place(*where))
             ts = reading.event_time.timestamp()
-            late_before = len(folded.late)
-            self.windows.fold(
+            fold = self.windows.fold(
                 key, place, value=reading.value, ts=ts, sample_key=sample_key(reading.reading_id),
                 reading_id=reading.reading_id, out=folded,
             )  # fmt: skip
-            if len(folded.late) > late_before:
+            if fold is Fold.TOO_LATE:
                 out.late.append(reading)
+                continue
+            if fold is Fold.REFOLDED:
+                out.refolded.append(reading)
                 continue
             out.folded += 1
             self.clock.observe(ts, wall)
@@ -159,9 +229,10 @@ class Processor:
         for row in self.windows.pane_rows(folded):
             housing = housing_of(row.place.tile_id)
             out.panes.append((row, housing))
-            out.fired += self.rules.on_pane(row.key[0], row.key[1], row.start, row.summary.mean, row.place, housing)
+            if (row.key, row.start) in folded.touched:  # rate and anomaly rules follow live panes only
+                out.fired += self.rules.on_pane(row.key[0], row.key[1], row.start, row.summary.mean, row.place, housing)
         out.hopping = [(row, housing_of(row.place.tile_id)) for row in self.windows.hopping_rows(folded)]
-        out.evicted = self.windows.evict({key for key, _ in folded.touched})
+        out.evicted = self.windows.evict({key for key, _ in folded.panes()})
         return out
 
     def tick(self, wall: float, housing_of: HousingOf) -> list[Fired]:

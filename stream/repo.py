@@ -178,6 +178,18 @@ async def upsert_hopping(conn: psycopg.AsyncConnection, rows: Sequence[tuple[Hop
     )  # fmt: skip
 
 
+PANE_STATE = """sensor_id, metric, extract(epoch FROM bucket), count, min, max, sum, last,
+                  extract(epoch FROM last_event_time), last_key, sample"""
+
+
+def _pane(count: int, lo: float, hi: float, total: float, last: float, last_ts: float, last_key: int | None,
+          sample: bytes | None) -> Pane:  # fmt: skip
+    return Pane(
+        count=count, min=lo, max=hi, sum=total, last=last, last_ts=float(last_ts), last_key=last_key or -1,
+        sample=unpack_sample(sample),
+    )  # fmt: skip
+
+
 async def load_panes(
     conn: psycopg.AsyncConnection, keys: Iterable[Key], *, since: float
 ) -> dict[Key, tuple[dict[float, Pane], float | None]]:
@@ -186,22 +198,74 @@ async def load_panes(
     if not wanted:
         return {}
     cur = await conn.execute(
-        """SELECT sensor_id, metric, extract(epoch FROM bucket), count, min, max, sum, last,
-                  extract(epoch FROM last_event_time), last_key, sample
+        f"""SELECT {PANE_STATE}
            FROM readings_1m
            JOIN unnest(%s::text[], %s::text[]) AS k(sensor_id, metric) USING (sensor_id, metric)
-           WHERE bucket >= %s AND sum IS NOT NULL""",
+           WHERE bucket >= %s AND sum IS NOT NULL""",  # noqa: S608  # constant column list
         ([k[0] for k in wanted], [k[1] for k in wanted], _ts(since)),
     )
     found: dict[Key, tuple[dict[float, Pane], float | None]] = {key: ({}, None) for key in wanted}
-    for sensor, metric, start, count, lo, hi, total, last, last_ts, last_key, sample in await cur.fetchall():
+    for sensor, metric, start, *state in await cur.fetchall():
         panes, newest = found[(sensor, metric)]
-        panes[float(start)] = Pane(
-            count=count, min=lo, max=hi, sum=total, last=last, last_ts=float(last_ts), last_key=last_key or -1,
-            sample=unpack_sample(sample),
-        )  # fmt: skip
-        found[(sensor, metric)] = (panes, max(float(last_ts), newest) if newest is not None else float(last_ts))
+        pane = panes[float(start)] = _pane(*state)
+        found[(sensor, metric)] = (panes, max(pane.last_ts, newest) if newest is not None else pane.last_ts)
     return found
+
+
+async def load_pane_spans(
+    conn: psycopg.AsyncConnection, spans: Sequence[tuple[Key, float, float]]
+) -> dict[Key, dict[float, Pane]]:
+    """The stored panes of each (sensor and metric, first pane start, last pane start)."""
+    if not spans:
+        return {}
+    cur = await conn.execute(
+        f"""SELECT {PANE_STATE}
+           FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])
+                AS q(sensor_id, metric, first_bucket, last_bucket)
+           JOIN readings_1m r USING (sensor_id, metric)
+           WHERE r.bucket >= q.first_bucket AND r.bucket <= q.last_bucket AND r.sum IS NOT NULL""",  # noqa: S608  # constant column list
+        (
+            [key[0] for key, _, _ in spans], [key[1] for key, _, _ in spans],
+            [_ts(first) for _, first, _ in spans], [_ts(last) for _, _, last in spans],
+        ),
+    )  # fmt: skip
+    found: dict[Key, dict[float, Pane]] = {}
+    for sensor, metric, start, *state in await cur.fetchall():
+        found.setdefault((sensor, metric), {})[float(start)] = _pane(*state)
+    return found
+
+
+async def alerts_overlapping(
+    conn: psycopg.AsyncConnection, *, episodes: Sequence[tuple[str, str, str, float, float]]
+) -> dict[str, set[str]]:
+    """For (alert id, sensor, rule, opened, resolved) episodes, the stored alerts of the same sensor
+    and rule that cover part of their time (the episode's own id among them if it is stored)."""
+    if not episodes:
+        return {}
+    ids, sensors, rules, opened, resolved = (list(column) for column in zip(*episodes, strict=True))
+    cur = await conn.execute(
+        """SELECT DISTINCT q.alert_id, a.alert_id
+           FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])
+                AS q(alert_id, sensor_id, rule, opened, resolved)
+           JOIN alerts a ON a.sensor_id = q.sensor_id AND a.rule = q.rule
+                        AND a.opened_at <= q.resolved AND coalesce(a.resolved_at, 'infinity') >= q.opened""",
+        (ids, sensors, rules, [_ts(t) for t in opened], [_ts(t) for t in resolved]),
+    )
+    covering: dict[str, set[str]] = {}
+    for episode, alert in await cur.fetchall():
+        covering.setdefault(str(episode), set()).add(str(alert))
+    return covering
+
+
+async def correct_resolutions(conn: psycopg.AsyncConnection, resolutions: Sequence[tuple[str, float]]) -> None:
+    """Move the end of resolved alerts to what later readings show, announcing nothing."""
+    if resolutions:
+        await conn.execute(
+            """UPDATE alerts a SET resolved_at = c.resolved_at, updated_at = now()
+               FROM unnest(%s::uuid[], %s::timestamptz[]) AS c(alert_id, resolved_at)
+               WHERE a.alert_id = c.alert_id AND a.state = 'resolved' AND a.resolved_at <> c.resolved_at""",
+            ([alert_id for alert_id, _ in resolutions], [_ts(at) for _, at in resolutions]),
+        )
 
 
 async def record_alerts(conn: psycopg.AsyncConnection, fired: Sequence[Fired]) -> None:

@@ -2,8 +2,11 @@
 
 Threshold rules see each new reading of their metric in event order; rate-of-change and
 anomaly rules see each updated pane's mean; staleness rules are checked on the stream's
-clock by `tick`. Severity comes from the rule and the housing of the sensor's tile at the
-moment of the change.
+clock by `tick`. Readings that arrive after later ones of their sensor (a gateway's
+buffer) are judged apart, by `replay`: the threshold rules run again over the stored
+readings around them, and each condition they reveal that began and cleared in the past
+becomes an alert opened and resolved at those times. Severity comes from the rule and
+the housing of the sensor's tile at the moment of the change.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stream.alerts import AlertBook, AlertChange
+from stream.alerts import AlertBook, AlertChange, Change
 from stream.conditions import AnomalyTracker, Condition, RateTracker, StalenessTracker, ThresholdTracker
 from stream.rules import AnomalyRule, RateOfChangeRule, Rule, RuleFile, StalenessRule, ThresholdRule
 from stream.window_book import Place
@@ -27,6 +30,10 @@ class Fired:
     rule: Rule
     place: Place
     housing: HousingContext
+
+
+Episode = tuple[Fired, Fired]
+"""A condition that began and cleared: its opening and its resolution."""
 
 
 class RuleBook:
@@ -115,6 +122,55 @@ class RuleBook:
                 tracker = self._thresholds[(sensor_id, rule.id)] = ThresholdTracker(rule)
                 for ts, value in history:
                     tracker.observe(value, ts)
+
+    def replay_span(self, metric: str, first: float, last: float) -> tuple[float, float] | None:
+        """The stretch of stored readings that judges late readings from `first` to `last`: from
+        a rule duration before them to long enough after for a condition they began to clear."""
+        rules = [r for r in self._by_metric.get(metric, ()) if isinstance(r, ThresholdRule)]
+        if not rules:
+            return None
+        before = max(r.for_minutes for r in rules) * 60
+        after = max(r.for_minutes + r.clear_minutes for r in rules) * 60
+        return first - before, last + after
+
+    def begins_inside(self, metric: str, history: list[tuple[float, float]]) -> bool:
+        """Whether the first of these readings already breaches a threshold rule: the condition
+        began earlier, and a replay must start further back to date it."""
+        return bool(history) and any(
+            rule.breached(history[0][1]) for rule in self._by_metric.get(metric, ()) if isinstance(rule, ThresholdRule)
+        )
+
+    def replay(
+        self, sensor_id: str, metric: str, history: list[tuple[float, float]], place: Place, housing: HousingContext
+    ) -> list[Episode]:
+        """Past conditions in (event time, value) `history`: each one that fired and cleared
+        within it, as its opening and its resolution. The live trackers are not touched: what
+        is still going on at the end of the history is theirs to judge."""
+        live = {alert.alert_id for alert in self.alerts.open.values()}
+        episodes: list[Episode] = []
+        for rule in self._by_metric.get(metric, ()):
+            if not isinstance(rule, ThresholdRule):
+                continue
+            tracker, book = ThresholdTracker(rule), AlertBook(update_every=float("inf"))
+            opened: Fired | None = None
+            for ts, value in history:
+                change = book.apply(
+                    rule_id=rule.id,
+                    sensor_id=sensor_id,
+                    metric=metric,
+                    condition=tracker.observe(value, ts),
+                    severity=rule.severity_for(housing),
+                    clear_seconds=rule.clear_minutes * 60,
+                )
+                if change is None:
+                    continue
+                if change.change is Change.OPENED:
+                    opened = Fired(change, rule, place, housing)
+                elif change.change is Change.RESOLVED and opened is not None:
+                    if change.alert.alert_id not in live:
+                        episodes.append((opened, Fired(change, rule, place, housing)))
+                    opened = None
+        return episodes
 
     def forget(self, sensors: set[str]) -> None:
         """Drop every tracker and open alert of these sensors: another worker judges them now."""

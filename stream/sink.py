@@ -24,7 +24,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 from stream import repo
 from stream.processor import HousingOf, Outcome, Processor, key_of
 from stream.rule_book import Fired
-from stream.window_book import Place
+from stream.window_book import Key, Place
 from vigia import topics
 from vigia.contracts import Reading
 
@@ -101,7 +101,9 @@ class Sink:
                     fresh.append(reading)
             await self._load_windows(conn, fresh)
             await self._load_new_sensors(conn, fresh)
+            self.processor.adopt_panes(await repo.load_pane_spans(conn, self.processor.refold_reach(fresh)))
             outcome = self.processor.process(fresh, housing_of, time.time())
+            outcome.fired = await self._revealed(conn, outcome, housing_of) + outcome.fired
             await repo.mark_late(conn, outcome.late)
             await repo.upsert_panes(conn, outcome.panes)
             await repo.upsert_hopping(conn, outcome.hopping)
@@ -109,6 +111,39 @@ class Sink:
             await repo.record_alerts(conn, outcome.fired)
             await repo.save_offsets(conn, group=self.group, topic=topics.READINGS, next_offsets=next_offsets)
         return outcome
+
+    async def _revealed(self, conn: psycopg.AsyncConnection, outcome: Outcome, housing_of: HousingOf) -> list[Fired]:
+        """Past conditions the batch's late readings reveal (each an opening and its resolution),
+        less those an alert already covers. The late readings are already stored, so the
+        readings read back include them. A buffer may arrive in pieces: a condition revealed
+        before is the same alert (same start), whose end the later pieces may move."""
+        if not outcome.refolded:
+            return []
+        history: dict[Key, list[tuple[float, float]]] = {}
+        spans = self.processor.replay_spans(outcome.refolded)
+        while spans:  # back to where each condition they fall in began (within the horizon)
+            read = await repo.readings_before(conn, spans=spans)
+            history.update(read)
+            spans = self.processor.reach_back(spans, read)
+        episodes = self.processor.revealed(history, housing_of)
+        covering = await repo.alerts_overlapping(
+            conn,
+            episodes=[
+                (opened.change.alert.alert_id, opened.change.alert.sensor_id, opened.rule.id, opened.change.at,
+                 resolved.change.at)
+                for opened, resolved in episodes
+            ],
+        )  # fmt: skip
+        new: list[Fired] = []
+        corrected = []
+        for opened, resolved in episodes:
+            alert_id = opened.change.alert.alert_id
+            if alert_id in covering.get(alert_id, ()):  # revealed before, with less of the buffer
+                corrected.append((alert_id, resolved.change.at))
+            elif alert_id not in covering:
+                new += [opened, resolved]
+        await repo.correct_resolutions(conn, corrected)
+        return new
 
     async def _unless_resolved(self, conn: psycopg.AsyncConnection, fired: list[Fired]) -> list[Fired]:
         """The changes to record, less those to alerts the database already holds resolved.

@@ -11,7 +11,10 @@ from stream.rule_book import Fired
 
 READINGS = Counter("vigia_stream_readings_total", "Records taken from the readings topic")
 NEW = Counter("vigia_stream_new_readings_total", "Readings the database did not have (replays excluded)")
-LATE = Counter("vigia_stream_late_readings_total", "Readings stored but later than the allowed lateness")
+LATE = Counter("vigia_stream_late_readings_total", "Readings stored but later than the horizon, folded nowhere")
+REFOLDED = Counter(
+    "vigia_stream_refolded_readings_total", "Readings later than the lateness whose closed windows were written again"
+)
 UNREADABLE = Counter("vigia_stream_unreadable_total", "Records that were not readings, sent to the dead-letter topic")
 WINDOWS = Counter("vigia_stream_window_rows_total", "Window rows written", ["window"])
 ALERTS = Counter("vigia_stream_alert_changes_total", "Alert changes", ["change", "severity"])
@@ -28,8 +31,9 @@ LAG = Gauge("vigia_stream_consumer_lag", "Records on the readings topic not yet 
 def record(records: int, outcome: Outcome, *, unreadable: int) -> None:
     READINGS.inc(records)
     BATCH.observe(records)
-    NEW.inc(outcome.folded + len(outcome.late))
+    NEW.inc(outcome.folded + len(outcome.refolded) + len(outcome.late))
     LATE.inc(len(outcome.late))
+    REFOLDED.inc(len(outcome.refolded))
     UNREADABLE.inc(unreadable)
     WINDOWS.labels("1m").inc(len(outcome.panes))
     WINDOWS.labels("15m").inc(len(outcome.hopping))

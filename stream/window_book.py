@@ -3,14 +3,21 @@
 Pure bookkeeping over `panes.py`. Each batch folds only readings the database had not
 seen (the sink says which), so a replay after a crash folds nothing twice. The book keeps
 the panes of the last hopping window plus the allowed lateness per sensor and metric;
-older ones are final and dropped. After a restart, a sensor's panes are loaded back from
-their one-minute rows before its first reading is folded.
+older ones are dropped. After a restart, a sensor's panes are loaded back from their
+one-minute rows before its first reading is folded.
+
+A reading behind its sensor's newest by more than the lateness but less than the horizon
+(a gateway uploading what it buffered while its link was down) is re-folded: the panes it
+reaches are loaded back from the database first (`reach`, `adopt`), it is added to its
+pane, and the pane and the hopping windows holding it are written again. Older still, it
+is only stored and counted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 
 from stream.panes import Pane, Summary, is_late, pane_start, panes_of, summarise
 
@@ -42,21 +49,35 @@ class HoppingRow:
     summary: Summary
 
 
+class Fold(Enum):
+    """What became of one reading."""
+
+    LIVE = "live"  # within the lateness: folded, and its rules follow it
+    REFOLDED = "refolded"  # behind the lateness, within the horizon: its closed windows are written again
+    TOO_LATE = "too_late"  # beyond the horizon: stored and counted only
+
+
 @dataclass
 class Folded:
     """What one batch changed."""
 
-    touched: set[tuple[Key, float]] = field(default_factory=set)  # (key, pane start)
+    touched: set[tuple[Key, float]] = field(default_factory=set)  # (key, pane start) of live readings
+    refolded: set[tuple[Key, float]] = field(default_factory=set)  # (key, pane start) of re-folded late readings
     late: list[str] = field(default_factory=list)  # reading ids stored but not folded
+
+    def panes(self) -> set[tuple[Key, float]]:
+        """Every pane the batch changed, live or re-folded."""
+        return self.touched | self.refolded
 
 
 class WindowBook:
-    def __init__(self, *, pane: float, window: float, lateness: float) -> None:
+    def __init__(self, *, pane: float, window: float, lateness: float, horizon: float = 0.0) -> None:
         if window % pane:
             raise ValueError(f"the hopping window ({window} s) must be a whole number of panes ({pane} s)")
         self.pane = pane
         self.window = window
         self.lateness = lateness
+        self.horizon = max(horizon, lateness)  # how far behind its newest a reading is still folded
         self.panes: dict[Key, dict[float, Pane]] = {}
         self.newest: dict[Key, float] = {}
         self.places: dict[Key, Place] = {}
@@ -69,6 +90,19 @@ class WindowBook:
         self.places[key] = place
         if newest is not None:
             self.newest[key] = newest
+
+    def reach(self, ts: float) -> tuple[float, float]:
+        """First and last pane start a reading at `ts` can change: its pane and every hopping
+        window holding it. Re-folding it needs these panes in memory."""
+        start = pane_start(ts, self.pane)
+        return start - self.window + self.pane, start + self.window - self.pane
+
+    def adopt(self, key: Key, panes: dict[float, Pane]) -> None:
+        """Stored panes a late reading reaches, kept where memory has none: memory holds every
+        pane a batch changed since it was loaded, the database every older one."""
+        held = self.panes.setdefault(key, {})
+        for start, pane in panes.items():
+            held.setdefault(start, pane)
 
     def forget(self, keys: Iterable[Key]) -> None:
         """Drop state that may disagree with the database (a batch that did not commit)."""
@@ -84,57 +118,67 @@ class WindowBook:
 
     def fold(
         self, key: Key, place: Place, *, value: float, ts: float, sample_key: int, reading_id: str, out: Folded
-    ) -> None:
-        if is_late(ts, self.newest.get(key), self.lateness):
+    ) -> Fold:
+        """Fold one reading. A re-folded one's pane must be loaded first (see `reach` and `adopt`)."""
+        newest = self.newest.get(key)
+        if is_late(ts, newest, self.horizon):
             out.late.append(reading_id)
-            return
+            return Fold.TOO_LATE
         start = pane_start(ts, self.pane)
         self.places[key] = place
         self.panes.setdefault(key, {}).setdefault(start, Pane()).add(value, ts, sample_key)
-        if ts > self.newest.get(key, float("-inf")):
+        if is_late(ts, newest, self.lateness):
+            out.refolded.add((key, start))
+            return Fold.REFOLDED
+        if newest is None or ts > newest:
             self.newest[key] = ts
         out.touched.add((key, start))
+        return Fold.LIVE
 
     def pane_rows(self, folded: Folded) -> list[PaneRow]:
         rows = []
-        for key, start in sorted(folded.touched):
+        for key, start in sorted(folded.panes()):
             pane = self.panes[key][start]
             rows.append(PaneRow(key, self.places[key], start, pane, summarise([pane])))
         return rows
 
     def hopping_rows(self, folded: Folded) -> list[HoppingRow]:
-        """Each touched pane changes the hopping windows that end with it or after it, up to
-        the sensor's newest pane: one row per window end (the window's last pane's end)."""
-        oldest_touched: dict[Key, float] = {}
-        for key, start in folded.touched:
-            oldest_touched[key] = min(start, oldest_touched.get(key, start))
-        rows = []
-        for key, first in sorted(oldest_touched.items()):
-            panes = self.panes[key]
+        """Each changed pane changes the hopping windows that hold it: those whose last pane is
+        it or one of the next window/pane - 1, up to the sensor's newest pane. One row per
+        window end (the window's last pane's end)."""
+        last_panes: dict[Key, set[float]] = {}
+        for key, start in folded.panes():
             newest_pane = pane_start(self.newest[key], self.pane)
-            last_start = first
-            while last_start <= newest_pane:
-                window_start = last_start + self.pane - self.window
+            ends = last_panes.setdefault(key, set())
+            last = start
+            while last <= min(start + self.window - self.pane, newest_pane):
+                ends.add(last)
+                last += self.pane
+        rows = []
+        for key, ends in sorted(last_panes.items()):
+            panes = self.panes[key]
+            for last in sorted(ends):
+                window_start = last + self.pane - self.window
                 members = [panes[p] for p in panes_of(window_start, self.pane, self.window) if p in panes]
                 if members:
-                    rows.append(HoppingRow(key, self.places[key], last_start + self.pane, summarise(members)))
-                last_start += self.pane
+                    rows.append(HoppingRow(key, self.places[key], last + self.pane, summarise(members)))
         return rows
 
     def evict(self, keys: Iterable[Key] | None = None) -> int:
-        """Drop panes no reading can reach any more (of `keys`, or of every key); returns how many.
+        """Drop panes no live reading can reach any more (of `keys`, or of every key); returns how many.
 
-        A key's horizon moves only when one of its readings is folded, so after a batch the
-        keys it touched are the only ones with panes to drop: the worker passes those, and a
-        sensor holds at most a hopping window plus the lateness of panes, however long it runs.
+        What a key's readings can reach moves only when one of them is folded, so after a
+        batch the keys it changed are the only ones with panes to drop: the worker passes
+        those, and a sensor holds at most a hopping window plus the lateness of panes, however
+        long it runs (panes loaded back for a re-folded late reading go with the same batch).
         """
         dropped = 0
         for key in self.panes if keys is None else keys:
             panes = self.panes.get(key)
             if not panes:
                 continue
-            horizon = self.newest.get(key, float("-inf")) - self.window - self.lateness - self.pane
-            for start in [s for s in panes if s < horizon]:
+            reachable = self.newest.get(key, float("-inf")) - self.window - self.lateness - self.pane
+            for start in [s for s in panes if s < reachable]:
                 del panes[start]
                 dropped += 1
         return dropped

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     window_seconds: int = Field(60, ge=1, description="the tumbling window, and the pane hopping windows are made of")
     hopping_window_seconds: int = Field(900, ge=1, description="the hopping window; it steps by one pane")
     lateness_seconds: float = Field(120.0, ge=0, description="how far behind its sensor's newest a reading may fold")
+    late_horizon_seconds: float = Field(
+        172800.0,
+        ge=0,
+        description="how far behind its sensor's newest a late reading still re-folds its closed windows and rules;"
+        " older ones are stored and flagged late",
+    )
     stream_batch: int = Field(2000, ge=1, description="readings the stream worker takes at a time")
     stream_batch_seconds: float = Field(0.2, gt=0, description="longest wait to fill a batch")
     stream_fetch_min_bytes: int = Field(

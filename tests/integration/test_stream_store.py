@@ -210,3 +210,57 @@ def test_the_sink_records_where_each_partition_resumes_with_the_rows(stack: Sett
     assert first == {0: 11, 3: 40}
     assert second == {0: 9, 3: 40}
     assert other == {}  # each consumer group keeps its own place
+
+
+def test_a_gateways_late_buffer_fills_the_windows_and_records_the_outage_it_held_once(stack: Settings) -> None:
+    from stream.processor import Processor
+    from stream.rules import load_rules
+    from stream.sink import Sink
+
+    volts = {m: 0.0 if 70 <= m < 100 else 221.0 for m in range(130)}
+
+    def power(minutes: range | list[int]) -> list[Reading]:
+        return [
+            Reading(
+                sensor_id="store-gateway-power", district="store-it", tile_id="17/1/1", metric=Metric.MAINS_VOLTAGE,
+                value=volts[m], unit="V", event_time=START + timedelta(minutes=m), received_at=START,
+            )
+            for m in minutes
+        ]  # fmt: skip
+
+    def sink() -> Sink:
+        processor = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
+        return Sink(stack.db_conninfo, processor)
+
+    async def write() -> tuple[int, int, int]:
+        live, later = sink(), sink()  # the second: a worker that took the partition over
+        try:
+            await live.write(power(range(60)), lambda tile: HousingContext())
+            await live.write(power(range(120, 130)), lambda tile: HousingContext())  # the link is back
+            first = await live.write(power(range(60, 100)), lambda tile: HousingContext())  # the buffer, in two
+            second = await later.write(power(range(100, 120)), lambda tile: HousingContext())
+            again = await later.write(power(range(60, 120)), lambda tile: HousingContext())  # re-delivered
+            return len(first.refolded), len(second.refolded), len(again.refolded)
+        finally:
+            await live.close()
+            await later.close()
+
+    assert asyncio.run(write()) == (40, 20, 0)
+    with psycopg.connect(stack.db_conninfo) as conn:
+        panes = conn.execute(
+            "SELECT count(*), sum(count), min(min) FROM readings_1m WHERE sensor_id = 'store-gateway-power'"
+        ).fetchone()
+        window = conn.execute(
+            """SELECT count, min FROM readings_15m WHERE sensor_id = 'store-gateway-power'
+               AND window_end = %s""",
+            (START + timedelta(minutes=80),),
+        ).fetchone()
+        late = conn.execute("SELECT count(*) FROM readings WHERE sensor_id = 'store-gateway-power' AND late").fetchone()
+        alerts = conn.execute(
+            """SELECT opened_at, resolved_at, state FROM alerts
+               WHERE sensor_id = 'store-gateway-power' AND rule = 'power-outage'"""
+        ).fetchall()
+    assert panes == (130, 130, 0.0)
+    assert window == (15, 0.0)  # minutes 65..79, whole again
+    assert late == (0,)
+    assert alerts == [(START + timedelta(minutes=70), START + timedelta(minutes=100), "resolved")]

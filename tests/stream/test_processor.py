@@ -132,3 +132,76 @@ def test_without_its_history_the_same_batch_fires_nothing_yet() -> None:
     p = processor()
     out = p.process([reading(m, 0.0) for m in range(20, 31)], lambda tile: HousingContext(), wall=0.0)
     assert out.fired == []  # eleven dry minutes seen here: the rule needs thirty
+
+
+def test_a_gateways_buffer_refolds_its_windows_and_reveals_the_outage_it_held() -> None:
+    p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
+    volts = {m: 0.0 if 70 <= m < 100 else 221.0 for m in range(130)}
+
+    def power(minute: int) -> Reading:
+        return reading(minute, volts[minute], sensor="sjl-power-01", metric=Metric.MAINS_VOLTAGE)
+
+    stored = [power(m) for m in [*range(60), *range(120, 130)]]  # live: the hour before, then after the link returned
+    p.process(stored, lambda tile: HousingContext(), wall=0.0)
+    buffer = [power(m) for m in range(60, 120)]
+    reach = p.refold_reach(buffer)
+    assert [(first, last) for _, first, last in reach] == [
+        ((T0 + timedelta(minutes=46)).timestamp(), (T0 + timedelta(minutes=133)).timestamp())
+    ]
+    out = p.process(buffer, lambda tile: HousingContext(), wall=0.0)
+    assert len(out.refolded) == 60
+    assert out.late == []
+    assert out.fired == []
+    assert {row.start for row, _ in out.panes} == {(T0 + timedelta(minutes=m)).timestamp() for m in range(60, 120)}
+    (span,) = p.replay_spans(out.refolded)
+    since, until = (T0 + timedelta(minutes=60 - 15)).timestamp(), (T0 + timedelta(minutes=119 + 25)).timestamp()
+    assert span[2:] == (since, until)  # low-voltage, the longest: 15 minutes to fire, 10 to clear
+    every = sorted(stored + buffer, key=lambda r: r.event_time)
+    history = [(r.event_time.timestamp(), r.value) for r in every if span[2] <= r.event_time.timestamp() < span[3]]
+    revealed = p.revealed({("sjl-power-01", "mains_voltage"): history}, lambda tile: HousingContext())
+    outage = [
+        (opened.change.change, opened.change.at, resolved.change.change, resolved.change.at)
+        for opened, resolved in revealed
+        if opened.rule.id == "power-outage"
+    ]
+    assert outage == [
+        (Change.OPENED, (T0 + timedelta(minutes=70)).timestamp(), Change.RESOLVED,
+         (T0 + timedelta(minutes=100)).timestamp()),
+    ]  # fmt: skip
+    assert p.rules.alerts.open == {}  # nothing left open: the outage is over
+
+
+def test_the_windows_of_a_late_reading_are_written_with_what_was_stored_around_it() -> None:
+    p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
+    p.process([reading(m, 1.0) for m in range(60)], lambda tile: HousingContext(), wall=0.0)
+    assert p.windows.evict() == 0  # the batch already dropped what no live reading reaches
+    assert not p.windows.panes[("sjl-water-01", "water_pressure")].get((T0 + timedelta(minutes=30)).timestamp())
+    late = [reading(30.5, 0.1)]
+    (_, first, last) = p.refold_reach(late)[0]
+    stored = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=0)
+    stored.windows.evict = lambda keys=None: 0  # type: ignore[method-assign]  # keep every pane, as the database does
+    stored.process([reading(m, 1.0) for m in range(60)], lambda tile: HousingContext(), wall=0.0)
+    key = ("sjl-water-01", "water_pressure")
+    p.adopt_panes({key: {s: pane for s, pane in stored.windows.panes[key].items() if first <= s <= last}})
+    out = p.process(late, lambda tile: HousingContext(), wall=0.0)
+    (pane,) = out.panes
+    assert (pane[0].summary.count, pane[0].summary.min) == (2, 0.1)
+    assert len(out.hopping) == 15
+    assert all(row.summary.count == 16 for row, _ in out.hopping)
+
+
+def test_a_replay_reaches_back_to_where_its_condition_began_but_not_past_the_horizon() -> None:
+    p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=6 * 3600)
+    p.process([reading(600, 1.5)], lambda tile: HousingContext(), wall=0.0)  # the sensor's newest: minute 600
+    t = (T0 + timedelta(minutes=500)).timestamp()
+    spans = [("sjl-water-01", "water_pressure", t - 1800, t + 2400)]
+    dry = {("sjl-water-01", "water_pressure"): [(t - 1800, 0.0), (t, 0.0)]}
+    (back,) = p.reach_back(spans, dry)
+    assert back[2:] == (t - 1800 - 4200, t + 2400)  # twice the span
+    (further,) = p.reach_back([back], dry)
+    assert further[2] == (T0 + timedelta(minutes=260)).timestamp()
+    (floor,) = p.reach_back([further], dry)
+    assert floor[2] == (T0 + timedelta(minutes=600 - 360)).timestamp()  # the horizon
+    assert p.reach_back([floor], dry) == []  # no further
+    wet = {("sjl-water-01", "water_pressure"): [(t - 1800, 1.4), (t, 0.0)]}
+    assert p.reach_back(spans, wet) == []  # the condition's start is in view

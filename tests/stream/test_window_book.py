@@ -1,5 +1,6 @@
 import pytest
 
+from stream.panes import Pane
 from stream.window_book import Folded, Place, WindowBook
 
 KEY = ("sjl-water-01", "water_pressure")
@@ -77,3 +78,42 @@ def test_eviction_keeps_what_a_reading_can_still_reach() -> None:
 def test_window_must_be_whole_panes() -> None:
     with pytest.raises(ValueError, match="whole number"):
         WindowBook(pane=60, window=1000, lateness=0)
+
+
+def test_a_reading_within_the_horizon_refolds_its_closed_pane_and_windows() -> None:
+    b = WindowBook(pane=60, window=900, lateness=120, horizon=3600)
+    fold(b, [(m * 60.0, 1.0) for m in range(60)])
+    b.evict()
+    assert min(b.panes[KEY]) > 30 * 60  # minute 30 is no longer in memory
+    first, last = b.reach(30 * 60.0 + 5)
+    assert (first, last) == (16 * 60.0, 44 * 60.0)
+    stored = book()  # the database's copy: every pane, none evicted
+    fold(stored, [(m * 60.0, 1.0) for m in range(60)])
+    b.adopt(KEY, {s: p for s, p in stored.panes[KEY].items() if first <= s <= last})
+    out = fold(b, [(30 * 60.0 + 5, 9.0)])
+    assert out.late == []
+    assert out.touched == set()
+    assert out.refolded == {(KEY, 30 * 60.0)}
+    (row,) = b.pane_rows(out)
+    assert (row.start, row.summary.count, row.summary.max) == (30 * 60.0, 2, 9.0)
+    windows = b.hopping_rows(out)
+    assert [w.end for w in windows] == [m * 60.0 for m in range(31, 46)]  # the fifteen windows holding minute 30
+    assert all(w.summary.count == 16 and w.summary.max == 9.0 for w in windows)
+    assert b.newest[KEY] == 59 * 60.0  # a late reading does not move the sensor's clock
+
+
+def test_adopted_panes_never_replace_what_memory_holds() -> None:
+    b = book()
+    fold(b, [(600.0, 1.0)])
+    held = b.panes[KEY][600.0]
+    b.adopt(KEY, {600.0: Pane(count=7), 540.0: Pane(count=3)})
+    assert b.panes[KEY][600.0] is held
+    assert b.panes[KEY][540.0].count == 3
+
+
+def test_beyond_the_horizon_a_reading_is_only_reported() -> None:
+    b = WindowBook(pane=60, window=900, lateness=120, horizon=3600)
+    fold(b, [(7200.0, 1.0)])
+    out = fold(b, [(7200.0 - 3601, 5.0)])
+    assert out.late == ["r3599.0"]
+    assert not out.panes()
