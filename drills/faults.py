@@ -69,7 +69,7 @@ def start(settings: Settings, name: str, ended: Ended = _nothing, timeout: float
     `ended` is called as the start is asked for: the outage ends there, and recovery, the
     process's own start-up included, is counted from there.
     """
-    [component] = components(settings, [name])
+    [component] = [c for c in components(settings, [name]) if c.name == name]
     component.before_start()
     ended()
     Supervisor(settings.state_dir).start(name)

@@ -49,6 +49,12 @@ class Component(ABC):
         self.settings = settings
 
     @property
+    def group(self) -> str:
+        """What the component is one of: its own name, or its cluster's (`kafka` for `kafka-2`).
+        The members of a group start together, then are waited for."""
+        return type(self).name
+
+    @property
     def user(self) -> str | None:
         """The system user the process runs as; None: the user who runs `vigia up`."""
         return None

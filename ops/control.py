@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ops.component import Component, Health, StackError, daemon_root
-from ops.kafka import Kafka
+from ops.kafka import Kafka, nodes
 from ops.mosquitto import Mosquitto
 from ops.services import Api, Bridge, InferenceWorker, Notifier, StreamWorker
 from ops.supervisor import RUNNING, STOPPED_STATES, Supervisor
@@ -42,11 +42,28 @@ class ComponentStatus:
 
 
 def components(settings: Settings, names: Iterable[str] | None = None) -> list[Component]:
-    wanted = set(ALL if names is None else names)
-    unknown = wanted - set(ALL)
-    if unknown:
-        raise StackError(f"unknown component(s) {sorted(unknown)}; known: {', '.join(ALL)}")
-    return [cls(settings) for cls in ORDER if cls.name in wanted]
+    """The stack in start order, or the `names` of it: a cluster's name (`kafka`) means all its nodes."""
+    every: list[Component] = []
+    for cls in ORDER:
+        every += [Kafka(settings, node) for node in nodes(settings)] if cls is Kafka else [cls(settings)]
+    if names is None:
+        return every
+    wanted = set(names)
+    known = {c.name for c in every} | set(ALL)
+    if unknown := wanted - known:
+        raise StackError(f"unknown component(s) {sorted(unknown)}; known: {', '.join(sorted(known))}")
+    return [c for c in every if c.name in wanted or c.group in wanted]
+
+
+def _groups(selected: list[Component]) -> list[list[Component]]:
+    """Consecutive components of one group (a cluster's nodes) together, the rest alone."""
+    found: list[list[Component]] = []
+    for component in selected:
+        if found and found[-1][0].group == component.group:
+            found[-1].append(component)
+        else:
+            found.append([component])
+    return found
 
 
 def _pid_record(settings: Settings) -> Path:
@@ -105,19 +122,25 @@ def up(settings: Settings, names: Iterable[str] | None = None, report: Report = 
         component.prepare()
     supervisor.write_config(every)
     supervisor.ensure_running()
-    for component in selected:
-        info = supervisor.info(component.name) or {}
-        if info.get("statename") == RUNNING and component.probe().healthy:
-            report(f"{component.name}: already running")
-        else:
-            report(f"{component.name}: starting")
-            component.before_start()
-            supervisor.start(component.name)
+    for group in _groups(selected):
+        # A cluster's nodes start together: none is healthy before a majority of them runs.
+        starting = []
+        for component in group:
+            info = supervisor.info(component.name) or {}
+            if info.get("statename") == RUNNING and component.probe().healthy:
+                report(f"{component.name}: already running")
+            else:
+                report(f"{component.name}: starting")
+                component.before_start()
+                supervisor.start(component.name)
+                starting.append(component)
+        for component in starting:
             _wait_healthy(component, supervisor, report)
-        component.after_start()
-        info = supervisor.info(component.name) or {}
-        if info.get("pid"):
-            _remember(settings, component.name, int(info["pid"]))
+        for component in group:
+            component.after_start()
+            info = supervisor.info(component.name) or {}
+            if info.get("pid"):
+                _remember(settings, component.name, int(info["pid"]))
     return status(settings, [c.name for c in selected])
 
 

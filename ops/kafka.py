@@ -1,9 +1,18 @@
-"""Apache Kafka in KRaft mode, resolved from Maven Central and run on the machine's JDK."""
+"""Apache Kafka in KRaft mode, resolved from Maven Central and run on the machine's JDK.
+
+The local stack runs one node for each address in `VIGIA_KAFKA_BOOTSTRAP`: one by default,
+three for the drills of a cluster. Every node is both broker and controller (KRaft's
+combined mode), node i answering clients on the i-th address and its peers' controllers on
+`VIGIA_KAFKA_CONTROLLER_PORT` + 2·(i − 1). The first node is the component `kafka`, the
+others `kafka-2`, `kafka-3`…; they share one cluster id and start together, since no node is
+healthy before a majority of the controllers is up.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import logging
 import os
 import re
@@ -11,16 +20,86 @@ import shutil
 import subprocess
 import uuid
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
 from ops.component import Component, Health, Program, StackError
 from ops.kafka_admin import ensure_topics
-from vigia.settings import PROJECT_ROOT
+from vigia.settings import PROJECT_ROOT, Settings
 
 POM = PROJECT_ROOT / "deploy" / "kafka" / "pom.xml"
 VERSION_LINE = re.compile(r"Kafka version: (\S+)")
+LEADER_LINE = re.compile(r"^LeaderId:\s*(\d+)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Node:
+    """One Kafka node of the local stack."""
+
+    id: int  # Kafka's node.id, from 1
+    host: str
+    port: int  # clients
+    controller_port: int  # the other nodes' controllers
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def component(self) -> str:
+        return "kafka" if self.id == 1 else f"kafka-{self.id}"
+
+
+def nodes(settings: Settings) -> list[Node]:
+    """The local cluster's nodes: one per address in the bootstrap list."""
+    found = []
+    for i, address in enumerate(a.strip() for a in settings.kafka_bootstrap.split(",")):
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise StackError(f"VIGIA_KAFKA_BOOTSTRAP: {address!r} is not host:port")
+        found.append(Node(i + 1, host, int(port), settings.kafka_controller_port + 2 * i))
+    clients, controllers = {n.port for n in found}, {n.controller_port for n in found}
+    if clients & controllers or len(clients) < len(found):
+        raise StackError(
+            f"Kafka's client ports {sorted(clients)} and controller ports {sorted(controllers)} must all differ"
+            " (node i listens for controllers on VIGIA_KAFKA_CONTROLLER_PORT + 2·(i - 1))"
+        )
+    return found
+
+
+def server_properties(settings: Settings, node: Node, data: Path) -> str:
+    """The node's configuration. Kafka's own topics are replicated three times where there are
+    three nodes; the project's topics follow the replication settings, which the cluster must hold."""
+    peers = nodes(settings)
+    copies, insync = min(3, len(peers)), min(2, len(peers))
+    voters = ",".join(f"{p.id}@{p.host}:{p.controller_port}" for p in peers)
+    return (
+        "# Written by `vigia up`; edit the settings, not this file.\n"
+        "process.roles=broker,controller\n"
+        f"node.id={node.id}\n"
+        f"controller.quorum.voters={voters}\n"
+        f"listeners=PLAINTEXT://{node.address},CONTROLLER://{node.host}:{node.controller_port}\n"
+        f"advertised.listeners=PLAINTEXT://{node.address}\n"
+        "controller.listener.names=CONTROLLER\n"
+        "inter.broker.listener.name=PLAINTEXT\n"
+        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n"
+        f"log.dirs={data}\n"
+        f"num.partitions={settings.kafka_partitions}\n"
+        f"default.replication.factor={settings.kafka_replication_factor}\n"
+        f"min.insync.replicas={settings.kafka_min_insync_replicas}\n"
+        "auto.create.topics.enable=false\n"
+        f"offsets.topic.replication.factor={copies}\n"
+        "offsets.topic.num.partitions=10\n"
+        f"transaction.state.log.replication.factor={copies}\n"
+        f"transaction.state.log.min.isr={insync}\n"
+        f"share.coordinator.state.topic.replication.factor={copies}\n"
+        f"share.coordinator.state.topic.min.isr={insync}\n"
+        "group.initial.rebalance.delay.ms=0\n"
+        "log.retention.hours=168\n"
+        "log.segment.bytes=134217728\n"
+    )
 
 
 def pinned_kafka_version(pom: Path = POM) -> str:
@@ -55,14 +134,33 @@ def new_cluster_id() -> str:
 
 
 class Kafka(Component):
-    name = "kafka"
+    name = "kafka"  # the cluster; each node's component is named after it (see `Node.component`)
     kind = "infra"
     start_timeout = 90.0
 
+    def __init__(self, settings: Settings, node: Node | None = None) -> None:
+        super().__init__(settings)
+        self.node = node or nodes(settings)[0]
+        self.name = self.node.component
+
     @property
     def libs(self) -> Path:
-        """Jars are a cache, kept by `vigia down --purge`: resolving them again costs a download."""
-        return self.settings.state_dir / "cache" / f"kafka-{pinned_kafka_version()}"
+        """Jars are a cache, kept by `vigia down --purge`: resolving them again costs a download.
+        One folder per version of the pinned file, so a jar added there is fetched."""
+        digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:8]
+        return self.settings.state_dir / "cache" / f"kafka-{pinned_kafka_version()}-{digest}"
+
+    @property
+    def cluster_id_path(self) -> Path:
+        """Every node of one cluster formats its storage with the same id, kept beside the first's data."""
+        return self.settings.state_dir / "kafka" / "cluster.id"
+
+    def cluster_id(self) -> str:
+        path = self.cluster_id_path
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(new_cluster_id())
+        return path.read_text().strip()
 
     def fetch(self) -> Path:
         marker = self.libs / ".complete"
@@ -85,34 +183,17 @@ class Kafka(Component):
 
     def prepare(self) -> None:
         s = self.settings
+        count = len(nodes(s))
+        if s.kafka_replication_factor > count or s.kafka_min_insync_replicas > s.kafka_replication_factor:
+            raise StackError(
+                f"{count} Kafka node(s) (one per VIGIA_KAFKA_BOOTSTRAP address) cannot hold"
+                f" VIGIA_KAFKA_REPLICATION_FACTOR={s.kafka_replication_factor} with"
+                f" VIGIA_KAFKA_MIN_INSYNC_REPLICAS={s.kafka_min_insync_replicas}"
+            )
         self.fetch()
         data = self.home / "data"
         data.mkdir(parents=True, exist_ok=True)
-        host, _, port = s.kafka_bootstrap.split(",")[0].rpartition(":")
-        controller = f"{host}:{s.kafka_controller_port}"
-        (self.home / "server.properties").write_text(
-            "# Written by `vigia up`; edit the settings, not this file.\n"
-            "process.roles=broker,controller\n"
-            "node.id=1\n"
-            f"controller.quorum.voters=1@{controller}\n"
-            f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{controller}\n"
-            f"advertised.listeners=PLAINTEXT://{host}:{port}\n"
-            "controller.listener.names=CONTROLLER\n"
-            "inter.broker.listener.name=PLAINTEXT\n"
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n"
-            f"log.dirs={data}\n"
-            f"num.partitions={s.kafka_partitions}\n"
-            "auto.create.topics.enable=false\n"
-            "offsets.topic.replication.factor=1\n"
-            "offsets.topic.num.partitions=10\n"
-            "transaction.state.log.replication.factor=1\n"
-            "transaction.state.log.min.isr=1\n"
-            "share.coordinator.state.topic.replication.factor=1\n"
-            "share.coordinator.state.topic.min.isr=1\n"
-            "group.initial.rebalance.delay.ms=0\n"
-            "log.retention.hours=168\n"
-            "log.segment.bytes=134217728\n"
-        )
+        (self.home / "server.properties").write_text(server_properties(s, self.node, data))
         (self.home / "log4j2.properties").write_text(
             "rootLogger.level = INFO\n"
             "rootLogger.appenderRef.stdout.ref = STDOUT\n"
@@ -126,10 +207,10 @@ class Kafka(Component):
             "logger.raftserver.name = kafka.server.KafkaRaftServer\nlogger.raftserver.level = INFO\n"
         )
         if not (data / "meta.properties").exists():
-            cluster_id = new_cluster_id()
+            cluster_id = self.cluster_id()
             result = subprocess.run(
                 [
-                    *self._java(),
+                    *self._java(tool=True),
                     "kafka.tools.StorageTool",
                     "format",
                     "-t",
@@ -144,11 +225,13 @@ class Kafka(Component):
             if result.returncode != 0:
                 raise StackError(f"formatting Kafka's storage failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
 
-    def _java(self) -> list[str]:
+    def _java(self, *, tool: bool = False) -> list[str]:
+        """The JVM's command line: the broker's, or a small one for Kafka's command-line tools."""
+        heap = "128m" if tool else self.settings.kafka_heap
         return [
             java_binary(),
-            f"-Xmx{self.settings.kafka_heap}",
-            f"-Xms{self.settings.kafka_heap}",
+            f"-Xmx{heap}",
+            f"-Xms{heap}",
             # The whole heap resident from the start: a broker's memory is known the moment it
             # is up (a too-small limit fails then, not an hour in) and a soak measures growth.
             "-XX:+AlwaysPreTouch",
@@ -166,11 +249,13 @@ class Kafka(Component):
         )
 
     def endpoint(self) -> str:
-        return f"kafka://{self.settings.kafka_bootstrap}"
+        return f"kafka://{self.node.address}"
 
     def probe(self) -> Health:
+        """This node answers for the cluster (asked on its own address only)."""
+
         async def check() -> Health:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap, request_timeout_ms=5000)
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.node.address, request_timeout_ms=5000)
             try:
                 await asyncio.wait_for(admin.start(), 8)
                 cluster = await asyncio.wait_for(admin.describe_cluster(), 8)
@@ -192,6 +277,16 @@ class Kafka(Component):
 
     def after_start(self) -> None:
         asyncio.run(ensure_topics(self.settings))
+
+    def quorum_leader(self) -> int | None:
+        """The node id of the controller leading the metadata quorum (Kafka's own tool asks the cluster)."""
+        result = subprocess.run(
+            [*self._java(tool=True), "org.apache.kafka.tools.MetadataQuorumCommand", "--bootstrap-server",
+             self.settings.kafka_bootstrap, "describe", "--status"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        found = LEADER_LINE.search(result.stdout)
+        return int(found.group(1)) if found else None
 
     def version(self) -> str | None:
         """The version the running broker logged at start (Apache Kafka's AppInfoParser line)."""

@@ -77,7 +77,7 @@ def create_app(settings: Settings) -> faust.App:
         # Faust keeps table metadata in a directory; keep it with the rest of the local state.
         datadir=str(settings.state_dir / "faust"),
         topic_partitions=settings.kafka_partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.kafka_replication_factor,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         web_enabled=False,
