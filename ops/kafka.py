@@ -3,7 +3,7 @@
 The local stack runs one node for each address in `VIGIA_KAFKA_BOOTSTRAP`: one by default,
 three for the drills of a cluster. Every node is both broker and controller (KRaft's
 combined mode), node i answering clients on the i-th address and its peers' controllers on
-`VIGIA_KAFKA_CONTROLLER_PORT` + 2·(i − 1). The first node is the component `kafka`, the
+`VIGIA_KAFKA_CONTROLLER_PORT` + 2·(i - 1). The first node is the component `kafka`, the
 others `kafka-2`, `kafka-3`…; they share one cluster id and start together, since no node is
 healthy before a majority of the controllers is up.
 """
