@@ -1,7 +1,9 @@
 """Numbered readings over MQTT, and counting what of them TimescaleDB holds.
 
-Reading n comes from sensor n % SENSORS with event time t0 + n milliseconds, so a count of
-distinct (sensor, metric, time) rows says exactly which readings arrived, and how often.
+Reading n comes from sensor n % sensors with event time t0 + n * step_ms milliseconds, so a
+count of distinct (sensor, metric, time) rows says exactly which readings arrived, and how
+often. A feed may hold some sensors' readings back, as a gateway that lost its link does,
+and upload them later in gateway packs.
 """
 
 from __future__ import annotations
@@ -29,16 +31,26 @@ TILE = "17/37500/69950"  # every drill sensor's tile
 MODEL = "drill"  # the model version of the tile's assessment
 REGISTRY_REFRESH_SECONDS = 2.0  # the drills' VIGIA_REGISTRY_REFRESH_SECONDS
 PACE_S = 0.01  # readings due within this are published at once
+GATEWAY_PACK = 100  # readings per gateway message: well under the bridge's 16 KiB
 Values = Callable[[int], dict[str, float]]
+Holds = Callable[[int], bool]  # whether reading n is held back by a gateway with no link
 
 
 def steady_water(n: int) -> dict[str, float]:
     return {"water_pressure": 1.0}
 
 
+def sensor_id(prefix: str, index: int, sensors: int = SENSORS) -> str:
+    return f"{prefix}-{index:0{max(2, len(str(sensors - 1)))}d}"
+
+
 @dataclass
 class Feed:
-    """Publishes reading n at start + n / rate, QoS 1 on one persistent session."""
+    """Publishes reading n at start + n / rate, QoS 1 on one persistent session.
+
+    Readings `holds` says a gateway keeps are published, once `upload(n)` says the gateway
+    is back for good, as gateway packs on the gateway's own topic (`gateway` is its id).
+    """
 
     settings: Settings
     prefix: str
@@ -46,11 +58,20 @@ class Feed:
     seconds: float
     values: Values = steady_water
     t0: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
+    sensors: int = SENSORS
+    step_ms: float = 1.0
+    holds: Holds = lambda n: False
+    upload: Holds = lambda n: False
+    gateway: str = ""
     sent: int = 0
+    held: list[dict[str, object]] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
 
     def sensor(self, n: int) -> str:
-        return f"{self.prefix}-{n % SENSORS:02d}"
+        return sensor_id(self.prefix, n % self.sensors, self.sensors)
+
+    def at(self, n: int) -> datetime:
+        return self.t0 + timedelta(milliseconds=n * self.step_ms)
 
     def run(self) -> None:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"drill-{self.prefix}", clean_session=False)
@@ -69,10 +90,14 @@ class Feed:
                 delay = start + n / self.rate - time.monotonic()
                 if delay > PACE_S:  # publish in small bursts: a wake-up per reading costs more than paho
                     time.sleep(delay)
-                at = self.t0 + timedelta(milliseconds=n)
-                body = json.dumps({"ts": at.isoformat(), **self.values(n)}).encode()
+                if self.holds(n):
+                    self.held.append({"sensor_id": self.sensor(n), "ts": self.at(n).isoformat(), **self.values(n)})
+                    continue
+                if self.held and self.upload(n):
+                    last = self._upload(client)
+                body = json.dumps({"ts": self.at(n).isoformat(), **self.values(n)}).encode()
                 last = client.publish(f"vigia/{DISTRICT}/{self.sensor(n)}/telemetry", body, qos=1)
-                self.sent = n + 1
+                self.sent += 1
             deadline = time.monotonic() + 120
             while last is not None and not last.is_published() and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -80,6 +105,17 @@ class Feed:
             client.disconnect()
             client.loop_stop()
             self.done.set()
+
+    def _upload(self, client: mqtt.Client) -> mqtt.MQTTMessageInfo:
+        """What the gateway held, in packs on its own topic, counted as sent as it goes out."""
+        for start in range(0, len(self.held), GATEWAY_PACK):
+            pack = self.held[start : start + GATEWAY_PACK]
+            last = client.publish(
+                f"vigia/{DISTRICT}/{self.gateway}/telemetry", json.dumps({"readings": pack}).encode(), qos=1
+            )
+            self.sent += len(pack)
+        self.held.clear()
+        return last
 
 
 @dataclass(frozen=True)
@@ -111,12 +147,29 @@ def stored(settings: Settings, prefix: str) -> Stored:
     return Stored(int(rows), int(distinct), int(windowed[0] if windowed else 0))
 
 
-def register(settings: Settings, prefix: str, *, sensor_type: str = "water", metric: str = "water_pressure") -> None:
+def register(
+    settings: Settings,
+    prefix: str,
+    *,
+    sensor_type: str = "water",
+    metric: str = "water_pressure",
+    sensors: int = SENSORS,
+    kind: Callable[[int], tuple[str, str]] | None = None,
+    gateway: str = "",
+) -> None:
+    """The feed's sensors, each of `sensor_type` measuring `metric` unless `kind(i)` says otherwise;
+    and a gateway that may carry their readings."""
     with psycopg.connect(settings.db_conninfo) as conn:
-        for i in range(SENSORS):
+        for i in range(sensors):
+            of_type, measuring = kind(i) if kind else (sensor_type, metric)
             registry.upsert_sensor(
-                conn, sensor_id=f"{prefix}-{i:02d}", sensor_type=sensor_type, district=DISTRICT,
-                latitude=-12.0 - i / 1000, longitude=-77.0, tile_id=TILE, metrics=[metric],
+                conn, sensor_id=sensor_id(prefix, i, sensors), sensor_type=of_type, district=DISTRICT,
+                latitude=-12.0 - i / 100000, longitude=-77.0, tile_id=TILE, metrics=[measuring],
+            )  # fmt: skip
+        if gateway:
+            registry.upsert_sensor(
+                conn, sensor_id=gateway, sensor_type="gateway", district=DISTRICT,
+                latitude=-12.0, longitude=-77.0, tile_id=TILE, metrics=[],
             )  # fmt: skip
     time.sleep(REGISTRY_REFRESH_SECONDS * 2)  # the bridge reloads its registry
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from stream.alerts import OpenAlert, OpenAlerts
 from stream.clock import StreamClock
 from stream.panes import Pane, sample_key
-from stream.rule_book import Episode, Fired, RuleBook
+from stream.rule_book import Fired, Replayed, RuleBook
 from stream.rules import RuleFile
 from stream.window_book import Fold, Folded, HoppingRow, Key, PaneRow, Place, WindowBook
 from vigia.contracts import HousingContext, Reading
@@ -194,14 +194,16 @@ class Processor:
                 again.append((sensor, metric, max(floor, since - (until - since)), until))
         return again
 
-    def revealed(self, history: dict[Key, list[tuple[float, float]]], housing_of: HousingOf) -> list[Episode]:
+    def revealed(self, history: dict[Key, list[tuple[float, float]]], housing_of: HousingOf) -> Replayed:
         """Conditions that began and cleared in the past, seen only now that late readings filled
         the gap (see `RuleBook.replay`); the stored readings of `replay_spans` include them."""
-        episodes = []
+        found = Replayed()
         for (sensor, metric), readings in sorted(history.items()):
             place = self.windows.places[(sensor, metric)]
-            episodes += self.rules.replay(sensor, metric, readings, place, housing_of(place.tile_id))
-        return episodes
+            got = self.rules.replay(sensor, metric, readings, place, housing_of(place.tile_id))
+            found.episodes += got.episodes
+            found.redated += got.redated
+        return found
 
     def process(self, new: Sequence[Reading], housing_of: HousingOf, wall: float) -> Outcome:
         out = Outcome()

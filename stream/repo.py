@@ -257,11 +257,22 @@ async def alerts_overlapping(
     return covering
 
 
+async def redate_alerts(conn: psycopg.AsyncConnection, redated: Sequence[tuple[str, float]]) -> None:
+    """Move the start of open alerts to when late readings show their condition began, announcing nothing."""
+    if redated:
+        await conn.execute(
+            """UPDATE alerts a SET opened_at = r.opened_at, window_start = r.opened_at
+               FROM unnest(%s::uuid[], %s::timestamptz[]) AS r(alert_id, opened_at)
+               WHERE a.alert_id = r.alert_id AND a.opened_at > r.opened_at""",
+            ([alert_id for alert_id, _ in redated], [_ts(at) for _, at in redated]),
+        )
+
+
 async def correct_resolutions(conn: psycopg.AsyncConnection, resolutions: Sequence[tuple[str, float]]) -> None:
     """Move the end of resolved alerts to what later readings show, announcing nothing."""
     if resolutions:
         await conn.execute(
-            """UPDATE alerts a SET resolved_at = c.resolved_at, updated_at = now()
+            """UPDATE alerts a SET resolved_at = c.resolved_at
                FROM unnest(%s::uuid[], %s::timestamptz[]) AS c(alert_id, resolved_at)
                WHERE a.alert_id = c.alert_id AND a.state = 'resolved' AND a.resolved_at <> c.resolved_at""",
             ([alert_id for alert_id, _ in resolutions], [_ts(at) for _, at in resolutions]),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from stream.alerts import AlertBook, AlertChange, Change
 from stream.conditions import AnomalyTracker, Condition, RateTracker, StalenessTracker, ThresholdTracker
@@ -34,6 +34,15 @@ class Fired:
 
 Episode = tuple[Fired, Fired]
 """A condition that began and cleared: its opening and its resolution."""
+
+
+@dataclass
+class Replayed:
+    """What late readings showed: past conditions, and open alerts whose condition began earlier
+    than the live readings said (alert id and the earlier start)."""
+
+    episodes: list[Episode] = field(default_factory=list)
+    redated: list[tuple[str, float]] = field(default_factory=list)
 
 
 class RuleBook:
@@ -142,12 +151,14 @@ class RuleBook:
 
     def replay(
         self, sensor_id: str, metric: str, history: list[tuple[float, float]], place: Place, housing: HousingContext
-    ) -> list[Episode]:
+    ) -> Replayed:
         """Past conditions in (event time, value) `history`: each one that fired and cleared
-        within it, as its opening and its resolution. The live trackers are not touched: what
-        is still going on at the end of the history is theirs to judge."""
+        within it, as its opening and its resolution. What is still going on at the end of
+        the history is the live trackers' to judge; they only learn here when it began, if
+        the late readings show it began before the live ones did (the gateway was cut off
+        in the middle of an outage)."""
         live = {alert.alert_id for alert in self.alerts.open.values()}
-        episodes: list[Episode] = []
+        found = Replayed()
         for rule in self._by_metric.get(metric, ()):
             if not isinstance(rule, ThresholdRule):
                 continue
@@ -168,9 +179,25 @@ class RuleBook:
                     opened = Fired(change, rule, place, housing)
                 elif change.change is Change.RESOLVED and opened is not None:
                     if change.alert.alert_id not in live:
-                        episodes.append((opened, Fired(change, rule, place, housing)))
+                        found.episodes.append((opened, Fired(change, rule, place, housing)))
                     opened = None
-        return episodes
+            if history and tracker.since is not None:
+                found.redated += self._began_earlier(sensor_id, rule, tracker.since, history[-1][0])
+        return found
+
+    def _began_earlier(
+        self, sensor_id: str, rule: ThresholdRule, since: float, seen_to: float
+    ) -> list[tuple[str, float]]:
+        """The live condition of `rule` began at `since`, if the replayed run reaches its start."""
+        live = self._thresholds.get((sensor_id, rule.id))
+        if live is None or live.since is None or not since < live.since <= seen_to:
+            return []
+        live.since = since
+        current = self.alerts.open.get((sensor_id, rule.id))
+        if current is None or current.opened_at <= since:
+            return []
+        self.alerts.open[(sensor_id, rule.id)] = replace(current, opened_at=since)
+        return [(current.alert_id, since)]
 
     def forget(self, sensors: set[str]) -> None:
         """Drop every tracker and open alert of these sensors: another worker judges them now."""

@@ -125,7 +125,9 @@ class Sink:
             read = await repo.readings_before(conn, spans=spans)
             history.update(read)
             spans = self.processor.reach_back(spans, read)
-        episodes = self.processor.revealed(history, housing_of)
+        replayed = self.processor.revealed(history, housing_of)
+        await repo.redate_alerts(conn, replayed.redated)
+        episodes = replayed.episodes
         covering = await repo.alerts_overlapping(
             conn,
             episodes=[

@@ -161,7 +161,7 @@ def test_a_gateways_buffer_refolds_its_windows_and_reveals_the_outage_it_held() 
     revealed = p.revealed({("sjl-power-01", "mains_voltage"): history}, lambda tile: HousingContext())
     outage = [
         (opened.change.change, opened.change.at, resolved.change.change, resolved.change.at)
-        for opened, resolved in revealed
+        for opened, resolved in revealed.episodes
         if opened.rule.id == "power-outage"
     ]
     assert outage == [
@@ -205,3 +205,27 @@ def test_a_replay_reaches_back_to_where_its_condition_began_but_not_past_the_hor
     assert p.reach_back([floor], dry) == []  # no further
     wet = {("sjl-water-01", "water_pressure"): [(t - 1800, 1.4), (t, 0.0)]}
     assert p.reach_back(spans, wet) == []  # the condition's start is in view
+
+
+def test_a_buffer_that_shows_an_open_outage_began_earlier_redates_its_alert() -> None:
+    p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
+
+    def power(minute: int, volts: float) -> Reading:
+        return reading(minute, volts, sensor="sjl-power-01", metric=Metric.MAINS_VOLTAGE)
+
+    p.process([power(m, 221.0) for m in range(30)], lambda tile: HousingContext(), wall=0.0)  # then the link fails
+    live = p.process([power(m, 0.0) for m in range(50, 55)], lambda tile: HousingContext(), wall=0.0)  # back, dark
+    (opened,) = [f for f in live.fired if f.rule.id == "power-outage"]
+    assert opened.change.at == (T0 + timedelta(minutes=50)).timestamp()  # all the live readings can say
+    buffer = [power(m, 221.0 if m < 40 else 0.0) for m in range(30, 50)]  # the cut began at minute 40
+    out = p.process(buffer, lambda tile: HousingContext(), wall=0.0)
+    history = [(r.event_time.timestamp(), r.value) for r in [power(m, 221.0) for m in range(15, 40)]
+               + [power(m, 0.0) for m in range(40, 55)]]  # fmt: skip
+    span = p.replay_spans(out.refolded)
+    assert span[0][3] >= history[-1][0]
+    replayed = p.revealed({("sjl-power-01", "mains_voltage"): history}, lambda tile: HousingContext())
+    assert replayed.episodes == []  # still going on: the live rules' to resolve
+    assert replayed.redated == [(opened.change.alert.alert_id, (T0 + timedelta(minutes=40)).timestamp())]
+    assert p.rules.alerts.open[("sjl-power-01", "power-outage")].opened_at == (T0 + timedelta(minutes=40)).timestamp()
+    again = p.revealed({("sjl-power-01", "mains_voltage"): history}, lambda tile: HousingContext())
+    assert again.redated == []  # already dated right
