@@ -34,10 +34,11 @@ BENCH_ENV = {
 
 
 @contextmanager
-def bench_stack(components: list[str]) -> Iterator[Settings]:
-    """Start the named components on benchmark ports in a temporary state directory; stop and delete after."""
+def bench_stack(components: list[str], env: dict[str, str] | None = None) -> Iterator[Settings]:
+    """Start the named components on benchmark ports (or as `env` says) in a temporary state
+    directory; stop and delete after."""
     state_dir = Path(tempfile.mkdtemp(prefix="vigia-bench-"))
-    os.environ.update(BENCH_ENV)
+    os.environ.update({**BENCH_ENV, **(env or {})})
     os.environ["VIGIA_STATE_DIR"] = str(state_dir)
     settings = Settings()
     try:

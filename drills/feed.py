@@ -135,14 +135,21 @@ class Stored:
         return (self.rows - self.distinct) + max(0, self.windowed - self.distinct)
 
 
-def stored(settings: Settings, prefix: str) -> Stored:
+def stored(settings: Settings, prefix: str, since: datetime | None = None, until: datetime | None = None) -> Stored:
+    """What the database holds of the prefix's sensors, from `since` to before `until` in event time
+    (a minute boundary each, so whole windows are counted)."""
+    span = {"sensors": f"{prefix}-%", "since": since or datetime.min.replace(tzinfo=UTC),
+            "until": until or datetime.max.replace(tzinfo=UTC)}  # fmt: skip
     with psycopg.connect(settings.db_conninfo, connect_timeout=3) as conn:
         rows, distinct = conn.execute(
-            "SELECT count(*), count(DISTINCT (sensor_id, metric, time)) FROM readings WHERE sensor_id LIKE %s",
-            (f"{prefix}-%",),
+            "SELECT count(*), count(DISTINCT (sensor_id, metric, time)) FROM readings"
+            " WHERE sensor_id LIKE %(sensors)s AND time >= %(since)s AND time < %(until)s",
+            span,
         ).fetchone() or (0, 0)
         windowed = conn.execute(
-            "SELECT coalesce(sum(count), 0) FROM readings_1m WHERE sensor_id LIKE %s", (f"{prefix}-%",)
+            "SELECT coalesce(sum(count), 0) FROM readings_1m"
+            " WHERE sensor_id LIKE %(sensors)s AND bucket >= %(since)s AND bucket < %(until)s",
+            span,
         ).fetchone()
     return Stored(int(rows), int(distinct), int(windowed[0] if windowed else 0))
 

@@ -78,6 +78,18 @@ class AlertBook:
     def put_back(self, snapshot: OpenAlerts) -> None:
         self.open = dict(snapshot)
 
+    def resume(self, sensor_id: str, rule_id: str, condition: Condition) -> None:
+        """Follow a restored alert's condition through stored readings without announcing or
+        resolving anything: only whether, and since when, it has been clear."""
+        current = self.open.get((sensor_id, rule_id))
+        if current is None:
+            return
+        if condition.state is State.CLEAR:
+            if current.clear_since is None:
+                self.open[(sensor_id, rule_id)] = replace(current, clear_since=condition.at)
+        elif current.clear_since is not None:
+            self.open[(sensor_id, rule_id)] = replace(current, clear_since=None)
+
     def forget(self, sensors: set[str]) -> None:
         """Drop these sensors' alerts from memory (their partitions moved to another worker)."""
         self.open = {key: alert for key, alert in self.open.items() if key[0] not in sensors}

@@ -3,7 +3,8 @@
 Staleness is judged against the newest event time seen, so a replay of yesterday at
 high speed judges silence in yesterday's time. When no reading arrives at all, event time
 stops; the clock then runs on with the wall clock from the moment the last reading came,
-so a district that went dark still raises its offline alerts.
+so a district that went dark still raises its offline alerts. The worker keeps one clock
+per readings partition (see `Processor.tick`).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from stream.window_book import Fold, Folded, HoppingRow, Key, PaneRow, Place, Wi
 from vigia.contracts import HousingContext, Reading
 
 HousingOf = Callable[[str], HousingContext]
+NO_PARTITION = -1  # sensors whose partition nobody said (pure use, the benchmarks)
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Processor:
     def __init__(self, rules: RuleFile, *, pane: float, window: float, lateness: float, horizon: float = 0.0) -> None:
         self.windows = WindowBook(pane=pane, window=window, lateness=lateness, horizon=horizon)
         self.rules = RuleBook(rules)
-        self.clock = StreamClock()
+        self.clocks: dict[int, StreamClock] = {}  # one per readings partition: see `tick`
         self.partition_of: dict[str, int] = {}  # sensor -> the readings partition it arrives on
         self.owned: set[int] | None = None  # partitions this worker holds; None: every one
         self._alerts_loaded: set[str] = set()  # sensors whose open alerts came from the database
@@ -61,6 +62,7 @@ class Processor:
         """
         self.owned = set(partitions)
         gone = {sensor for sensor, partition in self.partition_of.items() if partition not in self.owned}
+        self.clocks = {p: clock for p, clock in self.clocks.items() if p in self.owned or p == NO_PARTITION}
         if gone:
             self.windows.forget_sensors(gone)
             self.rules.forget(gone)
@@ -225,7 +227,9 @@ class Processor:
                 out.refolded.append(reading)
                 continue
             out.folded += 1
-            self.clock.observe(ts, wall)
+            self.clocks.setdefault(self.partition_of.get(reading.sensor_id, NO_PARTITION), StreamClock()).observe(
+                ts, wall
+            )
             housing = housing_of(reading.tile_id)
             out.fired += self.rules.on_reading(reading.sensor_id, key[1], reading.value, ts, place, housing)
         for row in self.windows.pane_rows(folded):
@@ -238,6 +242,17 @@ class Processor:
         return out
 
     def tick(self, wall: float, housing_of: HousingOf) -> list[Fired]:
-        """Staleness on the stream clock; nothing before the first reading."""
-        now = self.clock.now(wall)
-        return [] if now is None else self.rules.tick(now, housing_of, judged=self.judges)
+        """Staleness on the stream clock of each sensor's partition; nothing before its first reading.
+
+        One clock per partition, not one per worker: a partition read behind the others (its
+        worker caught up after a rebalance, a broker came back) must not have its sensors
+        judged silent by the event time of partitions ahead of it.
+        """
+
+        def now_of(sensor_id: str) -> float | None:
+            if not self.judges(sensor_id):
+                return None
+            clock = self.clocks.get(self.partition_of.get(sensor_id, NO_PARTITION))
+            return None if clock is None else clock.now(wall)
+
+        return self.rules.tick(now_of, housing_of)

@@ -116,21 +116,26 @@ class RuleBook:
         return fired
 
     def threshold_spans(self, sensor_id: str, metric: str, until: float) -> tuple[float, float] | None:
-        """The stretch of a sensor's earlier readings its threshold trackers need, ending at `until`."""
-        minutes = [r.for_minutes for r in self._by_metric.get(metric, ()) if isinstance(r, ThresholdRule)]
+        """The stretch of a sensor's earlier readings its threshold trackers and open alerts need,
+        ending at `until`: long enough to hold a condition, or to have cleared one."""
+        minutes = [
+            max(r.for_minutes, r.clear_minutes) for r in self._by_metric.get(metric, ()) if isinstance(r, ThresholdRule)
+        ]
         return (until - max(minutes) * 60, until) if minutes else None
 
     def prime(self, sensor_id: str, metric: str, history: list[tuple[float, float]]) -> None:
         """Rebuild the sensor's threshold trackers from its stored readings, announcing nothing.
 
         A condition that began before its partition moved here (taps dry for twenty minutes
-        of a thirty-minute rule) then fires when it should, not a whole rule duration late.
+        of a thirty-minute rule) then fires when it should, not a whole rule duration late;
+        and an open alert whose condition had begun to clear resolves when it should, not a
+        whole clearing time late (or never, if the condition came back meanwhile).
         """
         for rule in self._by_metric.get(metric, ()):
             if isinstance(rule, ThresholdRule):
                 tracker = self._thresholds[(sensor_id, rule.id)] = ThresholdTracker(rule)
                 for ts, value in history:
-                    tracker.observe(value, ts)
+                    self.alerts.resume(sensor_id, rule.id, tracker.observe(value, ts))
 
     def replay_span(self, metric: str, first: float, last: float) -> tuple[float, float] | None:
         """The stretch of stored readings that judges late readings from `first` to `last`: from
@@ -208,13 +213,12 @@ class RuleBook:
             self._places.pop(sensor_id, None)
         self.alerts.forget(sensors)
 
-    def tick(
-        self, now: float, housing_of: Callable[[str], HousingContext], judged: Callable[[str], bool] = lambda s: True
-    ) -> list[Fired]:
-        """Staleness on the stream's clock, for every sensor seen that this worker `judged`."""
+    def tick(self, now_of: Callable[[str], float | None], housing_of: Callable[[str], HousingContext]) -> list[Fired]:
+        """Staleness for every sensor seen, judged at `now_of(sensor)` on the stream's clock (None:
+        not this worker's to judge)."""
         fired = []
         for (sensor_id, _), tracker in self._silence.items():
-            if not judged(sensor_id):
+            if (now := now_of(sensor_id)) is None:
                 continue
             rule = tracker.rule
             place = self._places[sensor_id]

@@ -229,3 +229,33 @@ def test_a_buffer_that_shows_an_open_outage_began_earlier_redates_its_alert() ->
     assert p.rules.alerts.open[("sjl-power-01", "power-outage")].opened_at == (T0 + timedelta(minutes=40)).timestamp()
     again = p.revealed({("sjl-power-01", "mains_voltage"): history}, lambda tile: HousingContext())
     assert again.redated == []  # already dated right
+
+
+def test_an_alert_that_was_clearing_when_its_sensor_moved_here_resolves_on_time() -> None:
+    from stream.alerts import OpenAlert, alert_id
+
+    p = processor()
+    opened = T0.timestamp()
+    moved = OpenAlert(
+        alert_id=alert_id("sjl-water-01", "water-outage", opened), rule_id="water-outage", sensor_id="sjl-water-01",
+        metric="water_pressure", severity=Severity.WARNING, opened_at=opened, updated_at=opened + 1800,
+        value=0.0, detail="",
+    )  # fmt: skip
+    p.restore_open_alerts({"sjl-water-01"}, [moved])
+    stored = [((T0 + timedelta(minutes=m)).timestamp(), 0.0 if m < 40 else 1.4) for m in range(20, 46)]
+    p.prime({("sjl-water-01", "water_pressure"): stored})  # the water came back at minute 40, elsewhere
+    out = p.process([reading(50, 1.4)], lambda tile: HousingContext(), wall=0.0)
+    (resolved,) = [f for f in out.fired if f.change.change is Change.RESOLVED]
+    assert resolved.change.at == (T0 + timedelta(minutes=40)).timestamp()  # ten minutes clear by minute 50
+
+
+def test_a_partition_read_behind_the_others_has_its_sensors_judged_on_its_own_clock() -> None:
+    p = processor()
+    p.note_partitions({"ahead": 0, "behind": 1})
+    p.process([reading(0, 1.5, sensor="behind"), reading(0, 1.5, sensor="ahead")], lambda tile: HousingContext(),
+              wall=1000.0)  # fmt: skip
+    p.process([reading(m, 1.5, sensor="ahead") for m in range(1, 40)], lambda tile: HousingContext(), wall=1001.0)
+    silent = p.tick(1002.0, lambda tile: HousingContext())
+    assert silent == []  # read behind partition 0, not silent: its own clock says two seconds
+    later = p.tick(1000.5 + 15 * 60, lambda tile: HousingContext())
+    assert {f.change.alert.sensor_id for f in later} == {"behind"}  # fifteen minutes of nothing on partition 1

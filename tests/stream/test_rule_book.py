@@ -42,8 +42,8 @@ def test_the_same_outage_in_consolidated_housing_is_a_warning() -> None:
 def test_a_silent_sensor_goes_offline_on_the_stream_clock_and_comes_back() -> None:
     book = RuleBook(load_rules())
     book.on_reading("sjl-power-01", "mains_voltage", 221.0, 0.0, PLACE, CONSOLIDATED)
-    assert book.tick(14 * 60.0, lambda tile: CONSOLIDATED) == []
-    (offline,) = book.tick(15 * 60.0, lambda tile: CONSOLIDATED)
+    assert book.tick(lambda sensor: 14 * 60.0, lambda tile: CONSOLIDATED) == []
+    (offline,) = book.tick(lambda sensor: 15 * 60.0, lambda tile: CONSOLIDATED)
     assert offline.rule.id == "sensor-offline"
     assert offline.change.change is Change.OPENED
     assert offline.change.at == 0.0
