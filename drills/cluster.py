@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 from rich.console import Console
@@ -235,6 +236,9 @@ def run_one(
     verdict = judge(owed(d, readings, gateway), alerts_stored(settings, t0, until, d.sensors))
     for line in verdict.wrong[:10]:
         console.print(f"  {name}: {line}")
+    if args.details is not None:
+        with args.details.open("a") as out:
+            out.writelines(f"{name}: {line}\n" for line in verdict.wrong)
     if exited := fleet.exited():
         console.print(f"  {name}: exited on their own: {', '.join(exited)}")
     return Result(
@@ -269,6 +273,7 @@ def main() -> None:
     parser.add_argument("--step-ms", type=int, default=20, help="event time between readings: 20 runs a day in 72 min")
     parser.add_argument("--seconds", type=float, default=180, help="how long each scenario publishes")
     parser.add_argument("--fault-at", type=float, default=40, help="seconds into publishing")
+    parser.add_argument("--details", type=Path, help="append every alert found wrong to this file")
     args = parser.parse_args()
     known = scenarios()
     names = [n for n in args.only.split(",") if n] or list(known)

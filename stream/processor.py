@@ -204,6 +204,7 @@ class Processor:
             place = self.windows.places[(sensor, metric)]
             got = self.rules.replay(sensor, metric, readings, place, housing_of(place.tile_id))
             found.episodes += got.episodes
+            found.resolved += got.resolved
             found.redated += got.redated
         return found
 

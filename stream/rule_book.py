@@ -38,10 +38,12 @@ Episode = tuple[Fired, Fired]
 
 @dataclass
 class Replayed:
-    """What late readings showed: past conditions, and open alerts whose condition began earlier
-    than the live readings said (alert id and the earlier start)."""
+    """What late readings showed: past conditions; open alerts whose condition had in fact cleared
+    (their resolutions); and open alerts whose condition began earlier than the live readings
+    said (alert id and the earlier start)."""
 
     episodes: list[Episode] = field(default_factory=list)
+    resolved: list[Fired] = field(default_factory=list)
     redated: list[tuple[str, float]] = field(default_factory=list)
 
 
@@ -158,10 +160,11 @@ class RuleBook:
         self, sensor_id: str, metric: str, history: list[tuple[float, float]], place: Place, housing: HousingContext
     ) -> Replayed:
         """Past conditions in (event time, value) `history`: each one that fired and cleared
-        within it, as its opening and its resolution. What is still going on at the end of
-        the history is the live trackers' to judge; they only learn here when it began, if
-        the late readings show it began before the live ones did (the gateway was cut off
-        in the middle of an outage)."""
+        within it, as its opening and its resolution. An open alert among them is resolved
+        (the gateway lost its link while the outage was clearing, so the live readings never
+        saw it clear). What is still going on at the end of the history is the live
+        trackers' to judge; they only learn here when it began, if the late readings show it
+        began before the live ones did (the link failed in the middle of an outage)."""
         live = {alert.alert_id for alert in self.alerts.open.values()}
         found = Replayed()
         for rule in self._by_metric.get(metric, ()):
@@ -183,26 +186,33 @@ class RuleBook:
                 if change.change is Change.OPENED:
                     opened = Fired(change, rule, place, housing)
                 elif change.change is Change.RESOLVED and opened is not None:
+                    resolution = Fired(change, rule, place, housing)
                     if change.alert.alert_id not in live:
-                        found.episodes.append((opened, Fired(change, rule, place, housing)))
+                        found.episodes.append((opened, resolution))
+                    elif not self.alerts.open.pop((sensor_id, rule.id)).resolved_by_hand:
+                        found.resolved.append(resolution)
                     opened = None
-            if history and tracker.since is not None:
-                found.redated += self._began_earlier(sensor_id, rule, tracker.since, history[-1][0])
+            if history:
+                still = book.open.get((sensor_id, rule.id))
+                found.redated += self._began_earlier(
+                    sensor_id, rule, tracker.since, still.opened_at if still else None, history[-1][0]
+                )
         return found
 
     def _began_earlier(
-        self, sensor_id: str, rule: ThresholdRule, since: float, seen_to: float
+        self, sensor_id: str, rule: ThresholdRule, since: float | None, opened: float | None, seen_to: float
     ) -> list[tuple[str, float]]:
-        """The live condition of `rule` began at `since`, if the replayed run reaches its start."""
+        """Move the live condition of `rule` back to `since` (where the replay's last run of it
+        began), and the live alert back to `opened` (where the replay's alert, still open at
+        the end of the history, began), where the replayed run reaches their start."""
         live = self._thresholds.get((sensor_id, rule.id))
-        if live is None or live.since is None or not since < live.since <= seen_to:
-            return []
-        live.since = since
+        if live is not None and live.since is not None and since is not None and since < live.since <= seen_to:
+            live.since = since
         current = self.alerts.open.get((sensor_id, rule.id))
-        if current is None or current.opened_at <= since:
+        if current is None or opened is None or not opened < current.opened_at <= seen_to:
             return []
-        self.alerts.open[(sensor_id, rule.id)] = replace(current, opened_at=since)
-        return [(current.alert_id, since)]
+        self.alerts.open[(sensor_id, rule.id)] = replace(current, opened_at=opened)
+        return [(current.alert_id, opened)]
 
     def forget(self, sensors: set[str]) -> None:
         """Drop every tracker and open alert of these sensors: another worker judges them now."""

@@ -23,6 +23,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from stream import repo
 from stream.processor import HousingOf, Outcome, Processor, key_of
+from stream.alerts import Change
 from stream.rule_book import Fired
 from stream.window_book import Key, Place
 from vigia import topics
@@ -103,22 +104,28 @@ class Sink:
             await self._load_new_sensors(conn, fresh)
             self.processor.adopt_panes(await repo.load_pane_spans(conn, self.processor.refold_reach(fresh)))
             outcome = self.processor.process(fresh, housing_of, time.time())
-            outcome.fired = await self._revealed(conn, outcome, housing_of) + outcome.fired
+            revealed, redated = await self._revealed(conn, outcome, housing_of)
+            ended = {f.change.alert.alert_id for f in revealed if f.change.change is Change.RESOLVED}
+            # The live readings' word on an alert the late ones show had ended is stale.
+            outcome.fired = revealed + [f for f in outcome.fired if f.change.alert.alert_id not in ended]
             await repo.mark_late(conn, outcome.late)
             await repo.upsert_panes(conn, outcome.panes)
             await repo.upsert_hopping(conn, outcome.hopping)
             outcome.fired = await self._unless_resolved(conn, outcome.fired)
             await repo.record_alerts(conn, outcome.fired)
+            await repo.redate_alerts(conn, redated)  # after: the alert may have opened in this very batch
             await repo.save_offsets(conn, group=self.group, topic=topics.READINGS, next_offsets=next_offsets)
         return outcome
 
-    async def _revealed(self, conn: psycopg.AsyncConnection, outcome: Outcome, housing_of: HousingOf) -> list[Fired]:
+    async def _revealed(
+        self, conn: psycopg.AsyncConnection, outcome: Outcome, housing_of: HousingOf
+    ) -> tuple[list[Fired], list[tuple[str, float]]]:
         """Past conditions the batch's late readings reveal (each an opening and its resolution),
         less those an alert already covers. The late readings are already stored, so the
         readings read back include them. A buffer may arrive in pieces: a condition revealed
         before is the same alert (same start), whose end the later pieces may move."""
         if not outcome.refolded:
-            return []
+            return [], []
         history: dict[Key, list[tuple[float, float]]] = {}
         spans = self.processor.replay_spans(outcome.refolded)
         while spans:  # back to where each condition they fall in began (within the horizon)
@@ -126,8 +133,9 @@ class Sink:
             history.update(read)
             spans = self.processor.reach_back(spans, read)
         replayed = self.processor.revealed(history, housing_of)
-        await repo.redate_alerts(conn, replayed.redated)
         episodes = replayed.episodes
+        # Open alerts the replay resolves cover nothing after their resolution.
+        ending = {f.change.alert.alert_id: f.change.at for f in replayed.resolved}
         covering = await repo.alerts_overlapping(
             conn,
             episodes=[
@@ -136,16 +144,17 @@ class Sink:
                 for opened, resolved in episodes
             ],
         )  # fmt: skip
-        new: list[Fired] = []
+        new: list[Fired] = list(replayed.resolved)
         corrected = []
         for opened, resolved in episodes:
             alert_id = opened.change.alert.alert_id
-            if alert_id in covering.get(alert_id, ()):  # revealed before, with less of the buffer
+            others = {a for a in covering.get(alert_id, ()) if a not in ending or ending[a] >= opened.change.at}
+            if alert_id in others:  # revealed before, with less of the buffer
                 corrected.append((alert_id, resolved.change.at))
-            elif alert_id not in covering:
+            elif not others:
                 new += [opened, resolved]
         await repo.correct_resolutions(conn, corrected)
-        return new
+        return new, replayed.redated
 
     async def _unless_resolved(self, conn: psycopg.AsyncConnection, fired: list[Fired]) -> list[Fired]:
         """The changes to record, less those to alerts the database already holds resolved.

@@ -264,3 +264,59 @@ def test_a_gateways_late_buffer_fills_the_windows_and_records_the_outage_it_held
     assert window == (15, 0.0)  # minutes 65..79, whole again
     assert late == (0,)
     assert alerts == [(START + timedelta(minutes=70), START + timedelta(minutes=100), "resolved")]
+
+
+def test_a_gateway_silent_through_outages_gives_exactly_the_alerts_its_readings_owe(stack: Settings) -> None:
+    """Cuts before, during and across a gateway's silence; its buffer uploaded after fresh readings."""
+    from drills.schedule import MINUTE_MS, Cycle, District, Gateway, Owed, judge
+    from stream.processor import Processor
+    from stream.rules import load_rules
+    from stream.sink import Sink
+
+    t0 = datetime(2026, 4, 1, tzinfo=UTC)
+    never = Cycle(first=20, count=0, cycle_ms=1, cut_ms=1, stagger_ms=1, until_ms=0)
+    d = District(sensors=40, step_ms=1000, power=Cycle(0, 10, 12 * MINUTE_MS, 6 * MINUTE_MS, 67_000, 60 * MINUTE_MS),
+                 water=never)  # fmt: skip
+    gateway = Gateway(range(10), silent_ms=10 * MINUTE_MS, back_ms=40 * MINUTE_MS, upload_ms=44 * MINUTE_MS)
+    count = 90 * MINUTE_MS // d.step_ms
+
+    def reading(n: int) -> Reading:
+        ((metric, value),) = d.values(n).items()
+        return Reading(
+            sensor_id=f"store-gw-{d.sensor_of(n):02d}", district="store-it", tile_id="17/1/1", metric=Metric(metric),
+            value=value, unit="V", event_time=t0 + timedelta(milliseconds=d.at_ms(n)), received_at=t0,
+        )  # fmt: skip
+
+    async def feed() -> None:
+        sink = Sink(stack.db_conninfo, Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600))
+        held: list[Reading] = []
+        batch: list[Reading] = []
+        try:
+            for n in range(count):
+                if gateway.holds(d.sensor_of(n), d.at_ms(n)):
+                    held.append(reading(n))
+                    continue
+                if held and d.at_ms(n) >= gateway.upload_ms:
+                    batch, held = batch + held, []
+                batch.append(reading(n))
+                if len(batch) >= 200:
+                    await sink.write(batch, lambda tile: HousingContext())
+                    batch = []
+            await sink.write(batch, lambda tile: HousingContext())
+        finally:
+            await sink.close()
+
+    asyncio.run(feed())
+    with psycopg.connect(stack.db_conninfo) as conn:
+        rows = conn.execute(
+            "SELECT sensor_id, rule, opened_at, resolved_at FROM alerts WHERE sensor_id LIKE 'store-gw-%'"
+            " AND rule = 'power-outage'"
+        ).fetchall()
+
+    def ms(at: datetime) -> int:
+        return round((at - t0).total_seconds() * 1000)
+
+    stored = [Owed(int(s[-2:]), rule, ms(at), ms(end) if end else None) for s, rule, at, end in rows]
+    owed = d.owed(d.power, "power-outage", count, for_ms=3 * MINUTE_MS, clear_ms=2 * MINUTE_MS)
+    assert len(owed) >= 40
+    assert judge(owed, stored).wrong == []
