@@ -311,7 +311,8 @@ async def record_alerts(conn: psycopg.AsyncConnection, fired: Sequence[Fired]) -
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (alert_id) DO UPDATE SET
                    severity = EXCLUDED.severity, updated_at = EXCLUDED.updated_at,
-                   resolved_at = coalesce(EXCLUDED.resolved_at, alerts.resolved_at), value = EXCLUDED.value, detail = EXCLUDED.detail,
+                   resolved_at = coalesce(EXCLUDED.resolved_at, alerts.resolved_at),
+                   value = EXCLUDED.value, detail = EXCLUDED.detail,
                    embedding_id = EXCLUDED.embedding_id, model_version = EXCLUDED.model_version,
                    land_use_class = EXCLUDED.land_use_class, housing_score = EXCLUDED.housing_score,
                    precarious_share = EXCLUDED.precarious_share, window_end = EXCLUDED.window_end,

@@ -22,8 +22,8 @@ from aiokafka import AIOKafkaProducer
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from stream import repo
-from stream.processor import HousingOf, Outcome, Processor, key_of
 from stream.alerts import Change
+from stream.processor import HousingOf, Outcome, Processor, key_of
 from stream.rule_book import Fired
 from stream.window_book import Key, Place
 from vigia import topics
