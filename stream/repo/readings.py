@@ -1,4 +1,4 @@
-"""SQL for the stream: readings by COPY, windows and alerts by upsert, all in the caller's transaction.
+"""The stream's SQL for readings, windows, offsets and retention, all in the caller's transaction.
 
 Readings are copied into a session-local staging table and moved into the hypertable with
 `ON CONFLICT DO NOTHING RETURNING`: the database's natural key (sensor, metric, event
@@ -14,11 +14,9 @@ from typing import Any
 
 import psycopg
 
-from stream.alerts import Change, OpenAlert
 from stream.panes import Pane, pack_sample, unpack_sample
-from stream.rule_book import Fired
 from stream.window_book import HoppingRow, Key, PaneRow
-from vigia.contracts import Alert, AlertState, HousingContext, Reading, Severity
+from vigia.contracts import HousingContext, Reading
 
 READING_COLUMNS = "time, sensor_id, metric, value, unit, reading_id, received_at, district, tile_id"
 PANE_COLUMNS = (
@@ -31,7 +29,7 @@ HOPPING_COLUMNS = (
 )
 
 
-def _ts(seconds: float) -> datetime:
+def timestamp(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
@@ -151,8 +149,8 @@ async def upsert_panes(conn: psycopg.AsyncConnection, rows: Sequence[tuple[PaneR
         PANE_COLUMNS,
         [
             (
-                _ts(row.start), row.key[0], row.key[1], row.summary.count, row.summary.min, row.summary.max,
-                row.summary.mean, row.summary.last, _ts(row.summary.last_ts), row.summary.mad, row.pane.sum,
+                timestamp(row.start), row.key[0], row.key[1], row.summary.count, row.summary.min, row.summary.max,
+                row.summary.mean, row.summary.last, timestamp(row.summary.last_ts), row.summary.mad, row.pane.sum,
                 row.pane.last_key, pack_sample(row.pane.sample), row.place.district, row.place.tile_id,
                 *_housing(housing),
             )
@@ -169,8 +167,8 @@ async def upsert_hopping(conn: psycopg.AsyncConnection, rows: Sequence[tuple[Hop
         HOPPING_COLUMNS,
         [
             (
-                _ts(row.end), row.key[0], row.key[1], row.summary.count, row.summary.min, row.summary.max,
-                row.summary.mean, row.summary.last, row.summary.mad, _ts(row.summary.last_ts),
+                timestamp(row.end), row.key[0], row.key[1], row.summary.count, row.summary.min, row.summary.max,
+                row.summary.mean, row.summary.last, row.summary.mad, timestamp(row.summary.last_ts),
                 row.place.district, row.place.tile_id, *_housing(housing),
             )
             for row, housing in rows
@@ -202,7 +200,7 @@ async def load_panes(
            FROM readings_1m
            JOIN unnest(%s::text[], %s::text[]) AS k(sensor_id, metric) USING (sensor_id, metric)
            WHERE bucket >= %s AND sum IS NOT NULL""",  # noqa: S608  # constant column list
-        ([k[0] for k in wanted], [k[1] for k in wanted], _ts(since)),
+        ([k[0] for k in wanted], [k[1] for k in wanted], timestamp(since)),
     )
     found: dict[Key, tuple[dict[float, Pane], float | None]] = {key: ({}, None) for key in wanted}
     for sensor, metric, start, *state in await cur.fetchall():
@@ -226,105 +224,13 @@ async def load_pane_spans(
            WHERE r.bucket >= q.first_bucket AND r.bucket <= q.last_bucket AND r.sum IS NOT NULL""",  # noqa: S608  # constant column list
         (
             [key[0] for key, _, _ in spans], [key[1] for key, _, _ in spans],
-            [_ts(first) for _, first, _ in spans], [_ts(last) for _, _, last in spans],
+            [timestamp(first) for _, first, _ in spans], [timestamp(last) for _, _, last in spans],
         ),
     )  # fmt: skip
     found: dict[Key, dict[float, Pane]] = {}
     for sensor, metric, start, *state in await cur.fetchall():
         found.setdefault((sensor, metric), {})[float(start)] = _pane(*state)
     return found
-
-
-async def alerts_overlapping(
-    conn: psycopg.AsyncConnection, *, episodes: Sequence[tuple[str, str, str, float, float]]
-) -> dict[str, set[str]]:
-    """For (alert id, sensor, rule, opened, resolved) episodes, the stored alerts of the same sensor
-    and rule that cover part of their time (the episode's own id among them if it is stored)."""
-    if not episodes:
-        return {}
-    ids, sensors, rules, opened, resolved = (list(column) for column in zip(*episodes, strict=True))
-    cur = await conn.execute(
-        """SELECT DISTINCT q.alert_id, a.alert_id
-           FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])
-                AS q(alert_id, sensor_id, rule, opened, resolved)
-           JOIN alerts a ON a.sensor_id = q.sensor_id AND a.rule = q.rule
-                        AND a.opened_at <= q.resolved AND coalesce(a.resolved_at, 'infinity') >= q.opened""",
-        (ids, sensors, rules, [_ts(t) for t in opened], [_ts(t) for t in resolved]),
-    )
-    covering: dict[str, set[str]] = {}
-    for episode, alert in await cur.fetchall():
-        covering.setdefault(str(episode), set()).add(str(alert))
-    return covering
-
-
-async def redate_alerts(conn: psycopg.AsyncConnection, redated: Sequence[tuple[str, float]]) -> None:
-    """Move the start of open alerts to when late readings show their condition began, announcing nothing."""
-    if redated:
-        await conn.execute(
-            """UPDATE alerts a SET opened_at = r.opened_at, window_start = r.opened_at
-               FROM unnest(%s::uuid[], %s::timestamptz[]) AS r(alert_id, opened_at)
-               WHERE a.alert_id = r.alert_id AND a.opened_at > r.opened_at""",
-            ([alert_id for alert_id, _ in redated], [_ts(at) for _, at in redated]),
-        )
-
-
-async def correct_resolutions(conn: psycopg.AsyncConnection, resolutions: Sequence[tuple[str, float]]) -> None:
-    """Move the end of resolved alerts to what later readings show, announcing nothing."""
-    if resolutions:
-        await conn.execute(
-            """UPDATE alerts a SET resolved_at = c.resolved_at
-               FROM unnest(%s::uuid[], %s::timestamptz[]) AS c(alert_id, resolved_at)
-               WHERE a.alert_id = c.alert_id AND a.state = 'resolved' AND a.resolved_at <> c.resolved_at""",
-            ([alert_id for alert_id, _ in resolutions], [_ts(at) for _, at in resolutions]),
-        )
-
-
-async def record_alerts(conn: psycopg.AsyncConnection, fired: Sequence[Fired]) -> None:
-    """Each change to its alert's row, and to the event log the alerts topic is published from.
-
-    Changes are written in the order they happened, so an alert opened and resolved in one
-    batch ends resolved.
-    """
-    if not fired:
-        return
-    alerts, events = [], []
-    for f in fired:
-        a = f.change.alert
-        h = f.housing
-        state = "resolved" if f.change.change is Change.RESOLVED else "open"
-        alerts.append(
-            (
-                a.alert_id, f.rule.id, a.sensor_id, a.metric, f.place.district, f.place.tile_id, a.severity.value,
-                state, _ts(a.opened_at), _ts(a.updated_at),
-                _ts(f.change.at) if f.change.change is Change.RESOLVED else None, a.value, a.detail,
-                f.rule.title["es"], f.rule.title["en"], h.embedding_id, h.model_version, h.land_use_class,
-                h.housing_score, h.precarious_share, _ts(a.opened_at), _ts(a.updated_at),
-            )
-        )  # fmt: skip
-        events.append((_ts(f.change.at), a.alert_id, f.change.change.value, a.severity.value, state, a.value, a.detail))
-    async with conn.cursor() as cur:
-        await cur.executemany(
-            """INSERT INTO alerts (alert_id, rule, sensor_id, metric, district, tile_id, severity, state, opened_at,
-                                   updated_at, resolved_at, value, detail, title_es, title_en, embedding_id,
-                                   model_version, land_use_class, housing_score, precarious_share,
-                                   window_start, window_end)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-               ON CONFLICT (alert_id) DO UPDATE SET
-                   severity = EXCLUDED.severity, updated_at = EXCLUDED.updated_at,
-                   resolved_at = coalesce(EXCLUDED.resolved_at, alerts.resolved_at),
-                   value = EXCLUDED.value, detail = EXCLUDED.detail,
-                   embedding_id = EXCLUDED.embedding_id, model_version = EXCLUDED.model_version,
-                   land_use_class = EXCLUDED.land_use_class, housing_score = EXCLUDED.housing_score,
-                   precarious_share = EXCLUDED.precarious_share, window_end = EXCLUDED.window_end,
-                   -- people acknowledge through the API; the stream only ever resolves
-                   state = CASE WHEN EXCLUDED.state = 'resolved' THEN 'resolved' ELSE alerts.state END""",
-            alerts,
-        )
-        await cur.executemany(
-            """INSERT INTO alert_events (time, alert_id, change, severity, state, value, detail)
-               VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-            events,
-        )
 
 
 async def readings_before(
@@ -340,94 +246,17 @@ async def readings_before(
            JOIN readings r ON r.sensor_id = q.sensor_id AND r.metric = q.metric
                           AND r.time >= q.since AND r.time < q.until
            ORDER BY r.sensor_id, r.metric, r.time""",
-        ([s[0] for s in spans], [s[1] for s in spans], [_ts(s[2]) for s in spans], [_ts(s[3]) for s in spans]),
+        (
+            [s[0] for s in spans],
+            [s[1] for s in spans],
+            [timestamp(s[2]) for s in spans],
+            [timestamp(s[3]) for s in spans],
+        ),
     )
     found: dict[Key, list[tuple[float, float]]] = {}
     for sensor, metric, at, value in await cur.fetchall():
         found.setdefault((sensor, metric), []).append((float(at), value))
     return found
-
-
-async def resolved_alerts(conn: psycopg.AsyncConnection, *, alert_ids: Sequence[str]) -> set[str]:
-    """Which of these alerts the database holds resolved: by the stream before, or by a person through the API."""
-    if not alert_ids:
-        return set()
-    cur = await conn.execute(
-        "SELECT alert_id::text FROM alerts WHERE alert_id = ANY(%(ids)s::uuid[]) AND state = 'resolved'",
-        {"ids": list(alert_ids)},
-    )
-    return {row[0] for row in await cur.fetchall()}
-
-
-async def load_open_alerts(conn: psycopg.AsyncConnection, *, sensors: Sequence[str]) -> list[OpenAlert]:
-    """The alerts of these sensors not yet resolved, whichever worker opened them."""
-    cur = await conn.execute(
-        """SELECT alert_id, rule, sensor_id, metric, severity, extract(epoch FROM opened_at),
-                  extract(epoch FROM updated_at), value, detail
-           FROM alerts WHERE state <> 'resolved' AND sensor_id = ANY(%(sensors)s::text[])""",
-        {"sensors": list(sensors)},
-    )
-    alerts = []
-    for row in await cur.fetchall():
-        alert_id_, rule, sensor, metric, severity, opened, updated, value, detail = row
-        alerts.append(
-            OpenAlert(
-                alert_id=str(alert_id_),
-                rule_id=rule,
-                sensor_id=sensor,
-                metric=metric,
-                severity=Severity(severity),
-                opened_at=float(opened),
-                updated_at=float(updated),
-                value=value,
-                detail=detail,
-                announced_at=float(updated),
-            )
-        )
-    return alerts
-
-
-async def unpublished_alerts(
-    conn: psycopg.AsyncConnection, limit: int = 500
-) -> list[tuple[tuple[str, str, datetime], Alert]]:
-    """Alert changes not yet on the alerts topic, oldest first, each with its event key."""
-    cur = await conn.execute(
-        """SELECT e.alert_id, e.change, e.time, e.severity, e.state, e.value, e.detail,
-                  a.rule, a.sensor_id, a.metric, a.district, a.tile_id, a.opened_at, a.updated_at, a.title_es,
-                  a.title_en, a.embedding_id, a.model_version, a.land_use_class, a.housing_score,
-                  a.precarious_share, a.window_start, a.window_end
-           FROM alert_events e JOIN alerts a USING (alert_id)
-           WHERE e.published_at IS NULL
-           ORDER BY e.recorded_at, e.time
-           LIMIT %s""",
-        (limit,),
-    )
-    out = []
-    for row in await cur.fetchall():
-        alert_id_, change, time, severity, state, value, detail, rule, sensor, metric, district, tile = row[:12]
-        opened, updated, title_es, title_en, embedding_id, model_version, land_use, score, share, start, end = row[12:]
-        alert = Alert(
-            alert_id=str(alert_id_), rule=rule, sensor_id=sensor, metric=metric, district=district,
-            tile_id=tile, severity=Severity(severity), state=AlertState(state), opened_at=opened, updated_at=updated,
-            summary=f"{title_en}: {detail}" if detail else title_en, change=change, changed_at=time,
-            title_es=title_es, title_en=title_en, value=value, window_start=start, window_end=end,
-            housing=HousingContext(
-                embedding_id=embedding_id, model_version=model_version, land_use_class=land_use,
-                housing_score=score, precarious_share=share,
-            ),
-        )  # fmt: skip
-        out.append(((str(alert_id_), change, time), alert))
-    return out
-
-
-async def mark_published(conn: psycopg.AsyncConnection, keys: Sequence[tuple[str, str, datetime]]) -> None:
-    if keys:
-        await conn.execute(
-            """UPDATE alert_events e SET published_at = now()
-               FROM unnest(%s::uuid[], %s::text[], %s::timestamptz[]) AS k(alert_id, change, time)
-               WHERE e.alert_id = k.alert_id AND e.change = k.change AND e.time = k.time""",
-            ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
-        )
 
 
 RETAINED = ("readings", "readings_1m", "readings_15m", "alert_events")

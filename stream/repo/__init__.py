@@ -1,0 +1,57 @@
+"""All SQL the stream worker runs, as functions with keyword-only arguments where they take several.
+
+The sink calls `repo.<function>`; `readings.py` holds readings, windows, offsets and
+retention, `alerts.py` the alerts and their outbox.
+"""
+
+from __future__ import annotations
+
+from stream.repo.alerts import (
+    alerts_overlapping,
+    correct_resolutions,
+    load_open_alerts,
+    mark_published,
+    record_alerts,
+    redate_alerts,
+    resolved_alerts,
+    unpublished_alerts,
+)
+from stream.repo.readings import (
+    apply_retention,
+    ensure_retention_policies,
+    insert_readings,
+    load_offsets,
+    load_pane_spans,
+    load_panes,
+    mark_late,
+    readings_before,
+    retention_policies_available,
+    save_offsets,
+    timestamp,
+    upsert_hopping,
+    upsert_panes,
+)
+
+__all__ = [
+    "alerts_overlapping",
+    "apply_retention",
+    "correct_resolutions",
+    "ensure_retention_policies",
+    "insert_readings",
+    "load_offsets",
+    "load_open_alerts",
+    "load_pane_spans",
+    "load_panes",
+    "mark_late",
+    "mark_published",
+    "readings_before",
+    "record_alerts",
+    "redate_alerts",
+    "resolved_alerts",
+    "retention_policies_available",
+    "save_offsets",
+    "timestamp",
+    "unpublished_alerts",
+    "upsert_hopping",
+    "upsert_panes",
+]
