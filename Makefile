@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?= 60
 
-.PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api bench-state drills train up down status clean
+.PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api bench-state drills drills-cluster train up down status clean
 
 # Checkers of the deployment files whose libraries clash with the services' (checkov's many
 # pins; check-jsonschema wants a newer click than Faust takes) live in a virtualenv of their own.
@@ -61,9 +61,15 @@ bench-api: install
 bench-state: $(STAMP)
 	$(BIN)/python -m bench.state
 
-# Faults against a private stack while numbered readings flow; prints the table of docs/reliability.md.
+# Faults against a private stack while numbered readings flow, then against a cluster (three Kafka
+# brokers, two bridges, three stream workers) and a 20,000-sensor soak; prints the tables of
+# docs/reliability.md.
 drills: install
 	$(BIN)/python -m drills.run
+	$(BIN)/python -m drills.cluster
+
+drills-cluster: install
+	$(BIN)/python -m drills.cluster
 
 # Retrain the tile model on the shared tiles (about 20 minutes on two cores); see README.
 train: install

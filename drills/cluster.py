@@ -34,7 +34,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,6 +46,8 @@ from bench.common import bench_stack
 from drills import faults
 from drills.feed import Feed, Stored, register, sensor_id, stored
 from drills.fleet import Fleet, wait_members
+from drills.growth import growth
+from drills.memory import resident_mib
 from drills.schedule import MINUTE_MS, Cycle, District, Gateway, Owed, judge
 from ops.kafka import Kafka, nodes
 from stream.rules import StalenessRule, ThresholdRule, load_rules
@@ -70,11 +72,16 @@ GATEWAY = "cl-gateway"
 RETRIES_FEW = 10  # batches tried again in one scenario before the drill calls it more than a few
 DOWN_S = 60.0  # a broker's outage
 BRIDGE_DOWN_S = 30.0
+CARDINALITY = "cardinality"
+SAMPLE_S = 10.0
+BYTES_PER_KEY = 2048  # the bound on the stream workers' memory per sensor and metric
+GROWTH = 0.05  # and on its growth after the warm-up
 console = Console(width=130)
 Fault = Callable[[Fleet, Settings], None]
+During = Callable[[Fleet, Settings, Feed], None]  # what the drill does while the feed publishes
 
 
-@dataclass
+@dataclass(frozen=True)
 class Result:
     scenario: str
     sent: int = 0
@@ -84,11 +91,15 @@ class Result:
     owed: int = 0
     wrong: int = 0
     retries: int = 0
+    bytes_per_key: float | None = None  # the cardinality soak: stream workers' memory per sensor and metric
+    growth: float | None = None  # and its growth after the warm-up
     note: str = ""
 
     @property
     def passed(self) -> bool:
-        return self.lost == 0 == self.duplicated == self.wrong and self.sent > 0 and self.retries <= RETRIES_FEW
+        counted = self.lost == 0 == self.duplicated == self.wrong and self.sent > 0 and self.retries <= RETRIES_FEW
+        memory = self.bytes_per_key is None or (self.bytes_per_key < BYTES_PER_KEY and (self.growth or 0) < GROWTH)
+        return counted and memory and not self.note
 
 
 def kill_broker(fleet: Fleet, settings: Settings, *, leader: bool) -> str:
@@ -166,9 +177,9 @@ def district(sensors: int, step_ms: int, readings: int) -> District:
     return District(
         sensors=sensors,
         step_ms=step_ms,
-        power=Cycle(first=0, count=min(40, sensors // 4), cycle_ms=12 * MINUTE_MS, cut_ms=6 * MINUTE_MS,
+        power=Cycle(range(0, min(80, sensors // 2), 2), cycle_ms=12 * MINUTE_MS, cut_ms=6 * MINUTE_MS,
                     stagger_ms=67_000, until_ms=span - 12 * MINUTE_MS),
-        water=Cycle(first=sensors // 2, count=min(20, sensors // 4), cycle_ms=span, cut_ms=water_cut,
+        water=Cycle(range(1, min(41, sensors // 2), 2), cycle_ms=span, cut_ms=water_cut,
                     stagger_ms=max(1, (span - water_tail) // 20), until_ms=span - water_tail),
     )  # fmt: skip
 
@@ -211,29 +222,36 @@ def owed(d: District, readings: int, gateway: Gateway | None) -> list[Owed]:
     return found
 
 
+def inflict(name: str, fault: Fault, at: float) -> During:
+    def during(fleet: Fleet, settings: Settings, feed: Feed) -> None:
+        time.sleep(at)
+        console.print(f"  {name}: fault at {feed.sent:,} readings sent")
+        fault(fleet, settings)
+        console.print(f"  {name}: fault over at {feed.sent:,} readings sent")
+
+    return during
+
+
 def run_one(
-    settings: Settings, fleet: Fleet, name: str, fault: Fault, t0: datetime, d: District, args: argparse.Namespace
+    settings: Settings, fleet: Fleet, name: str, during: During, stretch: Stretch, args: argparse.Namespace
 ) -> Result:
-    readings = rounds(args)
+    t0, d, readings = stretch.t0, stretch.district, stretch.readings
     gateway = gateway_of(d) if name == "gateway-silent" else None
     feed = Feed(
         settings, PREFIX, args.rate, readings / args.rate, values=d.values, t0=t0, sensors=d.sensors,
-        step_ms=d.step_ms, gateway=GATEWAY,
+        named_as=registered(args), step_ms=d.step_ms, gateway=GATEWAY,
         holds=(lambda n: gateway.holds(d.sensor_of(n), d.at_ms(n))) if gateway else (lambda n: False),
         upload=(lambda n: d.at_ms(n) >= gateway.upload_ms) if gateway else (lambda n: False),
     )  # fmt: skip
     retried_before = fleet.retries(EVERY_WORKER)
     publisher = threading.Thread(target=feed.run, daemon=True)
     publisher.start()
-    time.sleep(args.fault_at)
-    console.print(f"  {name}: fault at {feed.sent:,} readings sent")
-    fault(fleet, settings)
-    console.print(f"  {name}: fault over at {feed.sent:,} readings sent")
+    during(fleet, settings, feed)
     publisher.join()
-    until = t0 + timedelta(milliseconds=readings * d.step_ms)
+    until = stretch.end
     held = wait_stored(settings, t0, until, feed.sent)
     time.sleep(5)  # a staleness alert resolves on the workers' next tick
-    verdict = judge(owed(d, readings, gateway), alerts_stored(settings, t0, until, d.sensors))
+    verdict = judge(owed(d, readings, gateway), alerts_stored(settings, t0, until, registered(args)))
     for line in verdict.wrong[:10]:
         console.print(f"  {name}: {line}")
     if args.details is not None:
@@ -247,10 +265,43 @@ def run_one(
     )  # fmt: skip
 
 
-def rounds(args: argparse.Namespace) -> int:
-    """Readings of one scenario: whole rounds of the district, so the next starts with sensor 0."""
-    sensors: int = args.sensors
-    return int(args.rate * args.seconds) // sensors * sensors
+@dataclass(frozen=True)
+class Stretch:
+    """One scenario's part of the run: from `t0`, `readings` readings of `district`."""
+
+    t0: datetime
+    district: District
+    readings: int
+
+    @property
+    def end(self) -> datetime:
+        return self.t0 + timedelta(milliseconds=self.readings * self.district.step_ms)
+
+
+def stretches(names: list[str], args: argparse.Namespace) -> dict[str, Stretch]:
+    """Each scenario's stretch, one after another in event time, the last ending an hour ago:
+    event time runs on from one scenario to the next and never passes the wall clock."""
+    plan = []
+    for name in names:
+        soak = name == CARDINALITY
+        sensors: int = args.soak_sensors if soak else args.sensors
+        step_ms = MINUTE_MS // sensors if soak else args.step_ms  # the soak: each sensor once a minute
+        seconds: float = args.soak_minutes * 60 if soak else args.seconds
+        readings = int(args.rate * seconds) // sensors * sensors  # whole rounds: the next starts with sensor 0
+        plan.append((name, sensors, step_ms, readings))
+    total = timedelta(milliseconds=sum(step * readings for _, _, step, readings in plan))
+    t0 = (datetime.now(UTC) - total - timedelta(hours=1)).replace(second=0, microsecond=0)
+    found = {}
+    for name, sensors, step_ms, readings in plan:
+        found[name] = Stretch(t0, district(sensors, step_ms, readings), readings)
+        t0 = found[name].end
+    return found
+
+
+def registered(args: argparse.Namespace) -> int:
+    """Sensors registered: the soak's district holds the scenarios' one (same ids, same kinds)."""
+    sensors: int = max(args.sensors, args.soak_sensors)
+    return sensors
 
 
 def wait_stored(settings: Settings, t0: datetime, until: datetime, sent: int, quiet_s: float = 90) -> Stored:
@@ -273,37 +324,83 @@ def main() -> None:
     parser.add_argument("--step-ms", type=int, default=20, help="event time between readings: 20 runs a day in 72 min")
     parser.add_argument("--seconds", type=float, default=180, help="how long each scenario publishes")
     parser.add_argument("--fault-at", type=float, default=40, help="seconds into publishing")
+    parser.add_argument("--soak-sensors", type=int, default=20_000, help="the cardinality soak's district")
+    parser.add_argument("--soak-minutes", type=float, default=30)
+    parser.add_argument("--soak-warmup", type=float, default=480, help="seconds of the soak before memory is judged")
     parser.add_argument("--details", type=Path, help="append every alert found wrong to this file")
     args = parser.parse_args()
-    known = scenarios()
-    names = [n for n in args.only.split(",") if n] or list(known)
+    faults_by_name = scenarios()
+    known = [*faults_by_name, CARDINALITY]
+    names = [n for n in args.only.split(",") if n] or known
     if unknown := sorted(set(names) - set(known)):
         parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    d = district(args.sensors, args.step_ms, rounds(args))
-    stretch = timedelta(milliseconds=rounds(args) * args.step_ms)
-    # Event time runs on from one scenario to the next and must never pass the wall clock.
-    t0 = (datetime.now(UTC) - stretch * len(names) - timedelta(hours=1)).replace(second=0, microsecond=0)
+    plan = stretches(names, args)
+    everyone = district(registered(args), args.step_ms, 1)
     results: list[Result] = []
     with bench_stack(STACK, env=CLUSTER_ENV) as settings:
         os.environ.update(CLUSTER_ENV)
-        register(settings, PREFIX, sensors=d.sensors, kind=d.kind, gateway=GATEWAY)
+        register(settings, PREFIX, sensors=everyone.sensors, kind=everyone.kind, gateway=GATEWAY)
         fleet = Fleet(settings)
         try:
             for name in names:
                 console.print(f"[bold]{name}[/bold]")
                 try:
                     baseline(fleet, settings)
-                    results.append(run_one(settings, fleet, name, known[name], t0, d, args))
+                    if name == CARDINALITY:
+                        results.append(soak(settings, fleet, plan[name], args))
+                    else:
+                        during = inflict(name, faults_by_name[name], args.fault_at)
+                        results.append(run_one(settings, fleet, name, during, plan[name], args))
                 except Exception as error:  # noqa: BLE001  # one scenario's failure must not hide the others' figures
                     console.print(f"  {name}: the drill itself failed: {error!r}")
                     results.append(Result(name, note=repr(error)))
-                t0 += stretch
         finally:
             fleet.stop_all()
     report(results, args)
 
 
+def soak(settings: Settings, fleet: Fleet, stretch: Stretch, args: argparse.Namespace) -> Result:
+    """The cardinality soak: its district's every sensor once a minute, the workers' memory sampled."""
+    before = sum(worker_mib(fleet).values())
+    samples: list[tuple[float, float]] = []
+
+    def sample(fleet: Fleet, settings: Settings, feed: Feed) -> None:
+        began = time.monotonic()
+        while not feed.done.wait(SAMPLE_S):
+            samples.append((time.monotonic() - began, sum(worker_mib(fleet).values())))
+            if len(samples) % 30 == 0:
+                console.print(f"  {CARDINALITY}: {feed.sent:,} readings sent, stream workers {samples[-1][1]:,.0f} MiB")
+
+    result = run_one(settings, fleet, CARDINALITY, sample, stretch, args)
+    grew = growth(samples, warmup_s=args.soak_warmup)
+    if grew is None:
+        return replace(result, note="too few memory samples after the warm-up")
+    keys = stretch.district.sensors  # one metric each
+    per_key = (grew.end_mib - before) * 2**20 / keys
+    console.print(
+        f"  {CARDINALITY}: stream workers {before:,.0f} MiB before, {grew.start_mib:,.0f} after the warm-up,"
+        f" {grew.end_mib:,.0f} at the end (peak {grew.peak_mib:,.0f}): {per_key:,.0f} bytes per sensor and metric,"
+        f" growth {grew.ratio:+.1%} after the warm-up"
+    )
+    return replace(result, bytes_per_key=per_key, growth=grew.ratio)
+
+
+def worker_mib(fleet: Fleet) -> dict[str, float]:
+    """Private resident memory of each stream worker (see `memory.py`)."""
+    return {
+        name: resident_mib(process.pid)[0]
+        for name, process in fleet.processes.items()
+        if name.startswith("stream-") and process.poll() is None
+    }
+
+
+def figure(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
 def report(results: list[Result], args: argparse.Namespace) -> None:
+    soaked = next((r for r in results if r.bytes_per_key is not None), None)
+    per_key, grew = (soaked.bytes_per_key, soaked.growth) if soaked else (None, None)
     table = Table(title=f"Cluster drills: {args.sensors:,} sensors at {args.rate:,.0f} readings/s, 3 brokers,"
                         f" 2 bridges, 3 workers")  # fmt: skip
     for column in ("scenario", "sent", "stored", "lost", "duplicated", "alerts owed", "alerts wrong", "retried"):
@@ -317,7 +414,8 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     print(
         f"scenarios={len(results)} sent={sum(r.sent for r in results)} lost={sum(r.lost for r in results)}"
         f" duplicated={sum(r.duplicated for r in results)} alerts_expected={sum(r.owed for r in results)}"
-        f" alerts_wrong={sum(r.wrong for r in results)}"
+        f" alerts_wrong={sum(r.wrong for r in results)} stream_bytes_per_sensor={figure(per_key, '.0f')}"
+        f" growth_pct={figure(None if grew is None else 100 * grew, '.1f')}"
     )
 
 

@@ -41,6 +41,7 @@ def steady_water(n: int) -> dict[str, float]:
 
 
 def sensor_id(prefix: str, index: int, sensors: int = SENSORS) -> str:
+    """`sensors` sets the width: the ids of a district of that many sort in order."""
     return f"{prefix}-{index:0{max(2, len(str(sensors - 1)))}d}"
 
 
@@ -59,6 +60,7 @@ class Feed:
     values: Values = steady_water
     t0: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
     sensors: int = SENSORS
+    named_as: int = 0  # the district size the ids are written for, when larger than `sensors`
     step_ms: float = 1.0
     holds: Holds = lambda n: False
     upload: Holds = lambda n: False
@@ -68,7 +70,7 @@ class Feed:
     done: threading.Event = field(default_factory=threading.Event)
 
     def sensor(self, n: int) -> str:
-        return sensor_id(self.prefix, n % self.sensors, self.sensors)
+        return sensor_id(self.prefix, n % self.sensors, max(self.sensors, self.named_as))
 
     def at(self, n: int) -> datetime:
         return self.t0 + timedelta(milliseconds=n * self.step_ms)

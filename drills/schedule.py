@@ -1,10 +1,10 @@
 """The cluster drill's district: what each sensor reads, when its supply is cut, and the alerts owed. Pure.
 
 Reading n comes from sensor n % sensors at event time n * step_ms, so every sensor reports
-every `interval_ms` and its reading times are known in advance. The first half of the
-sensors measure mains voltage, the rest water pressure; a few of each lose their supply on
-a staggered cycle, and nobody's supply is cut in the last stretch of the run, so every
-outage has ended and cleared before the last reading.
+every `interval_ms` and its reading times are known in advance. Even sensors measure mains
+voltage, odd ones water pressure (so a district of any size keeps each sensor's kind); a
+few of each lose their supply on a staggered cycle, and nobody's supply is cut in the last
+stretch of the run, so every outage has ended and cleared before the last reading.
 
 Because the reading times are known, so is each alert a threshold rule owes: it opens at
 the first reading inside the outage if a later reading inside it is `for_ms` or more after
@@ -31,11 +31,10 @@ class Cut:
 
 @dataclass(frozen=True)
 class Cycle:
-    """Sensors first..first+count-1 lose supply for `cut_ms` of every `cycle_ms`, each sensor's
-    cycle `stagger_ms` after the previous one's; no cut starts at or after `until_ms`."""
+    """The `members` lose supply for `cut_ms` of every `cycle_ms`, each one's cycle `stagger_ms`
+    after the previous one's; no cut starts at or after `until_ms`."""
 
-    first: int
-    count: int
+    members: range
     cycle_ms: int
     cut_ms: int
     stagger_ms: int
@@ -43,10 +42,10 @@ class Cycle:
 
     def cuts(self, sensor: int, end_ms: int) -> list[Cut]:
         """The cuts of `sensor` that begin before `end_ms` (the last may go on past it)."""
-        if not self.first <= sensor < self.first + self.count:
+        if sensor not in self.members:
             return []
         found = []
-        start = (sensor - self.first) * self.stagger_ms % self.cycle_ms
+        start = self.members.index(sensor) * self.stagger_ms % self.cycle_ms
         while start < min(end_ms, self.until_ms):
             found.append(Cut(sensor, start, start + self.cut_ms))
             start += self.cycle_ms
@@ -80,7 +79,7 @@ class District:
 
     def kind(self, sensor: int) -> tuple[str, str]:
         """(sensor type, metric)."""
-        return ("power", "mains_voltage") if sensor < self.sensors // 2 else ("water", "water_pressure")
+        return ("power", "mains_voltage") if sensor % 2 == 0 else ("water", "water_pressure")
 
     def sensor_of(self, n: int) -> int:
         return n % self.sensors
@@ -98,7 +97,7 @@ class District:
         """What a threshold rule held `for_ms` and cleared after `clear_ms` owes for readings 0..readings-1."""
         last_ms = self.at_ms(readings - 1)
         found = []
-        for sensor in range(cycle.first, cycle.first + cycle.count):
+        for sensor in cycle.members:
             offset = sensor * self.step_ms  # the sensor's first reading
             for cut in cycle.cuts(sensor, last_ms + 1):
                 first = self._first_reading_from(offset, cut.start_ms)

@@ -18,9 +18,9 @@ def district(until_ms: int = 10 * HOUR) -> District:
     return District(
         sensors=20,
         step_ms=1000,  # each sensor every 20 s
-        power=Cycle(first=0, count=3, cycle_ms=15 * MINUTE_MS, cut_ms=6 * MINUTE_MS, stagger_ms=4 * MINUTE_MS,
+        power=Cycle(range(0, 6, 2), cycle_ms=15 * MINUTE_MS, cut_ms=6 * MINUTE_MS, stagger_ms=4 * MINUTE_MS,
                     until_ms=until_ms),
-        water=Cycle(first=10, count=2, cycle_ms=60 * MINUTE_MS, cut_ms=36 * MINUTE_MS, stagger_ms=20 * MINUTE_MS,
+        water=Cycle(range(11, 15, 2), cycle_ms=60 * MINUTE_MS, cut_ms=36 * MINUTE_MS, stagger_ms=20 * MINUTE_MS,
                     until_ms=until_ms),
     )  # fmt: skip
 
