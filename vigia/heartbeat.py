@@ -7,6 +7,7 @@ file is fresh. Files are cheap, need no port, and say nothing once the process i
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +18,10 @@ def heartbeat_path(state_dir: Path, name: str) -> Path:
 
 
 def beat(path: Path) -> None:
+    """Write the file whole (a temporary file renamed over it), each process through its own
+    temporary file: two workers of one state directory must not take each other's."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(f"{time.time()}\n")
     tmp.replace(path)
 

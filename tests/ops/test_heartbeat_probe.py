@@ -18,3 +18,18 @@ def test_a_restart_does_not_pass_on_the_heartbeat_a_killed_worker_left(tmp_path:
     bridge.before_start()
     assert not bridge.probe().healthy
     bridge.before_start()  # nothing to clear the second time
+
+
+def test_two_workers_beating_one_file_never_take_each_others_temporary_file(tmp_path: Path) -> None:
+    import multiprocessing
+
+    path = heartbeat_path(tmp_path, "stream")
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.map(_beat_often, [path, path])  # raises here if a rename lost its file
+    assert path.exists()
+    assert list(tmp_path.glob("run/*.tmp")) == []
+
+
+def _beat_often(path: Path) -> None:
+    for _ in range(2000):
+        beat(path)
