@@ -285,7 +285,8 @@ def test_a_gateway_silent_through_outages_gives_exactly_the_alerts_its_readings_
         ((metric, value),) = d.values(n).items()
         return Reading(
             sensor_id=f"store-gw-{d.sensor_of(n):02d}", district="store-it", tile_id="17/1/1", metric=Metric(metric),
-            value=value, unit="V" if metric == "mains_voltage" else "bar", event_time=t0 + timedelta(milliseconds=d.at_ms(n)), received_at=t0,
+            value=value, unit="V" if metric == "mains_voltage" else "bar",
+            event_time=t0 + timedelta(milliseconds=d.at_ms(n)), received_at=t0,
         )  # fmt: skip
 
     async def feed() -> None:
