@@ -178,8 +178,9 @@ class Processor:
         found = []
         for (sensor, metric), (first, last) in sorted(spans.items()):
             span = self.rules.replay_span(metric, first, last)
-            if span is not None:
-                found.append((sensor, metric, *span))
+            if span is not None:  # on to the sensor's newest reading: the replay ends where the live rules stand
+                newest = self.windows.newest.get((sensor, metric), last)
+                found.append((sensor, metric, span[0], max(span[1], newest + 1)))
         return found
 
     def reach_back(
@@ -204,7 +205,7 @@ class Processor:
             place = self.windows.places[(sensor, metric)]
             got = self.rules.replay(sensor, metric, readings, place, housing_of(place.tile_id))
             found.episodes += got.episodes
-            found.resolved += got.resolved
+            found.settled += got.settled
             found.redated += got.redated
         return found
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from stream.alerts import AlertBook, AlertChange, Change
+from stream.alerts import AlertBook, AlertChange, Change, OpenAlert
 from stream.conditions import AnomalyTracker, Condition, RateTracker, StalenessTracker, ThresholdTracker
 from stream.rules import AnomalyRule, RateOfChangeRule, Rule, RuleFile, StalenessRule, ThresholdRule
 from stream.window_book import Place
@@ -38,12 +38,11 @@ Episode = tuple[Fired, Fired]
 
 @dataclass
 class Replayed:
-    """What late readings showed: past conditions; open alerts whose condition had in fact cleared
-    (their resolutions); and open alerts whose condition began earlier than the live readings
-    said (alert id and the earlier start)."""
+    """What late readings showed: past conditions; the live alerts they open or resolve; and the
+    live alerts whose condition began elsewhere than the live readings said (alert id, start)."""
 
     episodes: list[Episode] = field(default_factory=list)
-    resolved: list[Fired] = field(default_factory=list)
+    settled: list[Fired] = field(default_factory=list)
     redated: list[tuple[str, float]] = field(default_factory=list)
 
 
@@ -159,12 +158,17 @@ class RuleBook:
     def replay(
         self, sensor_id: str, metric: str, history: list[tuple[float, float]], place: Place, housing: HousingContext
     ) -> Replayed:
-        """Past conditions in (event time, value) `history`: each one that fired and cleared
-        within it, as its opening and its resolution. An open alert among them is resolved
-        (the gateway lost its link while the outage was clearing, so the live readings never
-        saw it clear). What is still going on at the end of the history is the live
-        trackers' to judge; they only learn here when it began, if the late readings show it
-        began before the live ones did (the link failed in the middle of an outage)."""
+        """The threshold rules of `metric` run again over `history`: the sensor's stored readings
+        in event order, from before its late ones to its newest. That is what the live rules
+        would have said had the readings come in order, so:
+
+        - a condition that began and cleared within it is an episode (an opening and its
+          resolution), for the caller to record where no alert covers it yet;
+        - the live trackers and open alerts become what the history ends with: an open alert
+          whose condition had in fact cleared is resolved (the link failed while an outage
+          was clearing), one that began elsewhere is redated (it failed mid-outage), one the
+          live readings never saw long enough is opened, one they made of a gap is resolved.
+        """
         live = {alert.alert_id for alert in self.alerts.open.values()}
         found = Replayed()
         for rule in self._by_metric.get(metric, ()):
@@ -190,29 +194,39 @@ class RuleBook:
                     if change.alert.alert_id not in live:
                         found.episodes.append((opened, resolution))
                     elif not self.alerts.open.pop((sensor_id, rule.id)).resolved_by_hand:
-                        found.resolved.append(resolution)
+                        found.settled.append(resolution)
                     opened = None
             if history:
-                still = book.open.get((sensor_id, rule.id))
-                found.redated += self._began_earlier(
-                    sensor_id, rule, tracker.since, still.opened_at if still else None, history[-1][0]
-                )
+                self._thresholds[(sensor_id, rule.id)] = tracker
+                self._settle(book.open.get((sensor_id, rule.id)), sensor_id, rule, history, place, housing, found)
         return found
 
-    def _began_earlier(
-        self, sensor_id: str, rule: ThresholdRule, since: float | None, opened: float | None, seen_to: float
-    ) -> list[tuple[str, float]]:
-        """Move the live condition of `rule` back to `since` (where the replay's last run of it
-        began), and the live alert back to `opened` (where the replay's alert, still open at
-        the end of the history, began), where the replayed run reaches their start."""
-        live = self._thresholds.get((sensor_id, rule.id))
-        if live is not None and live.since is not None and since is not None and since < live.since <= seen_to:
-            live.since = since
-        current = self.alerts.open.get((sensor_id, rule.id))
-        if current is None or opened is None or not opened < current.opened_at <= seen_to:
-            return []
-        self.alerts.open[(sensor_id, rule.id)] = replace(current, opened_at=opened)
-        return [(current.alert_id, opened)]
+    def _settle(
+        self,
+        still: OpenAlert | None,
+        sensor_id: str,
+        rule: ThresholdRule,
+        history: list[tuple[float, float]],
+        place: Place,
+        housing: HousingContext,
+        found: Replayed,
+    ) -> None:
+        """The live alert of `rule` becomes `still`, the replay's alert open at the end of the history."""
+        key = (sensor_id, rule.id)
+        current = self.alerts.open.get(key)
+        if still is not None and current is None:
+            self.alerts.open[key] = still
+            found.settled.append(Fired(AlertChange(Change.OPENED, still, still.opened_at), rule, place, housing))
+        elif still is not None and current is not None:
+            self.alerts.open[key] = replace(current, opened_at=still.opened_at, clear_since=still.clear_since)
+            if still.opened_at != current.opened_at:
+                found.redated.append((current.alert_id, still.opened_at))
+        elif current is not None:
+            del self.alerts.open[key]
+            if not current.resolved_by_hand:
+                at = next((ts for ts, v in history if ts >= current.opened_at and not rule.breached(v)), history[-1][0])
+                ended = replace(current, clear_since=at)
+                found.settled.append(Fired(AlertChange(Change.RESOLVED, ended, at), rule, place, housing))
 
     def forget(self, sensors: set[str]) -> None:
         """Drop every tracker and open alert of these sensors: another worker judges them now."""

@@ -135,7 +135,7 @@ class Sink:
         replayed = self.processor.revealed(history, housing_of)
         episodes = replayed.episodes
         # Open alerts the replay resolves cover nothing after their resolution.
-        ending = {f.change.alert.alert_id: f.change.at for f in replayed.resolved}
+        ending = {f.change.alert.alert_id: f.change.at for f in replayed.settled if f.change.change is Change.RESOLVED}
         covering = await repo.alerts_overlapping(
             conn,
             episodes=[
@@ -144,7 +144,7 @@ class Sink:
                 for opened, resolved in episodes
             ],
         )  # fmt: skip
-        new: list[Fired] = list(replayed.resolved)
+        new: list[Fired] = list(replayed.settled)
         corrected = []
         for opened, resolved in episodes:
             alert_id = opened.change.alert.alert_id
@@ -154,7 +154,8 @@ class Sink:
             elif not others:
                 new += [opened, resolved]
         await repo.correct_resolutions(conn, corrected)
-        return new, replayed.redated
+        # In the order they happened: an alert resolved before the next of its rule opens.
+        return sorted(new, key=lambda f: f.change.at), replayed.redated
 
     async def _unless_resolved(self, conn: psycopg.AsyncConnection, fired: list[Fired]) -> list[Fired]:
         """The changes to record, less those to alerts the database already holds resolved.
