@@ -259,3 +259,45 @@ def test_a_partition_read_behind_the_others_has_its_sensors_judged_on_its_own_cl
     assert silent == []  # read behind partition 0, not silent: its own clock says two seconds
     later = p.tick(1000.5 + 15 * 60, lambda tile: HousingContext())
     assert {f.change.alert.sensor_id for f in later} == {"behind"}  # fifteen minutes of nothing on partition 1
+
+
+def test_an_alert_the_live_readings_made_of_a_gap_is_resolved_by_the_buffer() -> None:
+    p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
+    volts = {m: 0.0 if 4 <= m < 10 or m >= 40 else 221.0 for m in range(50)}
+
+    def power(minute: int) -> Reading:
+        return reading(minute, volts[minute], sensor="sjl-power-01", metric=Metric.MAINS_VOLTAGE)
+
+    p.process([power(m) for m in range(10)], lambda tile: HousingContext(), wall=0.0)  # then the link fails
+    live = p.process([power(m) for m in range(40, 43)], lambda tile: HousingContext(), wall=0.0)
+    (bogus,) = [f for f in live.fired if f.rule.id == "low-voltage"]  # "dark since minute 4": the gap hid the light
+    assert bogus.change.at == (T0 + timedelta(minutes=4)).timestamp()
+    out = p.process([power(m) for m in range(10, 40)], lambda tile: HousingContext(), wall=0.0)
+    history = [(power(m).event_time.timestamp(), volts[m]) for m in range(43)]
+    assert p.replay_spans(out.refolded)[0][3] > history[-1][0]  # the replay runs on to the newest reading
+    replayed = p.revealed({("sjl-power-01", "mains_voltage"): history}, lambda tile: HousingContext())
+    settled = {(f.rule.id, f.change.change): f.change.at for f in replayed.settled}
+    assert settled[("low-voltage", Change.RESOLVED)] == (T0 + timedelta(minutes=10)).timestamp()  # light was back
+    assert ("sjl-power-01", "low-voltage") not in p.rules.alerts.open
+
+
+def test_an_outage_the_live_readings_saw_too_briefly_is_opened_by_the_buffer() -> None:
+    p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
+    volts = {m: 0.0 if 37 <= m < 43 else 221.0 for m in range(50)}
+
+    def power(minute: int) -> Reading:
+        return reading(minute, volts[minute], sensor="sjl-power-01", metric=Metric.MAINS_VOLTAGE)
+
+    p.process([power(m) for m in range(30)], lambda tile: HousingContext(), wall=0.0)
+    live = p.process([power(m) for m in range(40, 43)], lambda tile: HousingContext(), wall=0.0)
+    assert [f for f in live.fired if f.rule.id == "power-outage"] == []  # two minutes dark: not yet three
+    out = p.process([power(m) for m in range(30, 40)], lambda tile: HousingContext(), wall=0.0)
+    history = [(power(m).event_time.timestamp(), volts[m]) for m in range(15, 43)]
+    replayed = p.revealed({("sjl-power-01", "mains_voltage"): history}, lambda tile: HousingContext())
+    (opened,) = [f for f in replayed.settled if f.rule.id == "power-outage"]
+    assert (opened.change.change, opened.change.at) == (Change.OPENED, (T0 + timedelta(minutes=37)).timestamp())
+    assert p.rules.alerts.open[("sjl-power-01", "power-outage")].alert_id == opened.change.alert.alert_id
+    later = p.process([power(m) for m in range(43, 46)], lambda tile: HousingContext(), wall=0.0)
+    (resolved,) = [f for f in later.fired if f.rule.id == "power-outage"]  # the live rules carry it on
+    assert (resolved.change.change, resolved.change.at) == (Change.RESOLVED, (T0 + timedelta(minutes=43)).timestamp())
+    assert len(out.refolded) == 10  # minutes 30..39: more than two minutes behind minute 42
