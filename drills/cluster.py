@@ -91,6 +91,7 @@ class Result:
     owed: int = 0
     wrong: int = 0
     retries: int = 0
+    restarted: int = 0  # members that exited on their own (a stalled worker's watchdog) and were started again
     bytes_per_key: float | None = None  # the cardinality soak: stream workers' memory per sensor and metric
     growth: float | None = None  # and its growth after the warm-up
     note: str = ""
@@ -126,7 +127,7 @@ def worker_kill(fleet: Fleet, settings: Settings) -> None:
 
 def worker_add(fleet: Fleet, settings: Settings) -> None:
     fleet.start("stream-4")
-    wait_members(settings, len(WORKERS) + 1)
+    wait_members(settings, len(WORKERS) + 1, timeout=180)
 
 
 def gateway_silent(fleet: Fleet, settings: Settings) -> None:
@@ -162,8 +163,6 @@ def baseline(fleet: Fleet, settings: Settings) -> None:
     """Three workers and two bridges, whatever the last scenario left."""
     for name in [n for n in fleet.processes if n not in WORKERS + BRIDGES]:
         fleet.stop(name)
-    for name in fleet.exited():
-        fleet.processes.pop(name)
     for name in WORKERS + BRIDGES:
         if name not in fleet.processes:
             fleet.start(name)
@@ -239,11 +238,11 @@ def run_one(
     gateway = gateway_of(d) if name == "gateway-silent" else None
     feed = Feed(
         settings, PREFIX, args.rate, readings / args.rate, values=d.values, t0=t0, sensors=d.sensors,
-        named_as=registered(args), step_ms=d.step_ms, gateway=GATEWAY,
+        named_as=args.registered, step_ms=d.step_ms, gateway=GATEWAY,
         holds=(lambda n: gateway.holds(d.sensor_of(n), d.at_ms(n))) if gateway else (lambda n: False),
         upload=(lambda n: d.at_ms(n) >= gateway.upload_ms) if gateway else (lambda n: False),
     )  # fmt: skip
-    retried_before = fleet.retries(EVERY_WORKER)
+    retried_before, restarts_before = fleet.retries(EVERY_WORKER), len(fleet.restarts)
     publisher = threading.Thread(target=feed.run, daemon=True)
     publisher.start()
     during(fleet, settings, feed)
@@ -251,17 +250,19 @@ def run_one(
     until = stretch.end
     held = wait_stored(settings, t0, until, feed.sent)
     time.sleep(5)  # a staleness alert resolves on the workers' next tick
-    verdict = judge(owed(d, readings, gateway), alerts_stored(settings, t0, until, registered(args)))
+    verdict = judge(owed(d, readings, gateway), alerts_stored(settings, t0, until, args.registered))
     for line in verdict.wrong[:10]:
         console.print(f"  {name}: {line}")
     if args.details is not None:
         with args.details.open("a") as out:
             out.writelines(f"{name}: {line}\n" for line in verdict.wrong)
-    if exited := fleet.exited():
-        console.print(f"  {name}: exited on their own: {', '.join(exited)}")
+    restarted = fleet.restarts[restarts_before:]
+    if restarted:
+        console.print(f"  {name}: exited on their own and started again: {', '.join(restarted)}")
     return Result(
         name, sent=feed.sent, stored=held.distinct, lost=held.lost(feed.sent), duplicated=held.duplicated,
         owed=verdict.owed, wrong=len(verdict.wrong), retries=fleet.retries(EVERY_WORKER) - retried_before,
+        restarted=len(restarted),
     )  # fmt: skip
 
 
@@ -298,9 +299,9 @@ def stretches(names: list[str], args: argparse.Namespace) -> dict[str, Stretch]:
     return found
 
 
-def registered(args: argparse.Namespace) -> int:
-    """Sensors registered: the soak's district holds the scenarios' one (same ids, same kinds)."""
-    sensors: int = max(args.sensors, args.soak_sensors)
+def registered(args: argparse.Namespace, names: list[str]) -> int:
+    """Sensors registered: the soak's district, when it runs, holds the scenarios' one (same ids, same kinds)."""
+    sensors: int = max(args.sensors, args.soak_sensors) if CARDINALITY in names else args.sensors
     return sensors
 
 
@@ -334,13 +335,15 @@ def main() -> None:
     names = [n for n in args.only.split(",") if n] or known
     if unknown := sorted(set(names) - set(known)):
         parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    args.registered = registered(args, names)
     plan = stretches(names, args)
-    everyone = district(registered(args), args.step_ms, 1)
+    everyone = district(args.registered, args.step_ms, 1)
     results: list[Result] = []
     with bench_stack(STACK, env=CLUSTER_ENV) as settings:
         os.environ.update(CLUSTER_ENV)
         register(settings, PREFIX, sensors=everyone.sensors, kind=everyone.kind, gateway=GATEWAY)
         fleet = Fleet(settings)
+        fleet.watch()
         try:
             for name in names:
                 console.print(f"[bold]{name}[/bold]")
@@ -403,11 +406,12 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     per_key, grew = (soaked.bytes_per_key, soaked.growth) if soaked else (None, None)
     table = Table(title=f"Cluster drills: {args.sensors:,} sensors at {args.rate:,.0f} readings/s, 3 brokers,"
                         f" 2 bridges, 3 workers")  # fmt: skip
-    for column in ("scenario", "sent", "stored", "lost", "duplicated", "alerts owed", "alerts wrong", "retried"):
+    for column in ("scenario", "sent", "stored", "lost", "duplicated", "alerts owed", "alerts wrong", "retried",
+                   "restarted"):  # fmt: skip
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for r in results:
         table.add_row(r.scenario, f"{r.sent:,}", f"{r.stored:,}", f"{r.lost:,}", f"{r.duplicated:,}", f"{r.owed:,}",
-                      f"{r.wrong:,}", f"{r.retries:,}")  # fmt: skip
+                      f"{r.wrong:,}", f"{r.retries:,}", f"{r.restarted:,}")  # fmt: skip
     console.print(table)
     if failed := [r.scenario for r in results if not r.passed]:
         console.print(f"bounds not met: {', '.join(failed)}")

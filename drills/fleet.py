@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,14 +31,39 @@ RETRIED = re.compile(r"a batch of \d+ records failed|database away")  # stream/a
 
 @dataclass
 class Fleet:
+    """The members run as under a supervisor: one that exits on its own (a stream worker's
+    watchdog ends a worker whose consumer stopped delivering) is started again, and counted.
+    One the drill kills or stops stays down."""
+
     settings: Settings
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    restarts: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _watching: threading.Event = field(default_factory=threading.Event)
+
+    def watch(self, every: float = 1.0) -> None:
+        """Restart members that exit on their own, from a thread of its own, until `stop_all`."""
+        self._watching.set()
+
+        def loop() -> None:
+            while self._watching.is_set():
+                with self._lock:
+                    for name in [n for n, p in self.processes.items() if p.poll() is not None]:
+                        self.restarts.append(name)
+                        self._start(name)
+                time.sleep(every)
+
+        threading.Thread(target=loop, daemon=True, name="fleet-supervisor").start()
 
     def log(self, name: str) -> Path:
         return self.settings.log_dir / f"{name}.log"
 
     def start(self, name: str) -> None:
         """Start `stream-N` or `bridge-N`."""
+        with self._lock:
+            self._start(name)
+
+    def _start(self, name: str) -> None:
         service, _, number = name.partition("-")
         env = {**os.environ, "VIGIA_STATE_DIR": str(self.settings.state_dir)}
         if service == "stream":
@@ -54,13 +80,15 @@ class Fleet:
 
     def kill(self, name: str) -> None:
         """SIGKILL: no goodbye to the group, which notices only when the session times out."""
-        process = self.processes.pop(name)
+        with self._lock:
+            process = self.processes.pop(name)
         process.send_signal(signal.SIGKILL)
         process.wait(30)
 
     def stop(self, name: str, timeout: float = 90) -> None:
         """SIGTERM and wait: the worker leaves its group in order."""
-        process = self.processes.pop(name)
+        with self._lock:
+            process = self.processes.pop(name)
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout)
@@ -70,13 +98,10 @@ class Fleet:
             raise RuntimeError(f"{name} did not stop within {timeout:.0f} s of SIGTERM") from None
 
     def stop_all(self) -> None:
+        self._watching.clear()
         for name in list(self.processes):
             with contextlib.suppress(RuntimeError):  # killed instead; the verdict already has what it needs
                 self.stop(name, timeout=60)
-
-    def exited(self) -> list[str]:
-        """Members that died on their own."""
-        return [name for name, p in self.processes.items() if p.poll() is not None]
 
     def retries(self, names: list[str]) -> int:
         """Batches the workers tried again, from their logs."""
