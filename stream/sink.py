@@ -134,8 +134,10 @@ class Sink:
             spans = self.processor.reach_back(spans, read)
         replayed = self.processor.revealed(history, housing_of)
         episodes = replayed.episodes
-        # Open alerts the replay resolves cover nothing after their resolution.
+        # Open alerts the replay resolves cover nothing after their resolution, nor those it redates
+        # anything before their new start.
         ending = {f.change.alert.alert_id: f.change.at for f in replayed.settled if f.change.change is Change.RESOLVED}
+        starting = dict(replayed.redated)
         covering = await repo.alerts_overlapping(
             conn,
             episodes=[
@@ -148,7 +150,12 @@ class Sink:
         corrected = []
         for opened, resolved in episodes:
             alert_id = opened.change.alert.alert_id
-            others = {a for a in covering.get(alert_id, ()) if a not in ending or ending[a] >= opened.change.at}
+            others = {
+                a
+                for a in covering.get(alert_id, ())
+                if ending.get(a, opened.change.at) >= opened.change.at
+                and starting.get(a, resolved.change.at) <= resolved.change.at
+            }
             if alert_id in others:  # revealed before, with less of the buffer
                 corrected.append((alert_id, resolved.change.at))
             elif not others:

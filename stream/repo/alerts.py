@@ -37,12 +37,13 @@ async def alerts_overlapping(
 
 
 async def redate_alerts(conn: psycopg.AsyncConnection, redated: Sequence[tuple[str, float]]) -> None:
-    """Move the start of open alerts to when late readings show their condition began, announcing nothing."""
+    """Move the start of open alerts to when late readings show their condition began, announcing
+    nothing; either way, as a buffer uploaded in pieces may first show a gap as part of the outage."""
     if redated:
         await conn.execute(
             """UPDATE alerts a SET opened_at = r.opened_at, window_start = r.opened_at
                FROM unnest(%s::uuid[], %s::timestamptz[]) AS r(alert_id, opened_at)
-               WHERE a.alert_id = r.alert_id AND a.opened_at > r.opened_at""",
+               WHERE a.alert_id = r.alert_id AND a.opened_at <> r.opened_at""",
             ([alert_id for alert_id, _ in redated], [timestamp(at) for _, at in redated]),
         )
 
@@ -61,21 +62,25 @@ async def correct_resolutions(conn: psycopg.AsyncConnection, resolutions: Sequen
 async def record_alerts(conn: psycopg.AsyncConnection, fired: Sequence[Fired]) -> None:
     """Each change to its alert's row, and to the event log the alerts topic is published from.
 
-    Changes are written in the order they happened, so an alert opened and resolved in one
-    batch ends resolved.
+    Changes are written in the order they happened. An alert the batch also resolves is written
+    resolved from its first row: a past outage a gateway's buffer reveals must not stand open,
+    even for a statement, beside the alert open now for the same sensor and rule (one open
+    alert per sensor and rule is a constraint of the table).
     """
     if not fired:
         return
+    ends = {f.change.alert.alert_id: f.change.at for f in fired if f.change.change is Change.RESOLVED}
     alerts, events = [], []
     for f in fired:
         a = f.change.alert
         h = f.housing
+        end = ends.get(a.alert_id)
         state = "resolved" if f.change.change is Change.RESOLVED else "open"
         alerts.append(
             (
                 a.alert_id, f.rule.id, a.sensor_id, a.metric, f.place.district, f.place.tile_id, a.severity.value,
-                state, timestamp(a.opened_at), timestamp(a.updated_at),
-                timestamp(f.change.at) if f.change.change is Change.RESOLVED else None, a.value, a.detail,
+                "open" if end is None else "resolved", timestamp(a.opened_at), timestamp(a.updated_at),
+                None if end is None else timestamp(end), a.value, a.detail,
                 f.rule.title["es"], f.rule.title["en"], h.embedding_id, h.model_version, h.land_use_class,
                 h.housing_score, h.precarious_share, timestamp(a.opened_at), timestamp(a.updated_at),
             )
