@@ -43,13 +43,12 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.common import bench_stack
-from drills import faults
+from drills.cluster_faults import BRIDGES, WORKERS, Fault, scenarios
 from drills.feed import Feed, Stored, register, sensor_id, stored
 from drills.fleet import Fleet, wait_members
 from drills.growth import growth
 from drills.memory import resident_mib
 from drills.schedule import MINUTE_MS, Cycle, District, Gateway, Owed, judge
-from ops.kafka import Kafka, nodes
 from stream.rules import StalenessRule, ThresholdRule, load_rules
 from vigia.settings import Settings
 
@@ -64,20 +63,15 @@ CLUSTER_ENV = {
     "VIGIA_REGISTRY_REFRESH_SECONDS": "2",
 }
 STACK = ["mosquitto", "kafka", "timescaledb"]
-WORKERS = ["stream-1", "stream-2", "stream-3"]
 EVERY_WORKER = [*WORKERS, "stream-4"]  # the fourth joins in worker-add
-BRIDGES = ["bridge-1", "bridge-2"]
 PREFIX = "cl"
 GATEWAY = "cl-gateway"
 RETRIES_FEW = 10  # batches tried again in one scenario before the drill calls it more than a few
-DOWN_S = 60.0  # a broker's outage
-BRIDGE_DOWN_S = 30.0
 CARDINALITY = "cardinality"
 SAMPLE_S = 10.0
 BYTES_PER_KEY = 2048  # the bound on the stream workers' memory per sensor and metric
 GROWTH = 0.05  # and on its growth after the warm-up
 console = Console(width=130)
-Fault = Callable[[Fleet, Settings], None]
 During = Callable[[Fleet, Settings, Feed], None]  # what the drill does while the feed publishes
 
 
@@ -101,62 +95,6 @@ class Result:
         counted = self.lost == 0 == self.duplicated == self.wrong and self.sent > 0 and self.retries <= RETRIES_FEW
         memory = self.bytes_per_key is None or (self.bytes_per_key < BYTES_PER_KEY and (self.growth or 0) < GROWTH)
         return counted and memory and not self.note
-
-
-def kill_broker(fleet: Fleet, settings: Settings, *, leader: bool) -> str:
-    """SIGKILL the quorum's leader, or another node, for `DOWN_S`; returns which."""
-    leading = Kafka(settings).quorum_leader()
-    if leading is None:
-        raise RuntimeError("Kafka's quorum tool named no leader")
-    victim = next(n for n in nodes(settings) if (n.id == leading) == leader)
-    faults.kill_and_hold(settings, victim.component, DOWN_S)
-    return f"{victim.component} (node {victim.id}; leader was {leading})"
-
-
-def broker_kill(fleet: Fleet, settings: Settings) -> None:
-    console.print(f"  killed {kill_broker(fleet, settings, leader=False)}")
-
-
-def leader_kill(fleet: Fleet, settings: Settings) -> None:
-    console.print(f"  killed {kill_broker(fleet, settings, leader=True)}")
-
-
-def worker_kill(fleet: Fleet, settings: Settings) -> None:
-    fleet.kill("stream-3")
-
-
-def worker_add(fleet: Fleet, settings: Settings) -> None:
-    fleet.start("stream-4")
-    wait_members(settings, len(WORKERS) + 1, timeout=180)
-
-
-def gateway_silent(fleet: Fleet, settings: Settings) -> None:
-    """Nothing to inflict: the feed's gateway falls silent and uploads its buffer itself."""
-
-
-def rolling_restart(fleet: Fleet, settings: Settings) -> None:
-    for worker in WORKERS:
-        fleet.stop(worker)
-        fleet.start(worker)
-        wait_members(settings, len(WORKERS))
-
-
-def bridge_kill(fleet: Fleet, settings: Settings) -> None:
-    fleet.kill("bridge-2")
-    time.sleep(BRIDGE_DOWN_S)
-    fleet.start("bridge-2")
-
-
-def scenarios() -> dict[str, Fault]:
-    return {
-        "worker-kill": worker_kill,
-        "worker-add": worker_add,
-        "rolling-restart": rolling_restart,
-        "broker-kill": broker_kill,
-        "leader-kill": leader_kill,
-        "bridge-kill": bridge_kill,
-        "gateway-silent": gateway_silent,
-    }
 
 
 def baseline(fleet: Fleet, settings: Settings) -> None:
@@ -225,7 +163,8 @@ def inflict(name: str, fault: Fault, at: float) -> During:
     def during(fleet: Fleet, settings: Settings, feed: Feed) -> None:
         time.sleep(at)
         console.print(f"  {name}: fault at {feed.sent:,} readings sent")
-        fault(fleet, settings)
+        if note := fault(fleet, settings):
+            console.print(f"  {name}: {note}")
         console.print(f"  {name}: fault over at {feed.sent:,} readings sent")
 
     return during
