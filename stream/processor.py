@@ -149,13 +149,12 @@ class Processor:
         `process` re-folds is covered.
         """
         w = self.windows
+        times = [(key_of(r), r.event_time.timestamp()) for r in readings]
         newest: dict[Key, float] = {}
-        for r in readings:
-            key, ts = key_of(r), r.event_time.timestamp()
+        for key, ts in times:
             newest[key] = max(ts, newest.get(key, w.newest.get(key, ts)))
         reach: dict[Key, tuple[float, float]] = {}
-        for r in readings:
-            key, ts = key_of(r), r.event_time.timestamp()
+        for key, ts in times:
             if newest[key] - w.horizon <= ts < newest[key] - w.lateness:
                 first, last = w.reach(ts)
                 if key in reach:
@@ -229,9 +228,7 @@ class Processor:
                 out.refolded.append(reading)
                 continue
             out.folded += 1
-            self.clocks.setdefault(self.partition_of.get(reading.sensor_id, NO_PARTITION), StreamClock()).observe(
-                ts, wall
-            )
+            self._clock_of(reading.sensor_id).observe(ts, wall)
             housing = housing_of(reading.tile_id)
             out.fired += self.rules.on_reading(reading.sensor_id, key[1], reading.value, ts, place, housing)
         for row in self.windows.pane_rows(folded):
@@ -252,9 +249,14 @@ class Processor:
         """
 
         def now_of(sensor_id: str) -> float | None:
-            if not self.judges(sensor_id):
-                return None
-            clock = self.clocks.get(self.partition_of.get(sensor_id, NO_PARTITION))
-            return None if clock is None else clock.now(wall)
+            return self._clock_of(sensor_id).now(wall) if self.judges(sensor_id) else None
 
         return self.rules.tick(now_of, housing_of)
+
+    def _clock_of(self, sensor_id: str) -> StreamClock:
+        """The clock of the sensor's partition (a new clock knows no time until a reading comes)."""
+        partition = self.partition_of.get(sensor_id, NO_PARTITION)
+        clock = self.clocks.get(partition)
+        if clock is None:
+            clock = self.clocks[partition] = StreamClock()
+        return clock
