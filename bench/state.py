@@ -78,8 +78,10 @@ def run(sensors: int, hours: float, *, evict: bool) -> Held:
     readings = 0
     started = time.perf_counter()
     for minute in range(minutes):
-        readings += len(out := batch(minute, sensors))
-        processor.process(out, lambda tile: unassessed, wall=0.0)
+        fed = batch(minute, sensors)
+        readings += len(fed)
+        processor.process(fed, lambda tile: unassessed, wall=0.0)
+        del fed  # the batch is the feed's, not the worker's: only what the processor keeps is counted
         if minute == warm_at:
             gc.collect()
             warm = tracemalloc.get_traced_memory()[0] - base

@@ -9,7 +9,7 @@ is what an alert says ("no water since 14:10"), not when the rule noticed.
 from __future__ import annotations
 
 import statistics
-from collections import deque
+from array import array
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -31,7 +31,7 @@ class Condition:
     detail: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class ThresholdTracker:
     rule: ThresholdRule
     since: float | None = None
@@ -48,22 +48,28 @@ class ThresholdTracker:
         return Condition(state, ts, self.since, value, f"{side} for {held / 60:.0f} min")
 
 
-@dataclass
+def _floats() -> array[float]:
+    return array("d")
+
+
+@dataclass(slots=True)
 class RateTracker:
     """Rate between pane means `over_minutes` apart; needs at least half that span of history."""
 
     rule: RateOfChangeRule
-    means: deque[tuple[float, float]] = field(default_factory=deque)  # (pane start, mean), ascending
+    starts: array[float] = field(default_factory=_floats)  # pane starts, ascending
+    means: array[float] = field(default_factory=_floats)  # their means
 
     def observe(self, pane: float, mean: float) -> Condition:
-        if self.means and self.means[-1][0] == pane:
-            self.means[-1] = (pane, mean)
-        elif not self.means or pane > self.means[-1][0]:
-            self.means.append((pane, mean))
+        if self.starts and self.starts[-1] == pane:
+            self.means[-1] = mean
+        elif not self.starts or pane > self.starts[-1]:
+            self.starts.append(pane)
+            self.means.append(mean)
         span = self.rule.over_minutes * 60
-        while len(self.means) > 2 and self.means[1][0] <= pane - span:
-            self.means.popleft()
-        first_pane, first_mean = self.means[0]
+        while len(self.starts) > 2 and self.starts[1] <= pane - span:
+            del self.starts[0], self.means[0]
+        first_pane, first_mean = self.starts[0], self.means[0]
         elapsed = pane - first_pane
         if elapsed < span / 2:
             return Condition(State.CLEAR, pane)
@@ -73,20 +79,24 @@ class RateTracker:
         return Condition(State.CLEAR, pane, value=per_hour)
 
 
-@dataclass
+@dataclass(slots=True)
 class AnomalyTracker:
     """Robust z-score of the current pane mean against the means of the panes before it."""
 
     rule: AnomalyRule
-    means: deque[tuple[float, float]] = field(default_factory=deque)
+    starts: array[float] = field(default_factory=_floats)  # pane starts, ascending
+    means: array[float] = field(default_factory=_floats)  # their means
 
     def observe(self, pane: float, mean: float) -> Condition:
-        if self.means and self.means[-1][0] == pane:
+        if self.starts and self.starts[-1] == pane:
+            self.starts.pop()
             self.means.pop()
-        baseline = [m for p, m in self.means if p >= pane - self.rule.baseline_minutes * 60]
-        self.means.append((pane, mean))
-        while self.means and self.means[0][0] < pane - self.rule.baseline_minutes * 60:
-            self.means.popleft()
+        oldest = pane - self.rule.baseline_minutes * 60
+        baseline = [m for p, m in zip(self.starts, self.means, strict=True) if p >= oldest]
+        self.starts.append(pane)
+        self.means.append(mean)
+        while self.starts and self.starts[0] < oldest:
+            del self.starts[0], self.means[0]
         if len(baseline) < self.rule.min_baseline_panes:
             return Condition(State.CLEAR, pane)
         centre = statistics.median(baseline)
@@ -97,20 +107,12 @@ class AnomalyTracker:
         return Condition(State.CLEAR, pane, value=z)
 
 
-@dataclass
-class StalenessTracker:
-    rule: StalenessRule
-    last: float | None = None
-
-    def seen(self, ts: float) -> None:
-        if self.last is None or ts > self.last:
-            self.last = ts
-
-    def check(self, now: float) -> Condition:
-        """`now` is the stream's clock (see `clock.py`), not the wall clock."""
-        if self.last is None:
-            return Condition(State.CLEAR, now)
-        silent = now - self.last
-        if silent >= self.rule.silent_minutes * 60:
-            return Condition(State.FIRING, now, self.last, silent / 60, f"no reading for {silent / 60:.0f} min")
-        return Condition(State.CLEAR, now, value=silent / 60)
+def silence(rule: StalenessRule, last: float | None, now: float) -> Condition:
+    """Whether a sensor last heard from at `last` is silent at `now`, the stream's clock (see
+    `clock.py`), not the wall clock."""
+    if last is None:
+        return Condition(State.CLEAR, now)
+    silent = now - last
+    if silent >= rule.silent_minutes * 60:
+        return Condition(State.FIRING, now, last, silent / 60, f"no reading for {silent / 60:.0f} min")
+    return Condition(State.CLEAR, now, value=silent / 60)

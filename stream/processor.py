@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 from stream.alerts import OpenAlert, OpenAlerts
 from stream.clock import StreamClock
+from stream.lane import Place
 from stream.panes import Pane, sample_key
 from stream.rule_book import Fired, Replayed, RuleBook
 from stream.rules import RuleFile
-from stream.window_book import Fold, Folded, HoppingRow, Key, PaneRow, Place, WindowBook
+from stream.window_book import Fold, Folded, HoppingRow, Key, PaneRow, WindowBook
 from vigia.contracts import HousingContext, Reading
 
 HousingOf = Callable[[str], HousingContext]
@@ -152,7 +153,8 @@ class Processor:
         times = [(key_of(r), r.event_time.timestamp()) for r in readings]
         newest: dict[Key, float] = {}
         for key, ts in times:
-            newest[key] = max(ts, newest.get(key, w.newest.get(key, ts)))
+            held = w.newest(key)
+            newest[key] = max(ts, newest.get(key, ts if held is None else held))
         reach: dict[Key, tuple[float, float]] = {}
         for key, ts in times:
             if newest[key] - w.horizon <= ts < newest[key] - w.lateness:
@@ -178,8 +180,8 @@ class Processor:
         for (sensor, metric), (first, last) in sorted(spans.items()):
             span = self.rules.replay_span(metric, first, last)
             if span is not None:  # on to the sensor's newest reading: the replay ends where the live rules stand
-                newest = self.windows.newest.get((sensor, metric), last)
-                found.append((sensor, metric, span[0], max(span[1], newest + 1)))
+                newest = self.windows.newest((sensor, metric))
+                found.append((sensor, metric, span[0], max(span[1], (last if newest is None else newest) + 1)))
         return found
 
     def reach_back(
@@ -191,7 +193,8 @@ class Processor:
         for sensor, metric, since, until in spans:
             if not self.rules.begins_inside(metric, history.get((sensor, metric), [])):
                 continue
-            floor = self.windows.newest.get((sensor, metric), since) - self.windows.horizon
+            newest = self.windows.newest((sensor, metric))
+            floor = (since if newest is None else newest) - self.windows.horizon
             if since > floor:
                 again.append((sensor, metric, max(floor, since - (until - since)), until))
         return again
@@ -201,7 +204,7 @@ class Processor:
         the gap (see `RuleBook.replay`); the stored readings of `replay_spans` include them."""
         found = Replayed()
         for (sensor, metric), readings in sorted(history.items()):
-            place = self.windows.places[(sensor, metric)]
+            place = self.windows.place((sensor, metric))
             got = self.rules.replay(sensor, metric, readings, place, housing_of(place.tile_id))
             found.episodes += got.episodes
             found.settled += got.settled

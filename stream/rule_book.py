@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from stream.alerts import AlertBook, AlertChange, Change, OpenAlert
-from stream.conditions import AnomalyTracker, Condition, RateTracker, StalenessTracker, ThresholdTracker
+from stream.conditions import AnomalyTracker, Condition, RateTracker, ThresholdTracker, silence
+from stream.lane import Place
 from stream.rules import AnomalyRule, RateOfChangeRule, Rule, RuleFile, StalenessRule, ThresholdRule
-from stream.window_book import Place
 from vigia.contracts import HousingContext
 
 
@@ -55,10 +55,11 @@ class RuleBook:
             if not isinstance(rule, StalenessRule):
                 self._by_metric[rule.metric.value].append(rule)
         self._staleness = [r for r in rules.rules if isinstance(r, StalenessRule)]
+        # Held only while a condition holds: a sensor whose thresholds are clear costs nothing here.
         self._thresholds: dict[tuple[str, str], ThresholdTracker] = {}
         self._rates: dict[tuple[str, str], RateTracker] = {}
         self._anomalies: dict[tuple[str, str], AnomalyTracker] = {}
-        self._silence: dict[tuple[str, str], StalenessTracker] = {}
+        self._seen: dict[str, float] = {}  # sensor -> its newest reading's event time, for the staleness rules
         self._places: dict[str, Place] = {}
 
     def _apply(
@@ -84,22 +85,30 @@ class RuleBook:
         self, sensor_id: str, metric: str, value: float, ts: float, place: Place, housing: HousingContext
     ) -> list[Fired]:
         self._places[sensor_id] = place
-        for silent in self._staleness:
-            self._silence.setdefault((sensor_id, silent.id), StalenessTracker(silent)).seen(ts)
+        last = self._seen.get(sensor_id)
+        if last is None or ts > last:
+            self._seen[sensor_id] = last = ts
         fired = []
         for rule in self._by_metric.get(metric, ()):
             if isinstance(rule, ThresholdRule):
-                tracker = self._thresholds.setdefault((sensor_id, rule.id), ThresholdTracker(rule))
-                if (
-                    found := self._apply(rule, sensor_id, metric, tracker.observe(value, ts), place, housing)
-                ) is not None:
+                key = (sensor_id, rule.id)
+                tracker = self._thresholds.get(key) or ThresholdTracker(rule)
+                condition = tracker.observe(value, ts)
+                self._hold(key, tracker)
+                if (found := self._apply(rule, sensor_id, metric, condition, place, housing)) is not None:
                     fired.append(found)
         # A reading is news for a silent sensor: its staleness alert may now clear.
         for silent in self._staleness:
-            condition = self._silence[(sensor_id, silent.id)].check(ts)
-            if (found := self._apply(silent, sensor_id, None, condition, place, housing)) is not None:
+            if (found := self._apply(silent, sensor_id, None, silence(silent, last, ts), place, housing)) is not None:
                 fired.append(found)
         return fired
+
+    def _hold(self, key: tuple[str, str], tracker: ThresholdTracker) -> None:
+        """Keep a threshold tracker while its condition holds, and only then."""
+        if tracker.since is None:
+            self._thresholds.pop(key, None)
+        else:
+            self._thresholds[key] = tracker
 
     def on_pane(
         self, sensor_id: str, metric: str, pane: float, mean: float, place: Place, housing: HousingContext
@@ -134,9 +143,10 @@ class RuleBook:
         """
         for rule in self._by_metric.get(metric, ()):
             if isinstance(rule, ThresholdRule):
-                tracker = self._thresholds[(sensor_id, rule.id)] = ThresholdTracker(rule)
+                tracker = ThresholdTracker(rule)
                 for ts, value in history:
                     self.alerts.resume(sensor_id, rule.id, tracker.observe(value, ts))
+                self._hold((sensor_id, rule.id), tracker)
 
     def replay_span(self, metric: str, first: float, last: float) -> tuple[float, float] | None:
         """The stretch of stored readings that judges late readings from `first` to `last`: from
@@ -197,7 +207,7 @@ class RuleBook:
                         found.settled.append(resolution)
                     opened = None
             if history:
-                self._thresholds[(sensor_id, rule.id)] = tracker
+                self._hold((sensor_id, rule.id), tracker)
                 self._settle(book.open.get((sensor_id, rule.id)), sensor_id, rule, history, place, housing, found)
         return found
 
@@ -230,23 +240,24 @@ class RuleBook:
 
     def forget(self, sensors: set[str]) -> None:
         """Drop every tracker and open alert of these sensors: another worker judges them now."""
-        for trackers in (self._thresholds, self._rates, self._anomalies, self._silence):
+        for trackers in (self._thresholds, self._rates, self._anomalies):
             for key in [k for k in trackers if k[0] in sensors]:
                 del trackers[key]
         for sensor_id in sensors:
             self._places.pop(sensor_id, None)
+            self._seen.pop(sensor_id, None)
         self.alerts.forget(sensors)
 
     def tick(self, now_of: Callable[[str], float | None], housing_of: Callable[[str], HousingContext]) -> list[Fired]:
         """Staleness for every sensor seen, judged at `now_of(sensor)` on the stream's clock (None:
         not this worker's to judge)."""
         fired = []
-        for (sensor_id, _), tracker in self._silence.items():
+        for sensor_id, last in self._seen.items():
             if (now := now_of(sensor_id)) is None:
                 continue
-            rule = tracker.rule
             place = self._places[sensor_id]
             housing = housing_of(place.tile_id)
-            if (found := self._apply(rule, sensor_id, None, tracker.check(now), place, housing)) is not None:
-                fired.append(found)
+            for rule in self._staleness:
+                if (found := self._apply(rule, sensor_id, None, silence(rule, last, now), place, housing)) is not None:
+                    fired.append(found)
         return fired

@@ -23,9 +23,10 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from stream import repo
 from stream.alerts import Change
+from stream.lane import Place
 from stream.processor import HousingOf, Outcome, Processor, key_of
 from stream.rule_book import Fired
-from stream.window_book import Key, Place
+from stream.window_book import Key
 from vigia import topics
 from vigia.contracts import Reading
 

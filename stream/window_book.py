@@ -19,17 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from stream.panes import Pane, Summary, is_late, pane_start, panes_of, summarise
+from stream.lane import Lane, Place
+from stream.panes import Pane, Summary, is_late, pane_start, summarise
 
 Key = tuple[str, str]  # (sensor_id, metric)
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a sensor is: what every row of its windows is labelled with."""
-
-    district: str
-    tile_id: str
 
 
 @dataclass(frozen=True)
@@ -71,6 +64,8 @@ class Folded:
 
 
 class WindowBook:
+    """Every sensor and metric's panes in flight, each packed in a `Lane`."""
+
     def __init__(self, *, pane: float, window: float, lateness: float, horizon: float = 0.0) -> None:
         if window % pane:
             raise ValueError(f"the hopping window ({window} s) must be a whole number of panes ({pane} s)")
@@ -78,18 +73,44 @@ class WindowBook:
         self.window = window
         self.lateness = lateness
         self.horizon = max(horizon, lateness)  # how far behind its newest a reading is still folded
-        self.panes: dict[Key, dict[float, Pane]] = {}
-        self.newest: dict[Key, float] = {}
-        self.places: dict[Key, Place] = {}
+        self.lanes: dict[Key, Lane] = {}
+        self._places: dict[Place, Place] = {}  # one label per tile, shared by its sensors' lanes
 
     def knows(self, key: Key) -> bool:
-        return key in self.panes
+        return key in self.lanes
+
+    def newest(self, key: Key) -> float | None:
+        """The newest event time folded live for `key`, if any."""
+        lane = self.lanes.get(key)
+        return lane.newest if lane is not None else None
+
+    def place(self, key: Key) -> Place:
+        return self.lanes[key].place
+
+    def panes(self, key: Key) -> dict[float, Pane]:
+        """The panes held for `key`, by start (to inspect: the book itself reads them packed)."""
+        lane = self.lanes.get(key)
+        return lane.panes() if lane is not None else {}
+
+    def held(self, key: Key) -> int:
+        """How many panes are held for `key`."""
+        lane = self.lanes.get(key)
+        return len(lane) if lane is not None else 0
+
+    def _lane(self, key: Key, place: Place) -> Lane:
+        place = self._places.setdefault(place, place)
+        lane = self.lanes.get(key)
+        if lane is None:
+            lane = self.lanes[key] = Lane(place)
+        else:
+            lane.place = place
+        return lane
 
     def load(self, key: Key, place: Place, panes: dict[float, Pane], newest: float | None) -> None:
-        self.panes[key] = dict(panes)
-        self.places[key] = place
-        if newest is not None:
-            self.newest[key] = newest
+        lane = self.lanes[key] = Lane(self._places.setdefault(place, place))
+        for start, pane in sorted(panes.items()):
+            lane.put(start, pane)
+        lane.newest = newest
 
     def reach(self, ts: float) -> tuple[float, float]:
         """First and last pane start a reading at `ts` can change: its pane and every hopping
@@ -100,46 +121,47 @@ class WindowBook:
     def adopt(self, key: Key, panes: dict[float, Pane]) -> None:
         """Stored panes a late reading reaches, kept where memory has none: memory holds every
         pane a batch changed since it was loaded, the database every older one."""
-        held = self.panes.setdefault(key, {})
+        lane = self.lanes.get(key)
+        if lane is None:
+            return  # nothing folded for it yet: `fold` says where it is, and loads come first
         for start, pane in panes.items():
-            held.setdefault(start, pane)
+            lane.put(start, pane, keep=True)
 
     def forget(self, keys: Iterable[Key]) -> None:
         """Drop state that may disagree with the database (a batch that did not commit)."""
         for key in keys:
-            self.panes.pop(key, None)
-            self.newest.pop(key, None)
+            self.lanes.pop(key, None)
 
     def forget_sensors(self, sensors: set[str]) -> None:
         """Drop every window of these sensors (their partitions moved to another worker)."""
-        self.forget([key for key in self.panes if key[0] in sensors])
-        for key in [key for key in self.places if key[0] in sensors]:
-            del self.places[key]
+        self.forget([key for key in self.lanes if key[0] in sensors])
 
     def fold(
         self, key: Key, place: Place, *, value: float, ts: float, sample_key: int, reading_id: str, out: Folded
     ) -> Fold:
         """Fold one reading. A re-folded one's pane must be loaded first (see `reach` and `adopt`)."""
-        newest = self.newest.get(key)
+        lane = self._lane(key, place)
+        newest = lane.newest
         if is_late(ts, newest, self.horizon):
             out.late.append(reading_id)
             return Fold.TOO_LATE
         start = pane_start(ts, self.pane)
-        self.places[key] = place
-        self.panes.setdefault(key, {}).setdefault(start, Pane()).add(value, ts, sample_key)
+        lane.add(start, value, ts, sample_key)
         if is_late(ts, newest, self.lateness):
             out.refolded.add((key, start))
             return Fold.REFOLDED
         if newest is None or ts > newest:
-            self.newest[key] = ts
+            lane.newest = ts
         out.touched.add((key, start))
         return Fold.LIVE
 
     def pane_rows(self, folded: Folded) -> list[PaneRow]:
         rows = []
         for key, start in sorted(folded.panes()):
-            pane = self.panes[key][start]
-            rows.append(PaneRow(key, self.places[key], start, pane, summarise([pane])))
+            lane = self.lanes[key]
+            pane = lane.pane(start)
+            if pane is not None:
+                rows.append(PaneRow(key, lane.place, start, pane, summarise([pane])))
         return rows
 
     def hopping_rows(self, folded: Folded) -> list[HoppingRow]:
@@ -148,7 +170,8 @@ class WindowBook:
         window end (the window's last pane's end)."""
         last_panes: dict[Key, set[float]] = {}
         for key, start in folded.panes():
-            newest_pane = pane_start(self.newest[key], self.pane)
+            newest = self.lanes[key].newest
+            newest_pane = pane_start(newest, self.pane) if newest is not None else start
             ends = last_panes.setdefault(key, set())
             last = start
             while last <= min(start + self.window - self.pane, newest_pane):
@@ -156,29 +179,28 @@ class WindowBook:
                 last += self.pane
         rows = []
         for key, ends in sorted(last_panes.items()):
-            panes = self.panes[key]
+            lane = self.lanes[key]
             for last in sorted(ends):
-                window_start = last + self.pane - self.window
-                members = [panes[p] for p in panes_of(window_start, self.pane, self.window) if p in panes]
-                if members:
-                    rows.append(HoppingRow(key, self.places[key], last + self.pane, summarise(members)))
+                summary = lane.summary(last + self.pane - self.window, last)
+                if summary is not None:
+                    rows.append(HoppingRow(key, lane.place, last + self.pane, summary))
         return rows
 
     def evict(self, keys: Iterable[Key] | None = None) -> int:
         """Drop panes no live reading can reach any more (of `keys`, or of every key); returns how many.
 
-        What a key's readings can reach moves only when one of them is folded, so after a
-        batch the keys it changed are the only ones with panes to drop: the worker passes
-        those, and a sensor holds at most a hopping window plus the lateness of panes, however
-        long it runs (panes loaded back for a re-folded late reading go with the same batch).
+        A live reading is at most the lateness behind its key's newest, and changes the
+        hopping windows holding its pane: the oldest of those begins a window less one pane
+        before it. What a key's readings can reach moves only when one of them is folded, so
+        after a batch the keys it changed are the only ones with panes to drop: the worker
+        passes those, and a sensor holds at most a hopping window plus the lateness of panes,
+        however long it runs (panes loaded back for a re-folded late reading go with the same
+        batch).
         """
         dropped = 0
-        for key in self.panes if keys is None else keys:
-            panes = self.panes.get(key)
-            if not panes:
+        for key in self.lanes if keys is None else keys:
+            lane = self.lanes.get(key)
+            if lane is None or lane.newest is None:
                 continue
-            reachable = self.newest.get(key, float("-inf")) - self.window - self.lateness - self.pane
-            for start in [s for s in panes if s < reachable]:
-                del panes[start]
-                dropped += 1
+            dropped += lane.drop_before(pane_start(lane.newest - self.lateness, self.pane) - self.window + self.pane)
         return dropped

@@ -9,8 +9,9 @@ import psycopg
 import pytest
 
 from stream import repo
+from stream.lane import Place
 from stream.panes import sample_key
-from stream.window_book import Folded, Place, WindowBook
+from stream.window_book import Folded, WindowBook
 from vigia.contracts import HousingContext, Metric, Reading
 from vigia.settings import Settings
 
@@ -78,8 +79,8 @@ def test_panes_load_back_as_they_were_stored(stack: Settings) -> None:
             return await repo.load_panes(conn, [key], since=START.timestamp())
 
     loaded, newest = asyncio.run(load())[key]
-    assert loaded == book.panes[key]
-    assert newest == book.newest[key]
+    assert loaded == book.panes(key)
+    assert newest == book.newest(key)
 
 
 def test_alert_changes_are_stored_once_published_from_the_outbox_and_reload_open(stack: Settings) -> None:

@@ -1,6 +1,6 @@
 import random
 
-from stream.conditions import AnomalyTracker, RateTracker, StalenessTracker, State, ThresholdTracker
+from stream.conditions import AnomalyTracker, RateTracker, State, ThresholdTracker, silence
 from stream.rules import AnomalyRule, RateOfChangeRule, StalenessRule, ThresholdRule
 
 TITLE = {"es": "x", "en": "y"}
@@ -77,11 +77,9 @@ def test_anomaly_spread_floor_keeps_a_flat_sensor_quiet() -> None:
 
 
 def test_staleness() -> None:
-    tracker = StalenessTracker(StalenessRule(id="off", kind="staleness", silent_minutes=15, title=TITLE))
-    assert tracker.check(1000).state is State.CLEAR  # never seen: nothing to say
-    tracker.seen(1000)
-    tracker.seen(900)  # an older reading does not move it back
-    assert tracker.check(1000 + 14 * 60).state is State.CLEAR
-    fired = tracker.check(1000 + 15 * 60)
+    rule = StalenessRule(id="off", kind="staleness", silent_minutes=15, title=TITLE)
+    assert silence(rule, None, 1000).state is State.CLEAR  # never seen: nothing to say
+    assert silence(rule, 1000, 1000 + 14 * 60).state is State.CLEAR
+    fired = silence(rule, 1000, 1000 + 15 * 60)
     assert fired.state is State.FIRING
     assert fired.since == 1000

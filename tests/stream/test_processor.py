@@ -70,7 +70,7 @@ def test_a_sensor_holds_a_bounded_number_of_panes_however_long_it_reports() -> N
     for hour in range(72):  # three days, a reading a minute, an hour a batch
         batch = [reading(hour * 60 + m, 1.2, sensor=f"s{s}") for s in range(3) for m in range(60)]
         out = p.process(batch, lambda tile: HousingContext(), wall=0.0)
-        most = max(most, *(len(p.windows.panes[(f"s{s}", "water_pressure")]) for s in range(3)))
+        most = max(most, *(len(p.windows.panes((f"s{s}", "water_pressure"))) for s in range(3)))
         assert out.hopping[-1][0].summary.count == 15  # the fifteen-minute window is still whole
     assert most <= (900 + 120) // 60 + 2  # a hopping window and the lateness, not three days
     assert out.evicted == 3 * 60
@@ -175,14 +175,14 @@ def test_the_windows_of_a_late_reading_are_written_with_what_was_stored_around_i
     p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
     p.process([reading(m, 1.0) for m in range(60)], lambda tile: HousingContext(), wall=0.0)
     assert p.windows.evict() == 0  # the batch already dropped what no live reading reaches
-    assert not p.windows.panes[("sjl-water-01", "water_pressure")].get((T0 + timedelta(minutes=30)).timestamp())
+    assert not p.windows.panes(("sjl-water-01", "water_pressure")).get((T0 + timedelta(minutes=30)).timestamp())
     late = [reading(30.5, 0.1)]
     (_, first, last) = p.refold_reach(late)[0]
     stored = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=0)
     stored.windows.evict = lambda keys=None: 0  # type: ignore[method-assign]  # keep every pane, as the database does
     stored.process([reading(m, 1.0) for m in range(60)], lambda tile: HousingContext(), wall=0.0)
     key = ("sjl-water-01", "water_pressure")
-    p.adopt_panes({key: {s: pane for s, pane in stored.windows.panes[key].items() if first <= s <= last}})
+    p.adopt_panes({key: {s: pane for s, pane in stored.windows.panes(key).items() if first <= s <= last}})
     out = p.process(late, lambda tile: HousingContext(), wall=0.0)
     (pane,) = out.panes
     assert (pane[0].summary.count, pane[0].summary.min) == (2, 0.1)

@@ -1,9 +1,9 @@
 """The shipped rules over simulated sensors: the alerts a community leader would get, and when."""
 
 from stream.alerts import Change
+from stream.lane import Place
 from stream.rule_book import Fired, RuleBook
 from stream.rules import load_rules
-from stream.window_book import Place
 from vigia.contracts import HousingContext, Severity
 
 PLACE = Place("sjl", "17/37510/69939")

@@ -1,7 +1,8 @@
 import pytest
 
+from stream.lane import Place
 from stream.panes import Pane
-from stream.window_book import Folded, Place, WindowBook
+from stream.window_book import Folded, WindowBook
 
 KEY = ("sjl-water-01", "water_pressure")
 PLACE = Place("sjl", "17/1/2")
@@ -53,14 +54,14 @@ def test_late_readings_are_reported_not_folded() -> None:
     out = fold(b, [(1000.0 - 121, 50.0)])
     assert out.late == ["r879.0"]
     assert not out.touched
-    assert max(p.max for p in b.panes[KEY].values()) == 1.0
+    assert max(p.max for p in b.panes(KEY).values()) == 1.0
 
 
 def test_loaded_panes_continue_where_they_were() -> None:
     first = book()
     fold(first, [(600.0, 1.0), (610.0, 2.0)])
     second = book()
-    second.load(KEY, PLACE, {600.0: first.panes[KEY][600.0]}, newest=610.0)
+    second.load(KEY, PLACE, {600.0: first.panes(KEY)[600.0]}, newest=610.0)
     out = fold(second, [(620.0, 3.0)])
     (row,) = second.pane_rows(out)
     assert row.summary.count == 3
@@ -71,8 +72,8 @@ def test_eviction_keeps_what_a_reading_can_still_reach() -> None:
     b = book()
     fold(b, [(m * 60.0, 1.0) for m in range(40)])
     assert b.evict() > 0
-    assert min(b.panes[KEY]) >= 39 * 60 - 900 - 120 - 60
-    assert len(b.panes[KEY]) <= 15 + 4
+    assert min(b.panes(KEY)) >= 39 * 60 - 900 - 120 - 60
+    assert len(b.panes(KEY)) <= 15 + 4
 
 
 def test_window_must_be_whole_panes() -> None:
@@ -84,12 +85,12 @@ def test_a_reading_within_the_horizon_refolds_its_closed_pane_and_windows() -> N
     b = WindowBook(pane=60, window=900, lateness=120, horizon=3600)
     fold(b, [(m * 60.0, 1.0) for m in range(60)])
     b.evict()
-    assert min(b.panes[KEY]) > 30 * 60  # minute 30 is no longer in memory
+    assert min(b.panes(KEY)) > 30 * 60  # minute 30 is no longer in memory
     first, last = b.reach(30 * 60.0 + 5)
     assert (first, last) == (16 * 60.0, 44 * 60.0)
     stored = book()  # the database's copy: every pane, none evicted
     fold(stored, [(m * 60.0, 1.0) for m in range(60)])
-    b.adopt(KEY, {s: p for s, p in stored.panes[KEY].items() if first <= s <= last})
+    b.adopt(KEY, {s: p for s, p in stored.panes(KEY).items() if first <= s <= last})
     out = fold(b, [(30 * 60.0 + 5, 9.0)])
     assert out.late == []
     assert out.touched == set()
@@ -99,16 +100,16 @@ def test_a_reading_within_the_horizon_refolds_its_closed_pane_and_windows() -> N
     windows = b.hopping_rows(out)
     assert [w.end for w in windows] == [m * 60.0 for m in range(31, 46)]  # the fifteen windows holding minute 30
     assert all(w.summary.count == 16 and w.summary.max == 9.0 for w in windows)
-    assert b.newest[KEY] == 59 * 60.0  # a late reading does not move the sensor's clock
+    assert b.newest(KEY) == 59 * 60.0  # a late reading does not move the sensor's clock
 
 
 def test_adopted_panes_never_replace_what_memory_holds() -> None:
     b = book()
     fold(b, [(600.0, 1.0)])
-    held = b.panes[KEY][600.0]
+    held = b.panes(KEY)[600.0]
     b.adopt(KEY, {600.0: Pane(count=7), 540.0: Pane(count=3)})
-    assert b.panes[KEY][600.0] is held
-    assert b.panes[KEY][540.0].count == 3
+    assert b.panes(KEY)[600.0] == held
+    assert b.panes(KEY)[540.0].count == 3
 
 
 def test_beyond_the_horizon_a_reading_is_only_reported() -> None:
