@@ -142,7 +142,7 @@ class Alert(BaseModel):
     district: str
     tile_id: str
     severity: str = Field(examples=["critical"])
-    state: str = Field(examples=["open", "acknowledged", "resolved"])
+    state: str = Field(examples=["open", "acknowledged", "resolved", "withdrawn"])
     opened_at: datetime
     updated_at: datetime
     resolved_at: datetime | None

@@ -1,6 +1,6 @@
 """How much memory the stream worker's windows hold per sensor and metric, and whether it grows.
 
-    python -m bench.state [--sensors 500] [--hours 12]
+    python -m bench.state [--sensors 500] [--hours 6]
 
 Feeds the worker's pure `Processor` (the one the Faust agent calls) a reading a minute from
 each sensor's water pressure and tank level, in event-time order, a batch per minute, and
@@ -96,7 +96,7 @@ def run(sensors: int, hours: float, *, evict: bool) -> Held:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sensors", type=int, default=500)
-    parser.add_argument("--hours", type=float, default=12.0)
+    parser.add_argument("--hours", type=float, default=6.0)
     args = parser.parse_args()
     if args.hours <= WARMUP_HOURS:
         parser.error(f"--hours must be more than the {WARMUP_HOURS:g}-hour warm-up")

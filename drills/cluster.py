@@ -133,7 +133,7 @@ def alerts_stored(settings: Settings, t0: datetime, until: datetime, sensors: in
     with psycopg.connect(settings.db_conninfo, connect_timeout=3) as conn:
         rows = conn.execute(
             "SELECT sensor_id, rule, opened_at, resolved_at FROM alerts"
-            " WHERE sensor_id LIKE %s AND opened_at >= %s AND opened_at < %s",
+            " WHERE sensor_id LIKE %s AND opened_at >= %s AND opened_at < %s AND state <> 'withdrawn'",
             (f"{PREFIX}-%", t0, until),
         ).fetchall()
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
-NOTIFIED_CHANGES = frozenset({"opened", "updated", "acknowledged", "resolved"})
+NOTIFIED_CHANGES = frozenset({"opened", "updated", "acknowledged", "resolved", "withdrawn"})
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=10)
 LONGEST_RETRY = timedelta(hours=1)

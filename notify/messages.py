@@ -60,6 +60,8 @@ TEMPLATES: dict[Language, dict[str, str]] = {
         "reminder": "Recordatorio {severity}: {title} en {where}{context} desde las {since} ({lasted}). "
         "Nadie lo ha confirmado aún.",
         "resolved": "Resuelto: {title} en {where}{context}. Terminó a las {ended}, duró {lasted}.",
+        "withdrawn": "Retirado: {title} en {where}{context}, avisado desde las {since}. "
+        "Lecturas que llegaron tarde muestran que no ocurrió.",
     },
     "en": {
         "opened": "{severity}: {title} at {where}{context} since {since}.",
@@ -68,6 +70,8 @@ TEMPLATES: dict[Language, dict[str, str]] = {
         "reminder": "Reminder {severity}: {title} at {where}{context} since {since} ({lasted}). "
         "Nobody has acknowledged it yet.",
         "resolved": "Resolved: {title} at {where}{context}. Ended at {ended}, lasted {lasted}.",
+        "withdrawn": "Withdrawn: {title} at {where}{context}, reported since {since}. "
+        "Readings that arrived late show it did not happen.",
     },
 }
 
@@ -82,7 +86,8 @@ def render(
     precarious = alert.housing.precarious_share is not None and alert.housing.precarious_share >= 0.5
     resolved = alert.state.value == "resolved"
     ended = (alert.changed_at or alert.updated_at) if resolved else now
-    kind = "resolved" if resolved else "reminder" if reminder else alert.change
+    withdrawn = alert.state.value == "withdrawn"
+    kind = "withdrawn" if withdrawn else "resolved" if resolved else "reminder" if reminder else alert.change
     kind = kind if kind in TEMPLATES[language] else "opened"
     body = TEMPLATES[language][kind].format(
         severity=severity,
@@ -93,5 +98,5 @@ def render(
         ended=day_and_clock(ended, now, language),
         lasted=span(ended - alert.opened_at, language),
     )
-    subject = f"{title} - {where}" if resolved else f"{severity}: {title} - {where}"
+    subject = f"{title} - {where}" if resolved or withdrawn else f"{severity}: {title} - {where}"
     return Message(language, subject, body)

@@ -10,13 +10,14 @@ first) and judged by the rules apart (`replay_spans`, then `revealed`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from stream.alerts import OpenAlert, OpenAlerts
 from stream.clock import StreamClock
 from stream.lane import Place
 from stream.panes import Pane, sample_key
+from stream.reconcile import Stored
 from stream.rule_book import Fired, Replayed, RuleBook
 from stream.rules import RuleFile
 from stream.window_book import Fold, Folded, HoppingRow, Key, PaneRow, WindowBook
@@ -199,16 +200,24 @@ class Processor:
                 again.append((sensor, metric, max(floor, since - (until - since)), until))
         return again
 
-    def revealed(self, history: dict[Key, list[tuple[float, float]]], housing_of: HousingOf) -> Replayed:
-        """Conditions that began and cleared in the past, seen only now that late readings filled
-        the gap (see `RuleBook.replay`); the stored readings of `replay_spans` include them."""
+    def revealed(
+        self,
+        history: dict[Key, list[tuple[float, float]]],
+        stored: Mapping[str, Mapping[str, Sequence[Stored]]],
+        housing_of: HousingOf,
+    ) -> Replayed:
+        """What late readings change in the alerts (see `RuleBook.replay`): the stored readings of
+        `replay_spans` include them, and `stored` holds the alerts raised for that history so
+        far, by sensor and rule."""
         found = Replayed()
         for (sensor, metric), readings in sorted(history.items()):
             place = self.windows.place((sensor, metric))
-            got = self.rules.replay(sensor, metric, readings, place, housing_of(place.tile_id))
+            got = self.rules.replay(sensor, metric, readings, place, housing_of(place.tile_id), stored.get(sensor, {}))
             found.episodes += got.episodes
             found.settled += got.settled
             found.redated += got.redated
+            found.corrected += got.corrected
+            found.withdrawn += got.withdrawn
         return found
 
     def process(self, new: Sequence[Reading], housing_of: HousingOf, wall: float) -> Outcome:

@@ -12,12 +12,13 @@ the housing of the sensor's tile at the moment of the change.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from stream.alerts import AlertBook, AlertChange, Change, OpenAlert
 from stream.conditions import AnomalyTracker, Condition, RateTracker, ThresholdTracker, silence
 from stream.lane import Place
+from stream.reconcile import Span, Stored, reconcile
 from stream.rules import AnomalyRule, RateOfChangeRule, Rule, RuleFile, StalenessRule, ThresholdRule
 from vigia.contracts import HousingContext
 
@@ -38,12 +39,16 @@ Episode = tuple[Fired, Fired]
 
 @dataclass
 class Replayed:
-    """What late readings showed: past conditions; the live alerts they open or resolve; and the
-    live alerts whose condition began elsewhere than the live readings said (alert id, start)."""
+    """What late readings showed: past conditions no alert covered (new alerts); the live
+    alerts they open or resolve; the alerts whose condition began elsewhere than the live
+    readings said (alert id, start); resolved alerts whose times they correct (alert id,
+    start, end); and alerts they refute (alert id, event time of the history's end)."""
 
     episodes: list[Episode] = field(default_factory=list)
     settled: list[Fired] = field(default_factory=list)
     redated: list[tuple[str, float]] = field(default_factory=list)
+    corrected: list[tuple[str, float, float]] = field(default_factory=list)
+    withdrawn: list[tuple[str, float]] = field(default_factory=list)
 
 
 class RuleBook:
@@ -166,26 +171,28 @@ class RuleBook:
         )
 
     def replay(
-        self, sensor_id: str, metric: str, history: list[tuple[float, float]], place: Place, housing: HousingContext
+        self,
+        sensor_id: str,
+        metric: str,
+        history: list[tuple[float, float]],
+        place: Place,
+        housing: HousingContext,
+        stored: Mapping[str, Sequence[Stored]],
     ) -> Replayed:
         """The threshold rules of `metric` run again over `history`: the sensor's stored readings
         in event order, from before its late ones to its newest. That is what the live rules
-        would have said had the readings come in order, so:
-
-        - a condition that began and cleared within it is an episode (an opening and its
-          resolution), for the caller to record where no alert covers it yet;
-        - the live trackers and open alerts become what the history ends with: an open alert
-          whose condition had in fact cleared is resolved (the link failed while an outage
-          was clearing), one that began elsewhere is redated (it failed mid-outage), one the
-          live readings never saw long enough is opened, one they made of a gap is resolved.
+        would have said had the readings come in order; `stored` (by rule) are the alerts
+        raised for that stretch so far, which `reconcile` matches with it. The live trackers
+        and open alert become what the history ends with.
         """
-        live = {alert.alert_id for alert in self.alerts.open.values()}
         found = Replayed()
+        if not history:
+            return found
         for rule in self._by_metric.get(metric, ()):
             if not isinstance(rule, ThresholdRule):
                 continue
             tracker, book = ThresholdTracker(rule), AlertBook(update_every=float("inf"))
-            opened: Fired | None = None
+            spans: list[tuple[Fired, Fired | None]] = []
             for ts, value in history:
                 change = book.apply(
                     rule_id=rule.id,
@@ -195,48 +202,67 @@ class RuleBook:
                     severity=rule.severity_for(housing),
                     clear_seconds=rule.clear_minutes * 60,
                 )
-                if change is None:
-                    continue
-                if change.change is Change.OPENED:
-                    opened = Fired(change, rule, place, housing)
-                elif change.change is Change.RESOLVED and opened is not None:
-                    resolution = Fired(change, rule, place, housing)
-                    if change.alert.alert_id not in live:
-                        found.episodes.append((opened, resolution))
-                    elif not self.alerts.open.pop((sensor_id, rule.id)).resolved_by_hand:
-                        found.settled.append(resolution)
-                    opened = None
-            if history:
-                self._hold((sensor_id, rule.id), tracker)
-                self._settle(book.open.get((sensor_id, rule.id)), sensor_id, rule, history, place, housing, found)
+                if change is not None and change.change is Change.OPENED:
+                    spans.append((Fired(change, rule, place, housing), None))
+                elif change is not None and change.change is Change.RESOLVED and spans:
+                    spans[-1] = (spans[-1][0], Fired(change, rule, place, housing))
+            self._hold((sensor_id, rule.id), tracker)
+            key = (sensor_id, rule.id)
+            live = self.alerts.open.get(key)
+            candidates = [a for a in stored.get(rule.id, ()) if live is None or a.alert_id != live.alert_id]
+            if live is not None:
+                candidates.append(Stored(live.alert_id, live.opened_at, None, live.resolved_by_hand))
+            plan = reconcile(
+                [Span(o.change.at, r.change.at if r else None) for o, r in spans], candidates, since=history[0][0]
+            )
+            by_span = {Span(o.change.at, r.change.at if r else None): (o, r) for o, r in spans}
+            for span, alert in plan.kept:
+                self._keep(sensor_id, span, alert, book.open.get(key), rule, place, housing, found)
+            for span in plan.new:
+                opened, resolution = by_span[span]
+                if resolution is not None:
+                    found.episodes.append((opened, resolution))
+                elif (still := book.open.get(key)) is not None:
+                    self.alerts.open[key] = still
+                    found.settled.append(opened)
+            for alert in plan.withdrawn:
+                if live is not None and alert.alert_id == live.alert_id:
+                    del self.alerts.open[key]
+                found.withdrawn.append((alert.alert_id, history[-1][0]))
         return found
 
-    def _settle(
+    def _keep(
         self,
-        still: OpenAlert | None,
         sensor_id: str,
+        span: Span,
+        alert: Stored,
+        still: OpenAlert | None,
         rule: ThresholdRule,
-        history: list[tuple[float, float]],
         place: Place,
         housing: HousingContext,
         found: Replayed,
     ) -> None:
-        """The live alert of `rule` becomes `still`, the replay's alert open at the end of the history."""
+        """`alert` takes the times of `span`: the live one is redated, and resolved if the span
+        ended; one already resolved has its start and end corrected, announcing nothing."""
         key = (sensor_id, rule.id)
         current = self.alerts.open.get(key)
-        if still is not None and current is None:
-            self.alerts.open[key] = still
-            found.settled.append(Fired(AlertChange(Change.OPENED, still, still.opened_at), rule, place, housing))
-        elif still is not None and current is not None:
-            self.alerts.open[key] = replace(current, opened_at=still.opened_at, clear_since=still.clear_since)
-            if still.opened_at != current.opened_at:
-                found.redated.append((current.alert_id, still.opened_at))
-        elif current is not None:
-            del self.alerts.open[key]
-            if not current.resolved_by_hand:
-                at = next((ts for ts, v in history if ts >= current.opened_at and not rule.breached(v)), history[-1][0])
-                ended = replace(current, clear_since=at)
-                found.settled.append(Fired(AlertChange(Change.RESOLVED, ended, at), rule, place, housing))
+        if current is None or current.alert_id != alert.alert_id:
+            if span.resolved_at is not None and (alert.opened_at, alert.resolved_at) != (
+                span.opened_at,
+                span.resolved_at,
+            ):
+                found.corrected.append((alert.alert_id, span.opened_at, span.resolved_at))
+            return
+        if span.opened_at != current.opened_at:
+            found.redated.append((current.alert_id, span.opened_at))
+        if span.resolved_at is None:
+            clear_since = still.clear_since if still is not None else None
+            self.alerts.open[key] = replace(current, opened_at=span.opened_at, clear_since=clear_since)
+            return
+        del self.alerts.open[key]
+        if not current.resolved_by_hand:
+            ended = replace(current, opened_at=span.opened_at, clear_since=span.resolved_at)
+            found.settled.append(Fired(AlertChange(Change.RESOLVED, ended, span.resolved_at), rule, place, housing))
 
     def forget(self, sensors: set[str]) -> None:
         """Drop every tracker and open alert of these sensors: another worker judges them now."""

@@ -25,7 +25,7 @@ from stream import repo
 from stream.alerts import Change
 from stream.lane import Place
 from stream.processor import HousingOf, Outcome, Processor, key_of
-from stream.rule_book import Fired
+from stream.rule_book import Fired, Replayed
 from stream.window_book import Key
 from vigia import topics
 from vigia.contracts import Reading
@@ -105,65 +105,44 @@ class Sink:
             await self._load_new_sensors(conn, fresh)
             self.processor.adopt_panes(await repo.load_pane_spans(conn, self.processor.refold_reach(fresh)))
             outcome = self.processor.process(fresh, housing_of, time.time())
-            revealed, redated = await self._revealed(conn, outcome, housing_of)
+            revealed, replayed = await self._revealed(conn, outcome, housing_of)
             ended = {f.change.alert.alert_id for f in revealed if f.change.change is Change.RESOLVED}
-            # The live readings' word on an alert the late ones show had ended is stale.
+            ended |= {alert_id for alert_id, _ in replayed.withdrawn}
+            # The live readings' word on an alert the late ones show had ended, or never was, is stale.
             outcome.fired = revealed + [f for f in outcome.fired if f.change.alert.alert_id not in ended]
             await repo.mark_late(conn, outcome.late)
             await repo.upsert_panes(conn, outcome.panes)
             await repo.upsert_hopping(conn, outcome.hopping)
             outcome.fired = await self._unless_resolved(conn, outcome.fired)
             await repo.record_alerts(conn, outcome.fired)
-            await repo.redate_alerts(conn, redated)  # after: the alert may have opened in this very batch
+            await repo.redate_alerts(conn, replayed.redated)  # after: the alert may have opened in this very batch
+            await repo.correct_alerts(conn, replayed.corrected)
+            await repo.withdraw_alerts(conn, replayed.withdrawn)
             await repo.save_offsets(conn, group=self.group, topic=topics.READINGS, next_offsets=next_offsets)
         return outcome
 
     async def _revealed(
         self, conn: psycopg.AsyncConnection, outcome: Outcome, housing_of: HousingOf
-    ) -> tuple[list[Fired], list[tuple[str, float]]]:
-        """Past conditions the batch's late readings reveal (each an opening and its resolution),
-        less those an alert already covers. The late readings are already stored, so the
-        readings read back include them. A buffer may arrive in pieces: a condition revealed
-        before is the same alert (same start), whose end the later pieces may move."""
+    ) -> tuple[list[Fired], Replayed]:
+        """What the batch's late readings change in the alerts (see `stream/reconcile.py`): the
+        changes to record, in the order they happened (an alert resolved before the next of its
+        rule opens), and the corrections. The late readings are already stored, so the
+        readings read back include them."""
         if not outcome.refolded:
-            return [], []
+            return [], Replayed()
         history: dict[Key, list[tuple[float, float]]] = {}
         spans = self.processor.replay_spans(outcome.refolded)
         while spans:  # back to where each condition they fall in began (within the horizon)
             read = await repo.readings_before(conn, spans=spans)
             history.update(read)
             spans = self.processor.reach_back(spans, read)
-        replayed = self.processor.revealed(history, housing_of)
-        episodes = replayed.episodes
-        # Open alerts the replay resolves cover nothing after their resolution, nor those it redates
-        # anything before their new start.
-        ending = {f.change.alert.alert_id: f.change.at for f in replayed.settled if f.change.change is Change.RESOLVED}
-        starting = dict(replayed.redated)
-        covering = await repo.alerts_overlapping(
+        stored = await repo.alerts_within(
             conn,
-            episodes=[
-                (opened.change.alert.alert_id, opened.change.alert.sensor_id, opened.rule.id, opened.change.at,
-                 resolved.change.at)
-                for opened, resolved in episodes
-            ],
-        )  # fmt: skip
-        new: list[Fired] = list(replayed.settled)
-        corrected = []
-        for opened, resolved in episodes:
-            alert_id = opened.change.alert.alert_id
-            others = {
-                a
-                for a in covering.get(alert_id, ())
-                if ending.get(a, opened.change.at) >= opened.change.at
-                and starting.get(a, resolved.change.at) <= resolved.change.at
-            }
-            if alert_id in others:  # revealed before, with less of the buffer
-                corrected.append((alert_id, resolved.change.at))
-            elif not others:
-                new += [opened, resolved]
-        await repo.correct_resolutions(conn, corrected)
-        # In the order they happened: an alert resolved before the next of its rule opens.
-        return sorted(new, key=lambda f: f.change.at), replayed.redated
+            spans=[(sensor, readings[0][0], readings[-1][0]) for (sensor, _), readings in history.items() if readings],
+        )
+        replayed = self.processor.revealed(history, stored, housing_of)
+        changes = replayed.settled + [f for episode in replayed.episodes for f in episode]
+        return sorted(changes, key=lambda f: f.change.at), replayed
 
     async def _unless_resolved(self, conn: psycopg.AsyncConnection, fired: list[Fired]) -> list[Fired]:
         """The changes to record, less those to alerts the database already holds resolved.

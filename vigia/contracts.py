@@ -223,6 +223,7 @@ class AlertState(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
+    WITHDRAWN = "withdrawn"  # late readings show its condition never held long enough
 
 
 class Alert(_Contract):

@@ -55,7 +55,7 @@ async def district_tiles(conn: AsyncConnection, *, district: str, zoom: int) -> 
            LEFT JOIN (
                SELECT tile_id, count(*)::int AS open_alerts,
                       (count(*) FILTER (WHERE severity = 'critical'))::int AS critical
-               FROM alerts WHERE district = %(district)s AND state <> 'resolved' GROUP BY tile_id
+               FROM alerts WHERE district = %(district)s AND state IN ('open', 'acknowledged') GROUP BY tile_id
            ) o USING (tile_id)
            ORDER BY t.tile_id""",
         {"district": district, "zoom": zoom},
@@ -73,9 +73,10 @@ async def districts(conn: AsyncConnection, *, districts: list[str] | None, zoom:
                   (SELECT count(DISTINCT sensor_id) FROM readings_1m r
                     WHERE r.district = d.district AND r.bucket > now() - interval '15 minutes')::int
                       AS sensors_reporting,
-                  (SELECT count(*) FROM alerts a WHERE a.district = d.district AND a.state <> 'resolved')::int
+                  (SELECT count(*) FROM alerts a
+                    WHERE a.district = d.district AND a.state IN ('open', 'acknowledged'))::int
                       AS open_alerts,
-                  (SELECT count(*) FROM alerts a WHERE a.district = d.district AND a.state <> 'resolved'
+                  (SELECT count(*) FROM alerts a WHERE a.district = d.district AND a.state IN ('open', 'acknowledged')
                      AND a.severity = 'critical')::int AS critical_alerts,
                   (SELECT avg(housing_score) FROM (
                        SELECT DISTINCT ON (tile_id) housing_score FROM tile_assessments t

@@ -31,11 +31,12 @@ async def priority_inputs(
     )
     spans = await all_rows(
         conn,
-        f"""SELECT tile_id, rule, severity, state <> 'resolved' AS open,
+        f"""SELECT tile_id, rule, severity, state IN ('open', 'acknowledged') AS open,
                    extract(epoch FROM least(coalesce(resolved_at, %(end)s), %(end)s) - greatest(opened_at, %(start)s))
                        / 3600.0 AS hours
             FROM alerts
-            WHERE {IN_DISTRICTS} AND opened_at < %(end)s AND coalesce(resolved_at, %(end)s) > %(start)s""",
+            WHERE {IN_DISTRICTS} AND state <> 'withdrawn' AND opened_at < %(end)s
+                  AND coalesce(resolved_at, %(end)s) > %(start)s""",
         {"districts": districts, "start": start, "end": end},
     )
     return tiles, spans
@@ -65,7 +66,7 @@ async def report_inputs(
     alerts_per_day = await all_rows(
         conn,
         """SELECT time_bucket('1 day', opened_at) AS day, severity, count(*)::int AS alerts FROM alerts
-           WHERE district = %(district)s AND opened_at >= %(start)s AND opened_at < %(end)s
+           WHERE district = %(district)s AND state <> 'withdrawn' AND opened_at >= %(start)s AND opened_at < %(end)s
            GROUP BY day, severity ORDER BY day""",
         params,
     )

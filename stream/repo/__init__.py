@@ -7,14 +7,15 @@ retention, `alerts.py` the alerts and their outbox.
 from __future__ import annotations
 
 from stream.repo.alerts import (
-    alerts_overlapping,
-    correct_resolutions,
+    alerts_within,
+    correct_alerts,
     load_open_alerts,
     mark_published,
     record_alerts,
     redate_alerts,
     resolved_alerts,
     unpublished_alerts,
+    withdraw_alerts,
 )
 from stream.repo.readings import (
     apply_retention,
@@ -33,9 +34,9 @@ from stream.repo.readings import (
 )
 
 __all__ = [
-    "alerts_overlapping",
+    "alerts_within",
     "apply_retention",
-    "correct_resolutions",
+    "correct_alerts",
     "ensure_retention_policies",
     "insert_readings",
     "load_offsets",
@@ -54,4 +55,5 @@ __all__ = [
     "unpublished_alerts",
     "upsert_hopping",
     "upsert_panes",
+    "withdraw_alerts",
 ]

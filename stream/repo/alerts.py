@@ -9,31 +9,36 @@ from datetime import datetime
 import psycopg
 
 from stream.alerts import Change, OpenAlert
+from stream.reconcile import Stored
 from stream.repo.readings import timestamp
 from stream.rule_book import Fired
 from vigia.contracts import Alert, AlertState, HousingContext, Severity
 
 
-async def alerts_overlapping(
-    conn: psycopg.AsyncConnection, *, episodes: Sequence[tuple[str, str, str, float, float]]
-) -> dict[str, set[str]]:
-    """For (alert id, sensor, rule, opened, resolved) episodes, the stored alerts of the same sensor
-    and rule that cover part of their time (the episode's own id among them if it is stored)."""
-    if not episodes:
+async def alerts_within(
+    conn: psycopg.AsyncConnection, *, spans: Sequence[tuple[str, float, float]]
+) -> dict[str, dict[str, list[Stored]]]:
+    """For (sensor, since, until) stretches of history read back, the alerts of the sensor that
+    cover part of them, by sensor and rule; withdrawn ones are left out. A person acted on an
+    alert if they acknowledged it or resolved it (with a note, even an empty one)."""
+    if not spans:
         return {}
-    ids, sensors, rules, opened, resolved = (list(column) for column in zip(*episodes, strict=True))
+    sensors, since, until = (list(column) for column in zip(*spans, strict=True))
     cur = await conn.execute(
-        """SELECT DISTINCT q.alert_id, a.alert_id
-           FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])
-                AS q(alert_id, sensor_id, rule, opened, resolved)
-           JOIN alerts a ON a.sensor_id = q.sensor_id AND a.rule = q.rule
-                        AND a.opened_at <= q.resolved AND coalesce(a.resolved_at, 'infinity') >= q.opened""",
-        (ids, sensors, rules, [timestamp(t) for t in opened], [timestamp(t) for t in resolved]),
+        """SELECT DISTINCT a.sensor_id, a.rule, a.alert_id::text, extract(epoch FROM a.opened_at),
+                  CASE WHEN a.state = 'resolved' THEN extract(epoch FROM a.resolved_at) END,
+                  a.acknowledged_at IS NOT NULL OR a.note IS NOT NULL
+           FROM unnest(%s::text[], %s::timestamptz[], %s::timestamptz[]) AS q(sensor_id, since, until)
+           JOIN alerts a ON a.sensor_id = q.sensor_id AND a.opened_at <= q.until
+                        AND coalesce(a.resolved_at, 'infinity') >= q.since
+           WHERE a.state <> 'withdrawn'""",
+        (sensors, [timestamp(t) for t in since], [timestamp(t) for t in until]),
     )
-    covering: dict[str, set[str]] = {}
-    for episode, alert in await cur.fetchall():
-        covering.setdefault(str(episode), set()).add(str(alert))
-    return covering
+    found: dict[str, dict[str, list[Stored]]] = {}
+    for sensor, rule, alert_id_, opened, resolved, by_hand in await cur.fetchall():
+        stored = Stored(alert_id_, float(opened), None if resolved is None else float(resolved), bool(by_hand))
+        found.setdefault(sensor, {}).setdefault(rule, []).append(stored)
+    return found
 
 
 async def redate_alerts(conn: psycopg.AsyncConnection, redated: Sequence[tuple[str, float]]) -> None:
@@ -43,19 +48,41 @@ async def redate_alerts(conn: psycopg.AsyncConnection, redated: Sequence[tuple[s
         await conn.execute(
             """UPDATE alerts a SET opened_at = r.opened_at, window_start = r.opened_at
                FROM unnest(%s::uuid[], %s::timestamptz[]) AS r(alert_id, opened_at)
-               WHERE a.alert_id = r.alert_id AND a.opened_at <> r.opened_at""",
+               WHERE a.alert_id = r.alert_id AND a.opened_at <> r.opened_at AND a.state <> 'withdrawn'""",
             ([alert_id for alert_id, _ in redated], [timestamp(at) for _, at in redated]),
         )
 
 
-async def correct_resolutions(conn: psycopg.AsyncConnection, resolutions: Sequence[tuple[str, float]]) -> None:
-    """Move the end of resolved alerts to what later readings show, announcing nothing."""
-    if resolutions:
+async def correct_alerts(conn: psycopg.AsyncConnection, corrected: Sequence[tuple[str, float, float]]) -> None:
+    """Move the start and end of resolved alerts to what later readings show, announcing nothing."""
+    if corrected:
         await conn.execute(
-            """UPDATE alerts a SET resolved_at = c.resolved_at
-               FROM unnest(%s::uuid[], %s::timestamptz[]) AS c(alert_id, resolved_at)
-               WHERE a.alert_id = c.alert_id AND a.state = 'resolved' AND a.resolved_at <> c.resolved_at""",
-            ([alert_id for alert_id, _ in resolutions], [timestamp(at) for _, at in resolutions]),
+            """UPDATE alerts a SET opened_at = c.opened_at, window_start = c.opened_at, resolved_at = c.resolved_at
+               FROM unnest(%s::uuid[], %s::timestamptz[], %s::timestamptz[]) AS c(alert_id, opened_at, resolved_at)
+               WHERE a.alert_id = c.alert_id AND a.state = 'resolved'""",
+            (
+                [alert_id for alert_id, _, _ in corrected],
+                [timestamp(opened) for _, opened, _ in corrected],
+                [timestamp(resolved) for _, _, resolved in corrected],
+            ),
+        )
+
+
+async def withdraw_alerts(conn: psycopg.AsyncConnection, withdrawn: Sequence[tuple[str, float]]) -> None:
+    """Alerts late readings refute become withdrawn, with an event so those told of them hear it;
+    one a person acted on stays as it is."""
+    if withdrawn:
+        await conn.execute(
+            """WITH gone AS (
+                   UPDATE alerts a SET state = 'withdrawn', updated_at = greatest(a.updated_at, w.at)
+                   FROM unnest(%s::uuid[], %s::timestamptz[]) AS w(alert_id, at)
+                   WHERE a.alert_id = w.alert_id AND a.state <> 'withdrawn'
+                     AND a.acknowledged_at IS NULL AND a.note IS NULL
+                   RETURNING a.alert_id, w.at, a.severity, a.value, a.detail)
+               INSERT INTO alert_events (time, alert_id, change, severity, state, value, detail)
+               SELECT at, alert_id, 'withdrawn', severity, 'withdrawn', value, detail FROM gone
+               ON CONFLICT DO NOTHING""",
+            ([alert_id for alert_id, _ in withdrawn], [timestamp(at) for _, at in withdrawn]),
         )
 
 
@@ -103,7 +130,8 @@ async def record_alerts(conn: psycopg.AsyncConnection, fired: Sequence[Fired]) -
                    land_use_class = EXCLUDED.land_use_class, housing_score = EXCLUDED.housing_score,
                    precarious_share = EXCLUDED.precarious_share, window_end = EXCLUDED.window_end,
                    -- people acknowledge through the API; the stream only ever resolves
-                   state = CASE WHEN EXCLUDED.state = 'resolved' THEN 'resolved' ELSE alerts.state END""",
+                   state = CASE WHEN EXCLUDED.state = 'resolved' AND alerts.state <> 'withdrawn' THEN 'resolved'
+                                ELSE alerts.state END""",
             alerts,
         )
         await cur.executemany(
@@ -118,7 +146,8 @@ async def resolved_alerts(conn: psycopg.AsyncConnection, *, alert_ids: Sequence[
     if not alert_ids:
         return set()
     cur = await conn.execute(
-        "SELECT alert_id::text FROM alerts WHERE alert_id = ANY(%(ids)s::uuid[]) AND state = 'resolved'",
+        """SELECT alert_id::text FROM alerts
+           WHERE alert_id = ANY(%(ids)s::uuid[]) AND state IN ('resolved', 'withdrawn')""",
         {"ids": list(alert_ids)},
     )
     return {row[0] for row in await cur.fetchall()}
@@ -129,7 +158,7 @@ async def load_open_alerts(conn: psycopg.AsyncConnection, *, sensors: Sequence[s
     cur = await conn.execute(
         """SELECT alert_id, rule, sensor_id, metric, severity, extract(epoch FROM opened_at),
                   extract(epoch FROM updated_at), value, detail
-           FROM alerts WHERE state <> 'resolved' AND sensor_id = ANY(%(sensors)s::text[])""",
+           FROM alerts WHERE state IN ('open', 'acknowledged') AND sensor_id = ANY(%(sensors)s::text[])""",
         {"sensors": list(sensors)},
     )
     alerts = []

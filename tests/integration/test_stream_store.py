@@ -267,6 +267,52 @@ def test_a_gateways_late_buffer_fills_the_windows_and_records_the_outage_it_held
     assert alerts == [(START + timedelta(minutes=70), START + timedelta(minutes=100), "resolved")]
 
 
+def test_a_buffer_in_pieces_splits_the_cuts_a_gap_made_one_and_withdraws_what_it_refutes(stack: Settings) -> None:
+    from stream.processor import Processor
+    from stream.rules import load_rules
+    from stream.sink import Sink
+
+    volts = {m: 0.0 if 40 <= m < 46 or m >= 60 else 221.0 for m in range(70)}
+
+    def power(minutes: range) -> list[Reading]:
+        return [
+            Reading(
+                sensor_id="store-pieces", district="store-it", tile_id="17/1/1", metric=Metric.MAINS_VOLTAGE,
+                value=volts[m], unit="V", event_time=START + timedelta(minutes=m), received_at=START,
+            )
+            for m in minutes
+        ]  # fmt: skip
+
+    async def write() -> None:
+        sink = Sink(stack.db_conninfo, Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600))
+        try:
+            for minutes in (range(30), range(62, 66), range(30, 44), range(44, 62)):  # the link fails at 30
+                await sink.write(power(minutes), lambda tile: HousingContext())
+        finally:
+            await sink.close()
+
+    asyncio.run(write())
+    with psycopg.connect(stack.db_conninfo) as conn:
+        alerts = conn.execute(
+            """SELECT rule, opened_at, resolved_at, state FROM alerts WHERE sensor_id = 'store-pieces'
+               ORDER BY rule, opened_at"""
+        ).fetchall()
+        events = conn.execute(
+            """SELECT a.rule, e.change FROM alert_events e JOIN alerts a USING (alert_id)
+               WHERE a.sensor_id = 'store-pieces' AND e.change = 'withdrawn'"""
+        ).fetchall()
+
+    def at(minute: int) -> datetime:
+        return START + timedelta(minutes=minute)
+
+    assert [a for a in alerts if a[0] == "power-outage"] == [
+        ("power-outage", at(40), at(46), "resolved"),
+        ("power-outage", at(60), None, "open"),
+    ]
+    assert [(rule, state) for rule, _, _, state in alerts if rule == "low-voltage"] == [("low-voltage", "withdrawn")]
+    assert events == [("low-voltage", "withdrawn")]
+
+
 def test_a_gateway_silent_through_outages_gives_exactly_the_alerts_its_readings_owe(stack: Settings) -> None:
     """The cluster drill's district and gateway, shrunk to 80 sensors each reporting every 40 s of
     event time: power and water cuts before, during and across the gateway's silence, its buffer
@@ -315,7 +361,7 @@ def test_a_gateway_silent_through_outages_gives_exactly_the_alerts_its_readings_
     with psycopg.connect(stack.db_conninfo) as conn:
         rows = conn.execute(
             "SELECT sensor_id, rule, opened_at, resolved_at FROM alerts WHERE sensor_id LIKE 'store-gw-%'"
-            " AND rule IN ('power-outage', 'water-outage')"
+            " AND rule IN ('power-outage', 'low-voltage', 'water-outage') AND state <> 'withdrawn'"
         ).fetchall()
 
     def ms(at: datetime) -> int:

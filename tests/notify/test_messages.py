@@ -73,3 +73,17 @@ def test_an_acknowledgement_tells_people_someone_is_on_it() -> None:
     alert = outage(change="acknowledged", state=AlertState.ACKNOWLEDGED)
     assert render(alert, "es", place="Manzana C", now=OPENED).body.startswith("En atención: Sin agua en Manzana C")
     assert render(alert, "en", place="Manzana C", now=OPENED).body.endswith("Someone is on it.")
+
+
+def test_a_withdrawn_alert_tells_people_it_did_not_happen() -> None:
+    later = OPENED + timedelta(hours=1)
+    alert = outage(state=AlertState.WITHDRAWN, change="withdrawn", changed_at=later, updated_at=later)
+    es = render(alert, "es", place="Manzana C", now=later)
+    en = render(alert, "en", place="Manzana C", now=later)
+    assert es.body == (
+        "Retirado: Sin agua en Manzana C (zona de viviendas precarias), avisado desde las 14:10. "
+        "Lecturas que llegaron tarde muestran que no ocurrió."
+    )
+    assert en.body.startswith("Withdrawn: No water at Manzana C")
+    assert es.subject == "Sin agua - Manzana C"
+    assert len(es.body) <= 160

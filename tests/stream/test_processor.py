@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from stream.alerts import Change
 from stream.processor import Processor
+from stream.reconcile import Stored
 from stream.rules import load_rules
 from vigia.contracts import HousingContext, Metric, Reading, Severity
 
@@ -158,7 +159,7 @@ def test_a_gateways_buffer_refolds_its_windows_and_reveals_the_outage_it_held() 
     assert span[2:] == (since, until)  # low-voltage, the longest: 15 minutes to fire, 10 to clear
     every = sorted(stored + buffer, key=lambda r: r.event_time)
     history = [(r.event_time.timestamp(), r.value) for r in every if span[2] <= r.event_time.timestamp() < span[3]]
-    revealed = p.revealed({("sjl-power-01", "mains_voltage"): history}, lambda tile: HousingContext())
+    revealed = p.revealed({("sjl-power-01", "mains_voltage"): history}, {}, lambda tile: HousingContext())
     outage = [
         (opened.change.change, opened.change.at, resolved.change.change, resolved.change.at)
         for opened, resolved in revealed.episodes
@@ -223,11 +224,11 @@ def test_a_buffer_that_shows_an_open_outage_began_earlier_redates_its_alert() ->
                + [power(m, 0.0) for m in range(40, 55)]]  # fmt: skip
     span = p.replay_spans(out.refolded)
     assert span[0][3] >= history[-1][0]
-    replayed = p.revealed({("sjl-power-01", "mains_voltage"): history}, lambda tile: HousingContext())
+    replayed = p.revealed({("sjl-power-01", "mains_voltage"): history}, {}, lambda tile: HousingContext())
     assert replayed.episodes == []  # still going on: the live rules' to resolve
     assert replayed.redated == [(opened.change.alert.alert_id, (T0 + timedelta(minutes=40)).timestamp())]
     assert p.rules.alerts.open[("sjl-power-01", "power-outage")].opened_at == (T0 + timedelta(minutes=40)).timestamp()
-    again = p.revealed({("sjl-power-01", "mains_voltage"): history}, lambda tile: HousingContext())
+    again = p.revealed({("sjl-power-01", "mains_voltage"): history}, {}, lambda tile: HousingContext())
     assert again.redated == []  # already dated right
 
 
@@ -261,7 +262,7 @@ def test_a_partition_read_behind_the_others_has_its_sensors_judged_on_its_own_cl
     assert {f.change.alert.sensor_id for f in later} == {"behind"}  # fifteen minutes of nothing on partition 1
 
 
-def test_an_alert_the_live_readings_made_of_a_gap_is_resolved_by_the_buffer() -> None:
+def test_an_alert_the_live_readings_made_of_a_gap_is_withdrawn_by_the_buffer() -> None:
     p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
     volts = {m: 0.0 if 4 <= m < 10 or m >= 40 else 221.0 for m in range(50)}
 
@@ -275,9 +276,9 @@ def test_an_alert_the_live_readings_made_of_a_gap_is_resolved_by_the_buffer() ->
     out = p.process([power(m) for m in range(10, 40)], lambda tile: HousingContext(), wall=0.0)
     history = [(power(m).event_time.timestamp(), volts[m]) for m in range(43)]
     assert p.replay_spans(out.refolded)[0][3] > history[-1][0]  # the replay runs on to the newest reading
-    replayed = p.revealed({("sjl-power-01", "mains_voltage"): history}, lambda tile: HousingContext())
-    settled = {(f.rule.id, f.change.change): f.change.at for f in replayed.settled}
-    assert settled[("low-voltage", Change.RESOLVED)] == (T0 + timedelta(minutes=10)).timestamp()  # light was back
+    replayed = p.revealed({("sjl-power-01", "mains_voltage"): history}, {}, lambda tile: HousingContext())
+    assert [f for f in replayed.settled if f.rule.id == "low-voltage"] == []
+    assert replayed.withdrawn == [(bogus.change.alert.alert_id, history[-1][0])]  # light was back at minute 10
     assert ("sjl-power-01", "low-voltage") not in p.rules.alerts.open
 
 
@@ -293,7 +294,7 @@ def test_an_outage_the_live_readings_saw_too_briefly_is_opened_by_the_buffer() -
     assert [f for f in live.fired if f.rule.id == "power-outage"] == []  # two minutes dark: not yet three
     out = p.process([power(m) for m in range(30, 40)], lambda tile: HousingContext(), wall=0.0)
     history = [(power(m).event_time.timestamp(), volts[m]) for m in range(15, 43)]
-    replayed = p.revealed({("sjl-power-01", "mains_voltage"): history}, lambda tile: HousingContext())
+    replayed = p.revealed({("sjl-power-01", "mains_voltage"): history}, {}, lambda tile: HousingContext())
     (opened,) = [f for f in replayed.settled if f.rule.id == "power-outage"]
     assert (opened.change.change, opened.change.at) == (Change.OPENED, (T0 + timedelta(minutes=37)).timestamp())
     assert p.rules.alerts.open[("sjl-power-01", "power-outage")].alert_id == opened.change.alert.alert_id
@@ -301,3 +302,60 @@ def test_an_outage_the_live_readings_saw_too_briefly_is_opened_by_the_buffer() -
     (resolved,) = [f for f in later.fired if f.rule.id == "power-outage"]  # the live rules carry it on
     assert (resolved.change.change, resolved.change.at) == (Change.RESOLVED, (T0 + timedelta(minutes=43)).timestamp())
     assert len(out.refolded) == 10  # minutes 30..39: more than two minutes behind minute 42
+
+
+def test_two_cuts_a_gap_made_one_are_split_as_the_buffer_fills_it() -> None:
+    p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
+    volts = {m: 0.0 if 40 <= m < 46 or m >= 60 else 221.0 for m in range(70)}
+
+    def power(minute: int) -> Reading:
+        return reading(minute, volts[minute], sensor="sjl-power-01", metric=Metric.MAINS_VOLTAGE)
+
+    def history(minutes: list[int]) -> dict[tuple[str, str], list[tuple[float, float]]]:
+        return {("sjl-power-01", "mains_voltage"): [(power(m).event_time.timestamp(), volts[m]) for m in minutes]}
+
+    def at(minute: int) -> float:
+        return (T0 + timedelta(minutes=minute)).timestamp()
+
+    p.process([power(m) for m in range(30)], lambda tile: HousingContext(), wall=0.0)  # then the link fails
+    live = p.process([power(m) for m in range(62, 66)], lambda tile: HousingContext(), wall=0.0)
+    (opened,) = [f for f in live.fired if f.rule.id == "power-outage"]
+    live_id = opened.change.alert.alert_id
+    stored = {"sjl-power-01": {"power-outage": [Stored(live_id, opened.change.at, None)]}}
+    p.process([power(m) for m in range(30, 44)], lambda tile: HousingContext(), wall=0.0)  # the first piece
+    first = p.revealed(history([*range(15, 44), *range(62, 66)]), stored, lambda tile: HousingContext())
+    assert first.episodes == []
+    assert first.redated == [(live_id, at(40))]  # the gap reads as one cut from minute 40
+    (long_dark,) = [f for f in first.settled if f.rule.id == "low-voltage"]  # 25 minutes dark, it seems
+    stored = {"sjl-power-01": {"power-outage": [Stored(live_id, at(40), None)]}}
+    p.process([power(m) for m in range(44, 62)], lambda tile: HousingContext(), wall=0.0)  # the rest
+    rest = p.revealed(history(list(range(15, 66))), stored, lambda tile: HousingContext())
+    cuts = [(o.change.at, r.change.at) for o, r in rest.episodes if o.rule.id == "power-outage"]
+    assert cuts == [(at(40), at(46))]  # the first cut, a new alert of its own
+    assert rest.redated == [(live_id, at(60))]  # the alert leaders heard of is the second cut's
+    assert p.rules.alerts.open[("sjl-power-01", "power-outage")].opened_at == at(60)
+    assert rest.withdrawn == [(long_dark.change.alert.alert_id, at(65))]  # two cuts of six minutes: never low
+
+
+def test_a_resolved_alert_the_buffer_moves_is_corrected_and_one_it_refutes_withdrawn() -> None:
+    p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
+    volts = {m: 0.0 if 40 <= m < 46 else 221.0 for m in range(80)}
+
+    def power(minute: int) -> Reading:
+        return reading(minute, volts[minute], sensor="sjl-power-01", metric=Metric.MAINS_VOLTAGE)
+
+    def at(minute: int) -> float:
+        return (T0 + timedelta(minutes=minute)).timestamp()
+
+    p.process([power(m) for m in range(70, 80)], lambda tile: HousingContext(), wall=0.0)
+    stored = {
+        "sjl-power-01": {
+            "power-outage": [Stored("cut", at(41), at(50)), Stored("ghost", at(55), at(58)),
+                             Stored("told", at(62), at(66), by_hand=True)],
+        }
+    }  # fmt: skip
+    history = {("sjl-power-01", "mains_voltage"): [(power(m).event_time.timestamp(), volts[m]) for m in range(30, 80)]}
+    replayed = p.revealed(history, stored, lambda tile: HousingContext())
+    assert replayed.episodes == []
+    assert replayed.corrected == [("cut", at(40), at(46))]
+    assert replayed.withdrawn == [("ghost", at(79))]  # a person acted on "told": it stays
