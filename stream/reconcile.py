@@ -7,9 +7,10 @@ the buffer that arrives lets the threshold rules run again over the stored histo
 (`RuleBook.replay`), which says what truly held: spans, each opened and resolved, the
 last perhaps still open. This module matches those spans with the alerts already raised:
 
-- a span keeps the alert that overlaps it, whose times become the span's; the open alert
-  answers to the open span first, so the alert leaders were told of stays the one they
-  hear about;
+- a span keeps the alert that overlaps it, whose times become the span's: first the alert
+  that began when it did (alert ids come from sensor, rule and start, so it is the one a
+  new alert for the span would be), then the open alert answers to the open span, so the
+  alert leaders were told of stays the one they hear about, then any that overlaps;
 - a span no alert overlaps is a new alert;
 - an alert no span overlaps is withdrawn: the readings show its condition never held
   long enough. An alert a person acknowledged or resolved is never withdrawn, and neither
@@ -38,6 +39,7 @@ class Span:
 
     opened_at: float
     resolved_at: float | None  # None: it holds at the end of the history
+    alert_id: str = ""  # the id an alert for it is given
 
 
 @dataclass
@@ -58,18 +60,30 @@ def reconcile(spans: Sequence[Span], stored: Sequence[Stored], *, since: float) 
     back begins."""
     out = Reconciled()
     left = sorted(stored, key=lambda a: (a.opened_at, a.alert_id))
-    todo = list(spans)
     live = next((a for a in left if a.resolved_at is None), None)
-    if todo and todo[-1].resolved_at is None and live is not None:
-        out.kept.append((todo.pop(), live))
-        left.remove(live)
-    for span in todo:
-        # An open span is never given a resolved alert: the stream does not reopen alerts.
-        match = next((a for a in left if overlaps(span, a) and (span.resolved_at is not None or a is live)), None)
-        if match is None:
-            out.new.append(span)
-        else:
-            out.kept.append((span, match))
-            left.remove(match)
+    matched: dict[int, Stored] = {}
+
+    def take(index: int, alert: Stored) -> None:
+        matched[index] = alert
+        left.remove(alert)
+
+    def fits(span: Span, alert: Stored) -> bool:
+        """An open span is never given a resolved alert: the stream does not reopen alerts."""
+        return span.resolved_at is not None or alert is live
+
+    for i, span in enumerate(spans):
+        same = next((a for a in left if span.alert_id and a.alert_id == span.alert_id and fits(span, a)), None)
+        if same is not None:
+            take(i, same)
+    last = len(spans) - 1
+    if spans and spans[last].resolved_at is None and last not in matched and live is not None and live in left:
+        take(last, live)
+    for i, span in enumerate(spans):
+        if i not in matched:
+            match = next((a for a in left if overlaps(span, a) and fits(span, a)), None)
+            if match is not None:
+                take(i, match)
+    out.kept = [(spans[i], alert) for i, alert in sorted(matched.items())]
+    out.new = [span for i, span in enumerate(spans) if i not in matched]
     out.withdrawn = [a for a in left if not a.by_hand and a.opened_at >= since]
     return out

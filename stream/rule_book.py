@@ -212,10 +212,8 @@ class RuleBook:
             candidates = [a for a in stored.get(rule.id, ()) if live is None or a.alert_id != live.alert_id]
             if live is not None:
                 candidates.append(Stored(live.alert_id, live.opened_at, None, live.resolved_by_hand))
-            plan = reconcile(
-                [Span(o.change.at, r.change.at if r else None) for o, r in spans], candidates, since=history[0][0]
-            )
-            by_span = {Span(o.change.at, r.change.at if r else None): (o, r) for o, r in spans}
+            by_span = {Span(o.change.at, r.change.at if r else None, o.change.alert.alert_id): (o, r) for o, r in spans}
+            plan = reconcile(list(by_span), candidates, since=history[0][0])
             for span, alert in plan.kept:
                 self._keep(sensor_id, span, alert, book.open.get(key), rule, place, housing, found)
             for span in plan.new:

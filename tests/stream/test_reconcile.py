@@ -38,3 +38,17 @@ def test_one_alert_for_two_spans_keeps_the_first_and_the_second_is_new() -> None
     out = reconcile([Span(10, 20), Span(40, 50)], [merged], since=0)
     assert out.kept == [(Span(10, 20), merged)]
     assert out.new == [Span(40, 50)]
+
+
+def test_a_span_keeps_the_alert_that_began_when_it_did_before_the_open_one_is_moved() -> None:
+    live = Stored("cut-1", 10, None)  # the first cut, held open through the gap into the second
+    out = reconcile([Span(10, 20, "cut-1"), Span(40, None, "cut-2")], [live], since=0)
+    assert out.kept == [(Span(10, 20, "cut-1"), live)]  # resolved where the first cut ended
+    assert out.new == [Span(40, None, "cut-2")]  # the second is an alert of its own
+
+
+def test_an_alert_moved_before_is_still_found_by_its_id() -> None:
+    moved = Stored("cut-1", 40, 50)  # dated from the second cut by an earlier piece
+    out = reconcile([Span(10, 20, "cut-1"), Span(40, 50, "cut-2")], [moved], since=0)
+    assert out.kept == [(Span(10, 20, "cut-1"), moved)]
+    assert out.new == [Span(40, 50, "cut-2")]
