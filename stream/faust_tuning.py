@@ -96,8 +96,17 @@ def as_tps(offsets: Mapping[Any, int]) -> dict[TP, int]:
 
 
 async def commit_durable(consumer: Any, offsets: Mapping[Any, int]) -> bool:
-    """Commit offsets the database already holds; refused during a rebalance, which costs a re-read."""
-    offsets = as_tps(offsets)
+    """Commit offsets the database already holds; refused during a rebalance, which costs a re-read.
+
+    Only partitions still assigned are committed, and nothing when none is: a batch's
+    partitions may have moved while it was written, and Faust, which drops the others
+    itself, hands aiokafka an empty commit that it rejects, crashing the consumer thread
+    (found by the cluster drill: a worker stopped and restarted when a fourth joined).
+    """
+    assigned = set(consumer.assignment())
+    offsets = {tp: offset for tp, offset in as_tps(offsets).items() if tp in assigned}
+    if not offsets:
+        return False  # their new owner resumes where the database says
     done = bool(await consumer._commit(offsets))  # Faust's own transport-level commit
     if done:
         consumer._committed_offset.update(offsets)

@@ -31,6 +31,8 @@ class FakeConsumer:
         return offset
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        if not offsets:
+            raise ValueError(offsets)  # aiokafka's answer, which crashes Faust's consumer thread
         if self.refuse_commits:
             return False
         self.committed_to_kafka.update(offsets)
@@ -78,6 +80,13 @@ def test_a_durable_commit_updates_faust_bookkeeping_only_when_kafka_took_it() ->
     consumer.refuse_commits = True  # a rebalance under way
     assert not asyncio.run(commit_durable(consumer, {READINGS[0]: 50}))
     assert consumer._committed_offset[READINGS[0]] == 42
+
+
+def test_offsets_of_partitions_that_moved_away_are_not_committed() -> None:
+    consumer = FakeConsumer({READINGS[1]})  # partition 0 went to another worker mid-batch
+    assert not asyncio.run(commit_durable(consumer, {READINGS[0]: 42}))
+    assert asyncio.run(commit_durable(consumer, {READINGS[0]: 43, READINGS[1]: 7}))
+    assert consumer.committed_to_kafka == {READINGS[1]: 7}
 
 
 def test_assigned_partitions_move_to_the_database_offsets_in_kafka_and_in_the_consumer() -> None:
