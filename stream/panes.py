@@ -131,17 +131,6 @@ def summarise(panes: Sequence[Pane]) -> Summary:
     )
 
 
-def hopping_starts(pane: float, pane_size: float, window: float) -> list[float]:
-    """Starts of the hopping windows (stepping by one pane) that contain the pane starting at `pane`."""
-    panes = round(window / pane_size)
-    return [pane - i * pane_size for i in range(panes)]
-
-
-def panes_of(window_start: float, pane_size: float, window: float) -> list[float]:
-    """Pane starts making up the window starting at `window_start`."""
-    return [window_start + i * pane_size for i in range(round(window / pane_size))]
-
-
 def is_late(ts: float, newest: float | None, lateness: float) -> bool:
     """Whether a reading is older than the newest one seen for its sensor and metric by more
     than `lateness` seconds (see `WindowBook.fold` for what becomes of it)."""

@@ -5,11 +5,9 @@ import pytest
 
 from stream.panes import (
     Pane,
-    hopping_starts,
     is_late,
     mad,
     pane_start,
-    panes_of,
     sample_key,
     summarise,
 )
@@ -28,16 +26,6 @@ def filled(values: list[tuple[float, float, int]], k: int = 32) -> Pane:
 )
 def test_pane_boundaries(ts: float, start: float) -> None:
     assert pane_start(ts, 60) == start
-
-
-def test_hopping_windows_hold_fifteen_panes_and_a_pane_sits_in_fifteen_windows() -> None:
-    starts = hopping_starts(600.0, 60, 900)
-    assert len(starts) == 15
-    assert starts[0] == 600.0
-    assert starts[-1] == 600.0 - 14 * 60
-    for window in starts:
-        assert 600.0 in panes_of(window, 60, 900)
-    assert panes_of(0.0, 60, 900)[-1] == 840.0
 
 
 def test_statistics_and_last_by_event_time_not_arrival() -> None:
