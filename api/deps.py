@@ -28,6 +28,12 @@ def get_pool(request: Request) -> AsyncConnectionPool:
 
 
 async def get_conn(pool: Annotated[AsyncConnectionPool, Depends(get_pool)]) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection whose transaction commits when the route returns.
+
+    Used with `scope="function"` (see `ConnDep`): by default FastAPI runs the code after
+    `yield` once the response is sent, so a client could be told 201 and read the list
+    before the row was committed.
+    """
     async with pool.connection() as conn:
         yield conn
 
@@ -40,7 +46,7 @@ def get_accounts(request: Request) -> BrokerAccounts:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AccountsDep = Annotated[BrokerAccounts, Depends(get_accounts)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
-ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
+ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
 
 
 bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer vg_...`")
