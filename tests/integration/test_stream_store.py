@@ -35,6 +35,17 @@ def readings(sensor: str, minutes: int, per_minute: int = 2) -> list[Reading]:
     ]
 
 
+def mains(sensor: str, volts: dict[int, float], minutes: range | list[int]) -> list[Reading]:
+    """A power sensor's reading a minute from START, `volts[m]` at minute m."""
+    return [
+        Reading(
+            sensor_id=sensor, district="store-it", tile_id="17/1/1", metric=Metric.MAINS_VOLTAGE,
+            value=volts[m], unit="V", event_time=START + timedelta(minutes=m), received_at=START,
+        )
+        for m in minutes
+    ]  # fmt: skip
+
+
 async def store_batch(settings: Settings, batch: list[Reading], book: WindowBook) -> set[str]:
     async with await psycopg.AsyncConnection.connect(settings.db_conninfo) as conn, conn.transaction():
         new = await repo.insert_readings(conn, batch)
@@ -221,13 +232,7 @@ def test_a_gateways_late_buffer_fills_the_windows_and_records_the_outage_it_held
     volts = {m: 0.0 if 70 <= m < 100 else 221.0 for m in range(130)}
 
     def power(minutes: range | list[int]) -> list[Reading]:
-        return [
-            Reading(
-                sensor_id="store-gateway-power", district="store-it", tile_id="17/1/1", metric=Metric.MAINS_VOLTAGE,
-                value=volts[m], unit="V", event_time=START + timedelta(minutes=m), received_at=START,
-            )
-            for m in minutes
-        ]  # fmt: skip
+        return mains("store-gateway-power", volts, minutes)
 
     def sink() -> Sink:
         processor = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
@@ -275,13 +280,7 @@ def test_a_buffer_in_pieces_splits_the_cuts_a_gap_made_one_and_withdraws_what_it
     volts = {m: 0.0 if 40 <= m < 46 or m >= 60 else 221.0 for m in range(70)}
 
     def power(minutes: range) -> list[Reading]:
-        return [
-            Reading(
-                sensor_id="store-pieces", district="store-it", tile_id="17/1/1", metric=Metric.MAINS_VOLTAGE,
-                value=volts[m], unit="V", event_time=START + timedelta(minutes=m), received_at=START,
-            )
-            for m in minutes
-        ]  # fmt: skip
+        return mains("store-pieces", volts, minutes)
 
     async def write() -> None:
         sink = Sink(stack.db_conninfo, Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600))
