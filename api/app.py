@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.guards import RateLimit, measure
 from api.live import AlertFeed
 from api.pool import database_pool
-from api.routes import alerts, assess, health, imagery, page, places, sensors, subscriptions
+from api.routes import alerts, assess, deliveries, health, imagery, page, places, sensors, sms, subscriptions
 from api.schemas import Problem
 from api.tile_jobs import TileJobQueue
 from vigia.accounts import load_accounts
@@ -73,7 +73,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.accounts = load_accounts(settings)
     app.include_router(health.router)
     app.include_router(page.router)
-    for router in (sensors.router, places.router, alerts.router, subscriptions.router, imagery.router, assess.router):
+    app.include_router(sms.router)
+    routers = (sensors, places, alerts, subscriptions, deliveries, imagery, assess)
+    for router in (module.router for module in routers):
         app.include_router(router, responses=ERRORS)
 
     app.middleware("http")(RateLimit(settings.api_rate_limit))
@@ -116,5 +118,17 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+class HideQueries(logging.Filter):
+    """The access log keeps the path of a gateway's callback, not its query: that holds the
+    callback token, and a receipt's query a phone network's words."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and str(args[2]).startswith("/sms/"):
+            record.args = (args[0], args[1], str(args[2]).split("?", 1)[0], args[3], args[4])
+        return True
+
+
 def run(settings: Settings) -> None:
+    logging.getLogger("uvicorn.access").addFilter(HideQueries())
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info")

@@ -43,6 +43,7 @@ def sensors_add(
     lat: Annotated[float, typer.Option(help="latitude, WGS84")],
     lon: Annotated[float, typer.Option(help="longitude, WGS84")],
     metrics: Annotated[str, typer.Option(help="comma-separated metrics; default: the type's")] = "",
+    place: Annotated[str, typer.Option(help="how neighbours name where it stands: 'Mz. C, AA.HH. Villa Hermosa'")] = "",
 ) -> None:
     """Register a sensor and issue its MQTT credentials (printed once; adding again re-issues them)."""
     from api import provisioning
@@ -60,6 +61,7 @@ def sensors_add(
             latitude=lat,
             longitude=lon,
             metrics=chosen,
+            place=place,
         )
     except (ValueError, BrokerAccountsError) as error:
         raise fail(error) from error

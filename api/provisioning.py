@@ -58,6 +58,7 @@ def add(
     latitude: float,
     longitude: float,
     metrics: list[Metric] | None = None,
+    place: str = "",
 ) -> Provisioned:
     """Register a sensor (or re-issue credentials for an existing one) and let it publish."""
     validate(sensor_id, sensor_type, district, latitude, longitude)
@@ -75,6 +76,7 @@ def add(
             longitude=longitude,
             tile_id=tile,
             metrics=[m.value for m in chosen],
+            place=place.strip(),
         )
         accounts.grant(sensor_id=sensor_id, password=password, topic=topic)
     return Provisioned(sensor_id, district, tile, topic, password)

@@ -81,6 +81,7 @@ class Sensor(BaseModel):
     latitude: float = Field(examples=[-11.9847])
     longitude: float = Field(examples=[-77.0049])
     tile_id: str = Field(examples=["17/36926/69893"])
+    place: str = Field("", description="how neighbours name where it stands", examples=["Mz. C, AA.HH. Villa Hermosa"])
     metrics: list[str] = Field(examples=[["water_pressure", "tank_level"]])
     created_at: datetime
     revoked_at: datetime | None

@@ -1,10 +1,9 @@
 """Ways a message reaches people. A channel takes one delivery and says how it went.
 
 `webhook` posts the alert and its message as JSON, signed with the subscription's secret
-(see `signing.py`), so any system (a municipal dashboard, a WhatsApp or SMS gateway the
-community already uses) can receive it. `log` appends the message to a file: the demo's
-stand-in for a phone. An SMS or WhatsApp provider is one more class with the same `send`,
-added to `CHANNELS` under the name subscriptions use.
+(see `signing.py`), so any system (a municipal dashboard, a gateway the community already
+uses) can receive it. `log` appends the message to a file. SMS goes through Kannel
+(`sms.py`); WhatsApp, Telegram, email and the rest through Apprise (`apprise_channel.py`).
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ class Delivery:
     signing_secret: str
     message: str
     payload: dict[str, Any]
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Outcome:
     delivered: bool
     status: int | None = None
     error: str | None = None
+    answer: str | None = None
+    """The provider's own words, kept in the delivery log ("0: Accepted for delivery")."""
 
 
 class Channel(Protocol):

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+
+from notify.messages import LIMA
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 NOTIFIED_CHANGES = frozenset({"opened", "updated", "acknowledged", "resolved", "withdrawn"})
@@ -48,3 +50,79 @@ def retry_after(attempts: int, *, jitter: float | None = None) -> timedelta | No
 def reminder_slot(opened_at: datetime, now: datetime, every: timedelta) -> int:
     """0 before the first reminder is due; then 1, 2, ... one per `every` since the alert opened."""
     return max(0, int((now - opened_at) / every))
+
+
+@dataclass(frozen=True)
+class Due:
+    """A delivery due now, with what deciding its fate needs to know."""
+
+    change: str
+    severity: str
+    alert_state: str
+    wait_minutes: int
+    told_of_opening: bool
+    quiet: tuple[time, time] | None
+    sent_last_hour: int
+    max_per_hour: int
+
+
+@dataclass(frozen=True)
+class Send:
+    pass
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Defer:
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Over the hourly limit: kept for the next digest."""
+
+
+Decision = Send | Skip | Defer | Hold
+STILL_NEEDED = {"opened": {"open"}, "reminder": {"open"}, "updated": {"open"}}
+
+
+def decide(due: Due, now: datetime) -> Decision:
+    """Whether a due delivery goes now, waits, joins a digest, or is not sent at all.
+
+    - An escalation step (wait_minutes > 0) is skipped once someone acknowledged; its
+      subscriber hears of later changes only if they were told of the opening.
+    - A reminder or a "still going" update of an alert someone acknowledged is not sent.
+    - Non-critical messages wait out the subscriber's quiet hours (Lima clock).
+    - Past `max_per_hour` messages in the last hour, the rest are held for one digest.
+    """
+    needed = STILL_NEEDED.get(due.change)
+    if needed is not None and due.alert_state not in needed and (due.change != "opened" or due.wait_minutes):
+        return Skip(f"alert already {due.alert_state}")
+    if due.change not in {"opened", "reminder"} and due.wait_minutes and not due.told_of_opening:
+        return Skip("not told of the opening: an earlier step of the chain acknowledged it")
+    if due.quiet is not None and due.severity != "critical":
+        until = quiet_end(due.quiet, now)
+        if until is not None:
+            return Defer(until)
+    if due.sent_last_hour >= due.max_per_hour:
+        return Hold()
+    return Send()
+
+
+def quiet_end(quiet: tuple[time, time], now: datetime) -> datetime | None:
+    """When the quiet hours `now` falls in end (Lima clock), or None outside them.
+    A span that crosses midnight (22:00 to 06:00) is the usual case."""
+    start, end = quiet
+    local = now.astimezone(LIMA)
+    clock = local.time().replace(tzinfo=None)
+    inside = start <= clock < end if start <= end else clock >= start or clock < end
+    if not inside:
+        return None
+    ends = datetime.combine(local.date(), end, tzinfo=LIMA)
+    if ends <= local:
+        ends += timedelta(days=1)
+    return ends

@@ -2,12 +2,13 @@
 
 `up`, `down`, `status`, `restart`, `probe`, `init` and `demo` are the local stack's;
 `bridge`, `stream`, `inference`, `imagery`, `model`, `train`, `api`, `keys`, `sensors`,
-`notifier` and `simulate` come from the services' and the simulator's own `cli.py`.
+`notifier`, `simulate` and `smsc` come from the services' and the simulator's own `cli.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Annotated
 
 import psycopg
@@ -20,6 +21,7 @@ from notify import cli as notify_cli
 from ops import control, demo
 from ops.component import StackError
 from simulate import cli as simulate_cli
+from simulate import phone_cli
 from stream import cli as stream_cli
 from vigia.settings import load_settings
 from vigia.terminal import console, fail
@@ -44,6 +46,7 @@ app.add_typer(inference_cli.model_app, name="model")
 app.add_typer(inference_cli.imagery_app, name="imagery")
 app.add_typer(inference_cli.inference_app, name="inference")
 app.command("simulate")(simulate_cli.simulate)
+app.add_typer(phone_cli.app, name="smsc")
 app.command("demo")(demo.demo)
 
 
@@ -120,6 +123,25 @@ def probe(component: Annotated[str, typer.Argument(help=f"one of {', '.join(cont
     console.print(f"{component}: {'ok' if health.healthy else 'FAIL'}: {health.detail}")
     if not health.healthy:
         raise typer.Exit(code=1)
+
+
+@app.command("kannel")
+def kannel(
+    box: Annotated[str, typer.Argument(help="bearerbox (the SMSC side) or smsbox (sendsms and replies)")],
+) -> None:
+    """Run one of Kannel's boxes in the foreground, configured from the settings: for containers."""
+    from ops.kannel import Kannel, SmsBox
+
+    settings = load_settings()
+    boxes = {"bearerbox": Kannel, "smsbox": SmsBox}
+    if box not in boxes:
+        raise fail(f"no Kannel box {box!r}; one of {', '.join(boxes)}")
+    try:
+        Kannel(settings).prepare()  # both boxes read the one configuration
+    except StackError as error:
+        raise fail(error) from error
+    command = boxes[box](settings).program().command
+    os.execv(command[0], command)  # noqa: S606  # the box replaces this process: its signals, its exit
 
 
 @db_app.command("migrate")

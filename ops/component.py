@@ -48,6 +48,11 @@ class Component(ABC):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    @classmethod
+    def enabled(cls, settings: Settings) -> bool:
+        """Whether this stack runs the component at all (a stand-in only runs where the real thing is absent)."""
+        return True
+
     @property
     def group(self) -> str:
         """What the component is one of: its own name, or its cluster's (`kafka` for `kafka-2`).

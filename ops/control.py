@@ -13,14 +13,15 @@ from pathlib import Path
 
 from ops.component import Component, Health, StackError, daemon_root
 from ops.kafka import Kafka, nodes
+from ops.kannel import Kannel, SmsBox
 from ops.mosquitto import Mosquitto
-from ops.services import Api, Bridge, InferenceWorker, Notifier, StreamWorker
+from ops.services import Api, Bridge, InferenceWorker, Notifier, StandInSmsc, StreamWorker
 from ops.supervisor import RUNNING, STOPPED_STATES, Supervisor
 from ops.timescaledb import TimescaleDB
 from vigia.settings import Settings
 
 ORDER: tuple[type[Component], ...] = (
-    Mosquitto, Kafka, TimescaleDB, Bridge, StreamWorker, InferenceWorker, Notifier, Api,
+    Mosquitto, Kafka, TimescaleDB, Kannel, SmsBox, StandInSmsc, Bridge, StreamWorker, InferenceWorker, Notifier, Api,
 )  # fmt: skip
 INFRA = tuple(c.name for c in ORDER if c.kind == "infra")
 ALL = tuple(c.name for c in ORDER)
@@ -45,6 +46,8 @@ def components(settings: Settings, names: Iterable[str] | None = None) -> list[C
     """The stack in start order, or the `names` of it: a cluster's name (`kafka`) means all its nodes."""
     every: list[Component] = []
     for cls in ORDER:
+        if not cls.enabled(settings):
+            continue
         every += [Kafka(settings, node) for node in nodes(settings)] if cls is Kafka else [cls(settings)]
     if names is None:
         return every

@@ -2,7 +2,8 @@
 
 It starts the stack, has the model assess the district's imagery, replays the district's
 last day and runs it live for a while, waits until every reading is stored, prints what
-flowed, and leaves everything running with the page's address and an operator key.
+flowed and the SMS its leader got and answered, and leaves everything running with the
+page's address and an operator key.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import psycopg
 import typer
 from rich.table import Table
 
-from ops import control
+from ops import control, demo_phone
 from ops.component import StackError
 from ops.services import Api
 from simulate.cli import publish
@@ -75,20 +76,13 @@ def _demo_key(settings: Settings) -> str:
         return keys.add(conn, role=Role.OPERATOR, district=None, name=DEMO_KEY_NAME)[1]
 
 
-def _subscribe_demo_leader(api: httpx.Client, scenario_path: Path) -> None:
-    """The district's leader hears of its alerts through the message log, in Spanish (once per district)."""
+def _district(scenario_path: Path) -> str:
     from simulate.scenario import ScenarioError, load_scenario
 
     try:
-        district = load_scenario(scenario_path).district.slug
+        return load_scenario(scenario_path).district.slug
     except ScenarioError as error:
         raise fail(error) from error
-    existing = api.get("/subscriptions").json()
-    if not any(s["district"] == district and s["channel"] == "log" for s in existing):
-        api.post(
-            "/subscriptions",
-            json={"district": district, "channel": "log", "target": f"leader of {district}", "language": "es"},
-        ).raise_for_status()
 
 
 def demo(
@@ -108,7 +102,7 @@ def demo(
     url = Api(settings).url
     key = _demo_key(settings)
     api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
-    _subscribe_demo_leader(api, scenario)
+    demo_phone.subscribe_leader(api, _district(scenario))
     started = time.time()
     taken_before = _stream_counts(settings)
     # The past ends two minutes ago, so none of its readings shares a sensor's second with the live run's.
@@ -144,10 +138,8 @@ def demo(
     console.print(table)
     status = api.get("/districts").json()
     for d in status:
-        console.print(
-            f"{d['district']}: {d['open_alerts']} open alerts ({d['critical_alerts']} critical);"
-            f" messages to its leader in {settings.log_dir / 'messages.log'}"
-        )
+        console.print(f"{d['district']}: {d['open_alerts']} open alerts ({d['critical_alerts']} critical)")
+    demo_phone.leader_answers(settings, started)
     sample_path = f"/sensors/{report.sensor_ids[0]}/latest"
     response = api.get(sample_path)
     latest = ", ".join(f"{r['metric']} {r['value']} {r['unit']}" for r in response.json().get("readings", []))

@@ -9,6 +9,7 @@ import httpx
 
 from ops.component import Component, Health, Program
 from vigia.heartbeat import age, heartbeat_path
+from vigia.settings import Settings
 
 HEARTBEAT_MAX_AGE = 15.0
 
@@ -71,7 +72,22 @@ class Notifier(_HeartbeatService):
     name = "notifier"
 
     def endpoint(self) -> str:
-        return f"kafka://{self.settings.kafka_bootstrap} -> webhooks and message channels"
+        return f"kafka://{self.settings.kafka_bootstrap} -> SMS (Kannel), Apprise channels, webhooks"
+
+
+class StandInSmsc(_HeartbeatService):
+    """The carrier's SMS centre, played on this machine when no real SMSC is configured."""
+
+    name = "smsc"
+
+    @classmethod
+    def enabled(cls, settings: Settings) -> bool:
+        return settings.kannel_smsc_file is None
+
+    def endpoint(self) -> str:
+        return (
+            f"tcp://127.0.0.1:{self.settings.kannel_fake_smsc_port} (phones write on :{self.settings.smsc_inject_port})"
+        )
 
 
 class Api(Component):

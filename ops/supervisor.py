@@ -28,6 +28,15 @@ def _quote(value: str) -> str:
     return value.replace("%", "%%")
 
 
+def _pair(key: str, value: str) -> str:
+    """KEY="value" as supervisord's environment= reads it: a shlex without escapes, so a value with double
+    quotes in it (a JSON setting) goes in single quotes; one with both kinds cannot be passed."""
+    quote = "'" if '"' in value else '"'
+    if quote in value or value[-1:] in {"'", '"'} or value[:1] in {"'", '"'}:
+        raise StackError(f"{key} holds both kinds of quotes, or starts or ends with one: supervisord cannot pass it on")
+    return f"{key}={quote}{_quote(value)}{quote}"
+
+
 def render_config(state_dir: Path, components: list[Component]) -> str:
     run, logs = state_dir / "run", state_dir / "logs"
     lines = [
@@ -77,7 +86,7 @@ def render_config(state_dir: Path, components: list[Component]) -> str:
             lines.append(f"user={program.user}")
         lines.append(f"directory={program.directory or state_dir}")
         if program.environment:
-            pairs = ",".join(f'{key}="{_quote(value)}"' for key, value in sorted(program.environment.items()))
+            pairs = ",".join(_pair(key, value) for key, value in sorted(program.environment.items()))
             lines.append(f"environment={pairs}")
         lines.append("")
     return "\n".join(lines)

@@ -24,14 +24,17 @@ def upsert_sensor(
     longitude: float,
     tile_id: str,
     metrics: list[str],
+    place: str = "",
 ) -> None:
     conn.execute(
-        """INSERT INTO sensors (sensor_id, sensor_type, district, latitude, longitude, tile_id, metrics)
-           VALUES (%(sensor_id)s, %(sensor_type)s, %(district)s, %(latitude)s, %(longitude)s, %(tile_id)s, %(metrics)s)
+        """INSERT INTO sensors (sensor_id, sensor_type, district, latitude, longitude, tile_id, metrics, place)
+           VALUES (%(sensor_id)s, %(sensor_type)s, %(district)s, %(latitude)s, %(longitude)s, %(tile_id)s, %(metrics)s,
+                   %(place)s)
            ON CONFLICT (sensor_id) DO UPDATE SET
                sensor_type = EXCLUDED.sensor_type, district = EXCLUDED.district,
                latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
-               tile_id = EXCLUDED.tile_id, metrics = EXCLUDED.metrics, revoked_at = NULL""",
+               tile_id = EXCLUDED.tile_id, metrics = EXCLUDED.metrics, revoked_at = NULL,
+               place = CASE WHEN EXCLUDED.place = '' THEN sensors.place ELSE EXCLUDED.place END""",
         {
             "sensor_id": sensor_id,
             "sensor_type": sensor_type,
@@ -40,6 +43,7 @@ def upsert_sensor(
             "longitude": longitude,
             "tile_id": tile_id,
             "metrics": metrics,
+            "place": place,
         },
     )
 
@@ -60,7 +64,8 @@ def revoke_sensor(conn: psycopg.Connection, *, sensor_id: str) -> bool:
 def list_sensors(conn: psycopg.Connection, *, district: str | None = None) -> list[dict[str, Any]]:
     cur = conn.cursor(row_factory=dict_row)
     cur.execute(
-        """SELECT sensor_id, sensor_type, district, latitude, longitude, tile_id, metrics, created_at, revoked_at
+        """SELECT sensor_id, sensor_type, district, latitude, longitude, tile_id, place, metrics, created_at,
+                  revoked_at
            FROM sensors WHERE %(district)s::text IS NULL OR district = %(district)s
            ORDER BY district, sensor_id""",
         {"district": district},

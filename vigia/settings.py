@@ -80,6 +80,40 @@ class Settings(BaseSettings):
         False, description="accept webhooks on loopback or private addresses (tests, a closed network)"
     )
 
+    # SMS through Kannel, other channels through Apprise
+    kannel_admin_port: int = Field(19130, description="Kannel's bearerbox status page and admin commands")
+    kannel_box_port: int = Field(19131, description="where Kannel's smsbox connects to its bearerbox")
+    kannel_sendsms_port: int = Field(19132, description="Kannel's sendsms HTTP interface")
+    kannel_host: str = Field("127.0.0.1", description="where the notifier finds Kannel's sendsms interface")
+    kannel_listen_host: str = Field(
+        "127.0.0.1", description="the address Kannel's sendsms and admin interfaces listen on (0.0.0.0 in containers)"
+    )
+    kannel_allow_ip: str = Field(
+        "127.0.0.1", description="who may call Kannel's sendsms and admin (Kannel's pattern: `10.*.*.*;127.0.0.1`)"
+    )
+    kannel_username: str = "vigia"
+    kannel_password: SecretStr = SecretStr("vigia-dev-sms")
+    kannel_admin_password: SecretStr = SecretStr("vigia-dev-sms-admin")
+    kannel_smsc_file: Path | None = Field(
+        None,
+        description="a Kannel `group = smsc` block for the carrier's SMSC (SMPP) or a GSM modem; none: the"
+        " stand-in SMSC on kannel_fake_smsc_port, which plays the carrier on this machine",
+    )
+    kannel_fake_smsc_port: int = Field(19133, description="where the stand-in SMSC reaches Kannel")
+    smsc_inject_port: int = Field(19134, description="where the stand-in SMSC takes messages sent from a phone")
+    sms_sender: str = Field("5100", description="the number alerts come from and replies go to")
+    sms_callback_url: str = Field(
+        "", description="where Kannel reaches the API for replies and receipts; default: the API on this host"
+    )
+    sms_callback_token: SecretStr = Field(
+        SecretStr("vigia-dev-sms-callback"), description="Kannel presents it on every call to the API"
+    )
+    apprise_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="channel name -> Apprise URL with {target}, e.g. "
+        '{"whatsapp": "whatsapp://TOKEN@PHONE_ID/{target}", "email": "mailtos://user:pass@smtp.example.org/{target}"}',
+    )
+
     # Domain
     tile_zoom: int = Field(17, ge=1, le=22, description="XYZ zoom of the tiles sensors are placed on")
     window_seconds: int = Field(60, ge=1, description="the tumbling window, and the pane hopping windows are made of")
@@ -126,7 +160,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:
         if self.environment == "production":
-            for name in ("mqtt_password", "mqtt_simulator_password", "db_password"):
+            for name in ("mqtt_password", "mqtt_simulator_password", "db_password", "kannel_password",
+                         "kannel_admin_password", "sms_callback_token"):  # fmt: skip
                 secret: SecretStr = getattr(self, name)
                 value = secret.get_secret_value()
                 if value in PLACEHOLDER_SECRETS or value.startswith("vigia-dev"):
@@ -167,6 +202,15 @@ class Settings(BaseSettings):
         """Where the API sends an image for an on-demand assessment."""
         base = self.inference_url or f"http://127.0.0.1:{self.inference_port}"
         return base.rstrip("/") + "/assess"
+
+    @property
+    def sendsms_url(self) -> str:
+        return f"http://{self.kannel_host}:{self.kannel_sendsms_port}/cgi-bin/sendsms"
+
+    @property
+    def sms_callback_base(self) -> str:
+        """Where Kannel calls the API back: replies from phones and delivery receipts."""
+        return (self.sms_callback_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def log_dir(self) -> Path:

@@ -10,8 +10,15 @@ from api.repo.keys import api_key
 from api.repo.places import district_exists, district_tiles, districts, tile_assessment, tile_sensors
 from api.repo.planning import priority_inputs, report_inputs, service_samples
 from api.repo.rows import NoRow, now, ping
-from api.repo.sensors import latest_readings, latest_windows, sensor, sensors, series_columns, uptime
-from api.repo.subscriptions import create_subscription, delete_subscription, deliveries, subscription, subscriptions
+from api.repo.sensors import latest_readings, latest_windows, name_place, sensor, sensors, series_columns, uptime
+from api.repo.subscriptions import (
+    create_subscription,
+    delete_subscription,
+    deliveries,
+    district_deliveries,
+    subscription,
+    subscriptions,
+)
 
 __all__ = [
     "NoRow",
@@ -24,11 +31,13 @@ __all__ = [
     "create_subscription",
     "delete_subscription",
     "deliveries",
+    "district_deliveries",
     "district_exists",
     "district_tiles",
     "districts",
     "latest_readings",
     "latest_windows",
+    "name_place",
     "now",
     "ping",
     "priority_inputs",

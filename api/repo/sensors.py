@@ -14,7 +14,7 @@ from api.repo.rows import IN_DISTRICTS, all_rows, present
 async def sensor(conn: AsyncConnection, *, sensor_id: str) -> dict[str, Any] | None:
     cur = conn.cursor(row_factory=dict_row)
     await cur.execute(
-        """SELECT sensor_id, sensor_type, district, latitude, longitude, tile_id, metrics, revoked_at
+        """SELECT sensor_id, sensor_type, district, latitude, longitude, tile_id, place, metrics, revoked_at
            FROM sensors WHERE sensor_id = %(sensor_id)s""",
         {"sensor_id": sensor_id},
     )
@@ -69,7 +69,7 @@ async def sensors(
     """Registered sensors with when each was last heard of (within the last day)."""
     return await all_rows(
         conn,
-        f"""SELECT s.sensor_id, s.sensor_type, s.district, s.latitude, s.longitude, s.tile_id, s.metrics,
+        f"""SELECT s.sensor_id, s.sensor_type, s.district, s.latitude, s.longitude, s.tile_id, s.place, s.metrics,
                   s.created_at, s.revoked_at, seen.last_seen
            FROM sensors s
            LEFT JOIN LATERAL (
@@ -129,3 +129,11 @@ async def uptime(conn: AsyncConnection, *, sensor_id: str, start: datetime, end:
            GROUP BY day ORDER BY day""",
         {"sensor": sensor_id, "start": start, "end": end},
     )
+
+
+async def name_place(conn: AsyncConnection, *, sensor_id: str, place: str) -> bool:
+    """Set how neighbours name where a sensor stands; False if there is no such sensor."""
+    cur = await conn.execute(
+        "UPDATE sensors SET place = %(place)s WHERE sensor_id = %(sensor_id)s", {"place": place, "sensor_id": sensor_id}
+    )
+    return cur.rowcount > 0

@@ -7,10 +7,13 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 
-from api.repo.rows import IN_DISTRICTS, all_rows, one_row, present
+from api.repo.rows import IN_DISTRICTS, all_rows, in_districts, one_row, present
 
 SUBSCRIPTION_COLUMNS = """subscription_id::text AS subscription_id, district, min_severity, channel, target, language,
-                          place, created_by, created_at"""
+                          place, name, wait_minutes, quiet_from, quiet_until, max_per_hour, created_by, created_at"""
+DELIVERY_COLUMNS = """d.delivery_id, d.alert_id::text AS alert_id, d.change, d.event_time, d.message, d.status,
+                      d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.delivered_at,
+                      d.channel, d.answer, d.receipt, d.receipt_at"""
 
 
 async def create_subscription(conn: AsyncConnection, **fields: Any) -> dict[str, Any]:
@@ -18,9 +21,11 @@ async def create_subscription(conn: AsyncConnection, **fields: Any) -> dict[str,
     row = await one_row(
         conn,
         f"""INSERT INTO subscriptions (subscription_id, district, min_severity, channel, target, language, place,
-                                       signing_secret, created_by)
+                                       name, wait_minutes, quiet_from, quiet_until, max_per_hour, signing_secret,
+                                       created_by)
             VALUES (gen_random_uuid(), %(district)s, %(min_severity)s, %(channel)s, %(target)s, %(language)s,
-                    %(place)s, %(signing_secret)s, %(created_by)s)
+                    %(place)s, %(name)s, %(wait_minutes)s, %(quiet_from)s, %(quiet_until)s, %(max_per_hour)s,
+                    %(signing_secret)s, %(created_by)s)
             RETURNING {SUBSCRIPTION_COLUMNS}, signing_secret""",
         fields,
     )
@@ -56,9 +61,23 @@ async def delete_subscription(conn: AsyncConnection, *, subscription_id: UUID) -
 async def deliveries(conn: AsyncConnection, *, subscription_id: UUID, limit: int) -> list[dict[str, Any]]:
     return await all_rows(
         conn,
-        """SELECT delivery_id, alert_id::text AS alert_id, change, event_time, message, status, attempts,
-                  next_attempt_at, last_status, last_error, created_at, delivered_at
-           FROM deliveries WHERE subscription_id = %(id)s ORDER BY created_at DESC, delivery_id DESC
-           LIMIT %(limit)s""",
+        f"""SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE subscription_id = %(id)s
+            ORDER BY created_at DESC, delivery_id DESC LIMIT %(limit)s""",
         {"id": subscription_id, "limit": limit},
+    )
+
+
+async def district_deliveries(
+    conn: AsyncConnection, *, districts: list[str] | None, alert_id: UUID | None, limit: int
+) -> list[dict[str, Any]]:
+    """Deliveries of alerts in these districts (None: all), newest first, with who they went to."""
+    return await all_rows(
+        conn,
+        f"""SELECT {DELIVERY_COLUMNS}, s.subscription_id::text AS subscription_id, s.district, s.name,
+                   s.channel AS subscription_channel, s.target
+            FROM deliveries d JOIN subscriptions s USING (subscription_id)
+            WHERE {in_districts("s.district")}
+              AND (%(alert)s::uuid IS NULL OR d.alert_id = %(alert)s::uuid)
+            ORDER BY d.created_at DESC, d.delivery_id DESC LIMIT %(limit)s""",
+        {"districts": districts, "alert": alert_id, "limit": limit},
     )

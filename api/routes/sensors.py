@@ -16,7 +16,7 @@ from api import provisioning, repo
 from api.access import Action, Principal
 from api.deps import AccountsDep, ConnDep, SettingsDep, allowed, period
 from api.params import DISTRICT_EXAMPLE, DistrictQuery, SensorIdPath
-from api.schemas import LatestReading, LatestWindow, Problem, Sensor, SensorLatest, Series, Uptime, UptimeDay
+from api.schemas import LatestReading, LatestWindow, Problem, Sensor, SensorLatest, Series, Text, Uptime, UptimeDay
 from vigia.accounts import BrokerAccountsError
 from vigia.contracts import DistrictSlug, Metric, SensorId, SensorType
 
@@ -155,6 +155,10 @@ class NewSensor(BaseModel):
     latitude: float = Field(ge=-90, le=90, examples=[-11.9847])
     longitude: float = Field(ge=-180, le=180, examples=[-77.0049])
     metrics: list[Metric] = Field(default_factory=list, description="default: the type's metrics")
+    place: Text = Field(
+        "", max_length=80, description="how neighbours name where it stands; used in messages",
+        examples=["Mz. C, AA.HH. Villa Hermosa"],
+    )  # fmt: skip
 
 
 class Credentials(BaseModel):
@@ -193,5 +197,17 @@ async def revoke(settings: SettingsDep, accounts: AccountsDep, principal: Admin,
     except BrokerAccountsError as error:
         raise HTTPException(503, f"the MQTT broker could not be told: {error}") from error
     if not found:
+        raise HTTPException(404, f"sensor {sensor_id!r} is not registered")
+    return Response(status_code=204)
+
+
+class PlaceName(BaseModel):
+    place: Text = Field(max_length=80, examples=["Mz. C, AA.HH. Villa Hermosa"])
+
+
+@router.put("/{sensor_id}/place", status_code=204, responses=NOT_FOUND)
+async def name_place(conn: ConnDep, principal: Admin, sensor_id: SensorIdPath, body: PlaceName) -> Response:
+    """Name where a sensor stands as neighbours do; messages and the page use it instead of the sensor id."""
+    if not await repo.name_place(conn, sensor_id=sensor_id, place=body.place.strip()):
         raise HTTPException(404, f"sensor {sensor_id!r} is not registered")
     return Response(status_code=204)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import secrets
-import socket
-from datetime import datetime
+from datetime import datetime, time
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from api import repo
+from api import repo, targets
 from api.access import Action, Principal
 from api.deps import ConnDep, SettingsDep, allowed
 from api.params import DISTRICT_EXAMPLE
@@ -30,13 +26,35 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "descripti
 class NewSubscription(BaseModel):
     district: DistrictSlug = Field(examples=[DISTRICT_EXAMPLE])
     min_severity: Literal["info", "warning", "critical"] = "warning"
-    channel: Literal["webhook", "log"] = Field("webhook", description="`log` writes to the notifier's message log")
+    channel: str = Field(
+        "webhook",
+        pattern=r"^[a-z][a-z0-9-]{1,30}$",
+        description="`sms` (through Kannel), `webhook`, `log` (the notifier's message log), `apprise` (the"
+        " target is a whole Apprise URL), or a channel configured in VIGIA_APPRISE_URLS (`whatsapp`, `email`...)",
+    )
     target: Text = Field(
-        min_length=1, max_length=500, description="the webhook URL, or the recipient's label for `log`",
-        examples=["https://junta-mz-c.example.org/vigia"],
+        min_length=1, max_length=500,
+        description="a phone number for `sms`/`whatsapp` (stored in E.164; a number without a country code is"
+        " Peruvian), an address for `email`, a URL for `webhook`, the recipient's label for `log`",
+        examples=["+51987654321", "https://junta-mz-c.example.org/vigia"],
     )  # fmt: skip
     language: Literal["es", "en"] = "es"
     place: Text = Field("", max_length=80, description="how people name the area in messages", examples=["Manzana C"])
+    name: Text = Field("", max_length=80, description="who this is; shown as who acknowledged by reply",
+                       examples=["Rosa Quispe"])  # fmt: skip
+    wait_minutes: int = Field(
+        0, ge=0, le=24 * 60,
+        description="an escalation step: told of an opening only if nobody acknowledged it within this many minutes",
+    )  # fmt: skip
+    quiet_from: time | None = Field(None, description="Lima clock; non-critical messages wait until quiet_until")
+    quiet_until: time | None = None
+    max_per_hour: int = Field(10, ge=1, le=600, description="past this many messages in an hour, one digest")
+
+    @model_validator(mode="after")
+    def _quiet_hours_whole(self) -> NewSubscription:
+        if (self.quiet_from is None) != (self.quiet_until is None):
+            raise ValueError("quiet_from and quiet_until go together")
+        return self
 
 
 class Subscription(BaseModel):
@@ -47,6 +65,11 @@ class Subscription(BaseModel):
     target: str
     language: str
     place: str
+    name: str
+    wait_minutes: int
+    quiet_from: time | None
+    quiet_until: time | None
+    max_per_hour: int
     created_by: str
     created_at: datetime
 
@@ -61,33 +84,20 @@ class DeliveryRecord(BaseModel):
     change: str = Field(examples=["opened", "reminder"])
     event_time: datetime
     message: str = Field(examples=["URGENTE: Sin agua en Manzana C desde las 14:10."])
-    status: str = Field(examples=["delivered", "pending", "failed"])
+    status: str = Field(examples=["delivered", "pending", "failed", "skipped", "held", "digested"])
     attempts: int
     next_attempt_at: datetime
     last_status: int | None
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
-
-
-async def check_webhook(url: str, *, allow_private: bool) -> None:
-    """Refuse what is not an http(s) URL, and, unless allowed, hosts on loopback or private networks.
-
-    Without the second check a subscriber could make the notifier probe the internal network.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise HTTPException(422, "target: a webhook target must be an http or https URL")
-    if allow_private:
-        return
-    try:
-        infos = await asyncio.to_thread(socket.getaddrinfo, parts.hostname, parts.port or 443)
-    except OSError:
-        raise HTTPException(422, f"target: the host {parts.hostname!r} does not resolve") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise HTTPException(422, f"target: {parts.hostname!r} is not a public address")
+    channel: str | None = Field(description="how it was sent")
+    answer: str | None = Field(description="the provider's own words", examples=["0: Accepted for delivery"])
+    receipt: str | None = Field(
+        description="what the phone network reported: accepted, buffered, delivered, failed, rejected",
+        examples=["delivered"],
+    )
+    receipt_at: datetime | None
 
 
 async def _visible(conn: ConnDep, subscription_id: UUID, principal: Principal) -> dict[str, Any]:
@@ -106,14 +116,17 @@ async def _visible(conn: ConnDep, subscription_id: UUID, principal: Principal) -
 async def subscribe(
     conn: ConnDep, settings: SettingsDep, principal: Subscriber, body: NewSubscription
 ) -> CreatedSubscription:
-    """Tell someone of alerts in a district: a signed webhook, or a line in the message log."""
+    """Tell someone of alerts in a district: an SMS, WhatsApp, Telegram or email, a signed webhook, or a line
+    in the message log. A number subscribed by SMS may acknowledge the district's alerts by reply."""
     if not principal.sees(body.district):
         raise HTTPException(404, f"district {body.district!r} has no sensors")
-    if body.channel == "webhook":
-        await check_webhook(body.target, allow_private=settings.webhook_allow_private)
+    fields = body.model_dump()
+    fields["target"] = await targets.checked(
+        body.channel, body.target, apprise_urls=settings.apprise_urls, allow_private=settings.webhook_allow_private
+    )
     row = await repo.create_subscription(
         conn,
-        **body.model_dump(),
+        **fields,
         signing_secret=secrets.token_urlsafe(32),
         created_by=principal.name or principal.key_id,
     )

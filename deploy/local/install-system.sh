@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the system pieces the local stack runs on: Mosquitto, PostgreSQL 15 with
+# Installs the system pieces the local stack runs on: Mosquitto, Kannel, PostgreSQL 15 with
 # TimescaleDB (built from Debian's source package on bookworm, packaged on trixie),
 # and Maven for resolving Apache Kafka. Idempotent: every step checks before acting.
 set -euo pipefail
@@ -29,14 +29,19 @@ apt_install() {
 
 apt_install mosquitto mosquitto-clients "postgresql-${PG_MAJOR}" "postgresql-client-${PG_MAJOR}" \
   maven default-jre-headless python3-venv ca-certificates kcat
+# Kannel, the SMS gateway (bearerbox and smsbox).
+apt_install kannel
 # Headless Chromium: the web page's browser test.
 apt_install chromium fonts-dejavu-core
 # The lint of the deployment scripts.
 apt_install shellcheck
 # mosquitto's package starts a system broker on 1883; the project runs its own.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
-  $SUDO systemctl stop mosquitto || true
-fi
+# So does kannel's, on 13000 and 13013.
+for unit in mosquitto kannel; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then
+    $SUDO systemctl stop "$unit" || true
+  fi
+done
 
 timescale_installed() {
   local libdir

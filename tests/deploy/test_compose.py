@@ -14,6 +14,7 @@ from vigia.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 VIGIA_SERVICES = {"init", "bridge", "stream", "inference", "notifier", "api"}
+SMS_GATEWAY = {"kannel", "smsbox", "smsc"}  # on the Vigía image, which carries Kannel
 REQUIRED_SETTINGS = {
     "VIGIA_MQTT_HOST", "VIGIA_MQTT_PORT", "VIGIA_MQTT_USERNAME", "VIGIA_MQTT_PASSWORD",
     "VIGIA_KAFKA_BOOTSTRAP",
@@ -29,13 +30,25 @@ def compose() -> dict[str, Any]:
 
 def test_names_every_service_on_the_real_images(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"mosquitto", "kafka", "timescaledb"} | VIGIA_SERVICES
+    assert set(services) == {"mosquitto", "kafka", "timescaledb"} | VIGIA_SERVICES | SMS_GATEWAY
     assert services["mosquitto"]["image"].startswith("eclipse-mosquitto:")
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert services["timescaledb"]["image"].startswith("timescale/timescaledb:")
-    for name in VIGIA_SERVICES:
+    for name in VIGIA_SERVICES | SMS_GATEWAY:
         assert services[name]["build"]["dockerfile"] == "deploy/Dockerfile"
+
+
+def test_kannels_boxes_and_the_stand_in_smsc_share_one_network_as_in_one_pod(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["kannel"]["command"] == ["kannel", "bearerbox"]
+    assert services["smsbox"]["command"] == ["kannel", "smsbox"]
+    assert services["smsbox"]["network_mode"] == services["smsc"]["network_mode"] == "service:kannel"
+    assert "kannel-state:/var/lib/vigia" in services["smsbox"]["volumes"]  # the configuration bearerbox wrote
+    assert services["notifier"]["depends_on"]["smsbox"]["condition"] == "service_healthy"
+    settings = services["api"]["environment"]
+    assert settings["VIGIA_KANNEL_HOST"] == "kannel"
+    assert settings["VIGIA_SMS_CALLBACK_URL"] == "http://api:8080"
 
 
 def test_every_long_running_service_has_a_health_check(compose: dict[str, Any]) -> None:

@@ -96,6 +96,8 @@ def test_only_the_api_is_published_and_everything_else_is_denied_by_default(over
         name for name, p in policies.items() for rule in p["spec"].get("ingress", []) if "from" not in rule
     ]  # a rule without `from` admits any source
     assert from_outside == ["mosquitto-from-sensors-and-bridges"]  # the field sensors must reach the broker
+    sendsms = policies["kannel-from-notifier"]["spec"]["ingress"][0]["from"]
+    assert sendsms == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "notifier"}}}]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -140,7 +142,10 @@ def test_no_secret_is_kept_for_production() -> None:
     # the development overlay generates the public development passwords, which production refuses
     dev = of_kind("dev", "Secret")["vigia-secrets"]
     assert of_kind("dev", "ConfigMap")["vigia-settings"]["data"]["VIGIA_ENVIRONMENT"] == "development"
-    assert set(dev["data"]) == {"VIGIA_MQTT_PASSWORD", "VIGIA_MQTT_SIMULATOR_PASSWORD", "VIGIA_DB_PASSWORD"}
+    assert set(dev["data"]) == {
+        "VIGIA_MQTT_PASSWORD", "VIGIA_MQTT_SIMULATOR_PASSWORD", "VIGIA_DB_PASSWORD", "VIGIA_KANNEL_PASSWORD",
+        "VIGIA_KANNEL_ADMIN_PASSWORD", "VIGIA_SMS_CALLBACK_TOKEN", "VIGIA_APPRISE_URLS",
+    }  # fmt: skip
 
 
 def _compose_settings() -> set[str]:

@@ -18,6 +18,8 @@ from ops import control
 from ops.component import daemon_root
 from vigia.settings import Settings
 
+SMTP_PORT = 29025  # the email test's SMTP server (tests/integration/test_phones.py)
+
 TEST_ENV = {
     "VIGIA_MQTT_PORT": "21883",
     "VIGIA_KAFKA_BOOTSTRAP": "127.0.0.1:29092",
@@ -32,6 +34,12 @@ TEST_ENV = {
     "VIGIA_INFERENCE_PORT": "29105",
     "VIGIA_NOTIFIER_METRICS_PORT": "29104",
     "VIGIA_MODEL_CHECK_SECONDS": "1",
+    "VIGIA_KANNEL_ADMIN_PORT": "29130",
+    "VIGIA_KANNEL_BOX_PORT": "29131",
+    "VIGIA_KANNEL_SENDSMS_PORT": "29132",
+    "VIGIA_KANNEL_FAKE_SMSC_PORT": "29133",
+    "VIGIA_SMSC_INJECT_PORT": "29134",
+    "VIGIA_APPRISE_URLS": f'{{"email": "mailto://127.0.0.1:{SMTP_PORT}/{{target}}?from=vigia@example.org"}}',
     "VIGIA_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's webhook receiver listens on loopback
     "VIGIA_API_RATE_LIMIT": "100000/minute",  # the schema fuzzing would otherwise test the limit (see tests/api)
 }

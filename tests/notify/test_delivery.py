@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from notify.delivery import MAX_ATTEMPTS, Interest, reminder_slot, retry_after, wants
+from notify.delivery import (
+    MAX_ATTEMPTS,
+    Defer,
+    Due,
+    Hold,
+    Interest,
+    Send,
+    Skip,
+    decide,
+    quiet_end,
+    reminder_slot,
+    retry_after,
+    wants,
+)
+from notify.messages import LIMA
 
 NORTH_WARNINGS = Interest("north", "warning")
 
@@ -43,3 +57,49 @@ def test_reminders_come_once_per_interval_after_opening() -> None:
     assert reminder_slot(opened, opened + timedelta(minutes=30), every) == 1
     assert reminder_slot(opened, opened + timedelta(minutes=59), every) == 1
     assert reminder_slot(opened, opened + timedelta(minutes=95), every) == 3
+
+
+# When a due delivery still goes: escalation, quiet hours and the hourly limit.
+
+NOON_LIMA = datetime(2026, 2, 3, 17, 0, tzinfo=UTC)
+NIGHT_LIMA = datetime(2026, 2, 4, 4, 0, tzinfo=UTC)  # 23:00 in Lima
+
+
+def due(**changes: object) -> Due:
+    fields: dict[str, object] = {
+        "change": "opened", "severity": "warning", "alert_state": "open", "wait_minutes": 0,
+        "told_of_opening": False, "quiet": None, "sent_last_hour": 0, "max_per_hour": 10,
+    }  # fmt: skip
+    fields.update(changes)
+    return Due(**fields)  # type: ignore[arg-type]
+
+
+def test_the_first_step_is_told_even_if_someone_already_acknowledged() -> None:
+    assert decide(due(alert_state="acknowledged"), NOON_LIMA) == Send()
+
+
+def test_a_later_step_is_skipped_once_someone_acknowledged_and_hears_nothing_more() -> None:
+    assert isinstance(decide(due(wait_minutes=15, alert_state="acknowledged"), NOON_LIMA), Skip)
+    assert decide(due(wait_minutes=15), NOON_LIMA) == Send()
+    assert isinstance(decide(due(wait_minutes=15, change="resolved", alert_state="resolved"), NOON_LIMA), Skip)
+    told = due(wait_minutes=15, change="resolved", alert_state="resolved", told_of_opening=True)
+    assert decide(told, NOON_LIMA) == Send()
+
+
+def test_reminders_and_updates_of_an_acknowledged_alert_are_not_sent() -> None:
+    assert isinstance(decide(due(change="reminder", alert_state="acknowledged"), NOON_LIMA), Skip)
+    assert isinstance(decide(due(change="updated", alert_state="acknowledged"), NOON_LIMA), Skip)
+
+
+def test_quiet_hours_hold_non_critical_messages_until_morning_but_never_critical_ones() -> None:
+    quiet = (time(22, 0), time(6, 0))
+    waited = decide(due(quiet=quiet), NIGHT_LIMA)
+    assert waited == Defer(datetime(2026, 2, 4, 6, 0, tzinfo=LIMA))
+    assert decide(due(quiet=quiet, severity="critical"), NIGHT_LIMA) == Send()
+    assert decide(due(quiet=quiet), NOON_LIMA) == Send()
+    assert quiet_end((time(1, 0), time(5, 0)), NIGHT_LIMA) is None
+
+
+def test_past_the_hourly_limit_messages_are_held_for_a_digest() -> None:
+    assert decide(due(sent_last_hour=9), NOON_LIMA) == Send()
+    assert decide(due(sent_last_hour=10), NOON_LIMA) == Hold()

@@ -30,6 +30,11 @@ def test_production_refuses_development_secrets(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("VIGIA_MQTT_PASSWORD", "a-long-real-secret-1")
     monkeypatch.setenv("VIGIA_MQTT_SIMULATOR_PASSWORD", "a-long-real-secret-2")
     monkeypatch.setenv("VIGIA_DB_PASSWORD", "a-long-real-secret-3")
+    with pytest.raises(ValidationError, match="VIGIA_KANNEL_PASSWORD"):
+        Settings()
+    monkeypatch.setenv("VIGIA_KANNEL_PASSWORD", "a-long-real-secret-4")
+    monkeypatch.setenv("VIGIA_KANNEL_ADMIN_PASSWORD", "a-long-real-secret-5")
+    monkeypatch.setenv("VIGIA_SMS_CALLBACK_TOKEN", "a-long-real-secret-6")
     assert Settings().environment == "production"
 
 
