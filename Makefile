@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?= 60
 
-.PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api bench-state drills drills-cluster train up down status clean
+.PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api bench-state drills drills-cluster drills-deliveries train up down status clean
 
 # Checkers of the deployment files whose libraries clash with the services' (checkov's many
 # pins; check-jsonschema wants a newer click than Faust takes) live in a virtualenv of their own.
@@ -62,11 +62,15 @@ bench-state: $(STAMP)
 	$(BIN)/python -m bench.state
 
 # Faults against a private stack while numbered readings flow, then against a cluster (three Kafka
-# brokers, two bridges, three stream workers) and a 20,000-sensor soak; prints the tables of
-# docs/reliability.md.
+# brokers, two bridges, three stream workers) and a 20,000-sensor soak, then alert deliveries
+# while Kannel and the SMTP server fail; prints the tables of docs/reliability.md.
 drills: install
 	$(BIN)/python -m drills.run
 	$(BIN)/python -m drills.cluster
+	$(BIN)/python -m drills.deliveries
+
+drills-deliveries: install
+	$(BIN)/python -m drills.deliveries
 
 drills-cluster: install
 	$(BIN)/python -m drills.cluster

@@ -53,6 +53,7 @@ DELIVERIES = Metric("vigia_notifier_deliveries_total", "Delivery attempts by cha
 OWED = Metric("vigia_notifier_owed_total", "Messages owed to subscribers, by change", ["change"])
 
 GROUP = "vigia-notifier"
+SEND_BATCH = 50
 LIVE = {AlertState.OPEN, AlertState.ACKNOWLEDGED}
 LEASE = timedelta(minutes=2)
 
@@ -241,6 +242,18 @@ async def _every(seconds: float, work: Any) -> None:
         await asyncio.sleep(seconds)
 
 
+async def _sending(notifier: Notifier, poll_seconds: float) -> None:
+    """Send due deliveries; straight on while a round found a full batch, else wait a poll."""
+    while True:
+        try:
+            full = await notifier.send_due(limit=SEND_BATCH) >= SEND_BATCH
+        except Exception:  # one bad round must not stop the loop; the next one tries again
+            log.exception("notifier round failed")
+            full = False
+        if not full:
+            await asyncio.sleep(poll_seconds)
+
+
 async def serve(settings: Settings) -> None:
     async with (
         AsyncConnectionPool(
@@ -268,7 +281,7 @@ async def serve(settings: Settings) -> None:
             asyncio.create_task(
                 beat_forever(heartbeat_path(settings.state_dir, "notifier"), alive=consuming.is_set), name="heartbeat"
             ),
-            asyncio.create_task(_every(settings.notifier_poll_seconds, notifier.send_due), name="send"),
+            asyncio.create_task(_sending(notifier, settings.notifier_poll_seconds), name="send"),
             asyncio.create_task(_every(60, lambda: notifier.remind(datetime.now(UTC))), name="remind"),
             asyncio.create_task(_every(30, lambda: notifier.digest_held(datetime.now(UTC))), name="digest"),
         ]
