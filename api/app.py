@@ -20,7 +20,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.guards import RateLimit, measure
 from api.live import AlertFeed
 from api.pool import database_pool
-from api.routes import alerts, assess, deliveries, health, imagery, page, places, sensors, sms, subscriptions
+from api.routes import (
+    alerts,
+    assess,
+    chats,
+    deliveries,
+    health,
+    imagery,
+    page,
+    places,
+    sensors,
+    sms,
+    subscriptions,
+)
 from api.schemas import Problem
 from api.tile_jobs import TileJobQueue
 from vigia.accounts import load_accounts
@@ -74,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(page.router)
     app.include_router(sms.router)
+    app.include_router(chats.router)
     routers = (sensors, places, alerts, subscriptions, deliveries, imagery, assess)
     for router in (module.router for module in routers):
         app.include_router(router, responses=ERRORS)
@@ -118,13 +131,16 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+CALLBACKS = ("/sms/", "/whatsapp/", "/telegram/")
+
+
 class HideQueries(logging.Filter):
     """The access log keeps the path of a gateway's callback, not its query: that holds the
     callback token, and a receipt's query a phone network's words."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) == 5 and str(args[2]).startswith("/sms/"):
+        if isinstance(args, tuple) and len(args) == 5 and str(args[2]).startswith(CALLBACKS):
             record.args = (args[0], args[1], str(args[2]).split("?", 1)[0], args[3], args[4])
         return True
 

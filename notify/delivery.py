@@ -97,7 +97,8 @@ def decide(due: Due, now: datetime) -> Decision:
       subscriber hears of later changes only if they were told of the opening.
     - A reminder or a "still going" update of an alert someone acknowledged is not sent.
     - Non-critical messages wait out the subscriber's quiet hours (Lima clock).
-    - Past `max_per_hour` messages in the last hour, the rest are held for one digest.
+    - Past `max_per_hour` messages in the last hour, the rest are held for one digest; the
+      opening of a critical alert is never held, since a digest may be an hour away.
     """
     needed = STILL_NEEDED.get(due.change)
     if needed is not None and due.alert_state not in needed and (due.change != "opened" or due.wait_minutes):
@@ -108,7 +109,7 @@ def decide(due: Due, now: datetime) -> Decision:
         until = quiet_end(due.quiet, now)
         if until is not None:
             return Defer(until)
-    if due.sent_last_hour >= due.max_per_hour:
+    if due.sent_last_hour >= due.max_per_hour and not (due.severity == "critical" and due.change == "opened"):
         return Hold()
     return Send()
 

@@ -26,20 +26,22 @@ CODE = re.compile(r"\bOK (\d{4,5})\b")
 
 
 def subscribe_leader(api: httpx.Client, district: str) -> None:
-    """The district's leader hears of its alerts by SMS, in Spanish (subscribed once per district)."""
-    existing = api.get("/subscriptions").json()
-    if not any(s["district"] == district and s["target"] == LEADER_NUMBER for s in existing):
-        api.post(
-            "/subscriptions",
-            json={
-                "district": district,
-                "channel": "sms",
-                "target": LEADER_NUMBER,
-                "name": LEADER_NAME,
-                "language": "es",
-                "min_severity": "warning",
-            },
-        ).raise_for_status()
+    """The district's leader hears of its critical alerts by SMS, in Spanish (subscribed afresh each run)."""
+    for old in api.get("/subscriptions").json():
+        if old["district"] == district and old["target"] == LEADER_NUMBER:
+            api.delete(f"/subscriptions/{old['subscription_id']}").raise_for_status()
+    api.post(
+        "/subscriptions",
+        json={
+            "district": district,
+            "channel": "sms",
+            "target": LEADER_NUMBER,
+            "name": LEADER_NAME,
+            "language": "es",
+            "min_severity": "critical",  # the demo replays a day: warnings alone would fill her hour
+            "max_per_hour": 30,
+        },
+    ).raise_for_status()
 
 
 def _to_leader(settings: Settings, since: float) -> list[dict[str, str]]:

@@ -37,6 +37,7 @@ class SimSensor:
     metrics: tuple[Metric, ...]
     supply_start_hour: int  # local hour the piped water arrives
     supply_hours: int
+    place: str = ""  # how neighbours name where it stands: "Mz. C, AA.HH. Villa Hermosa"
 
     @property
     def topic(self) -> str:
@@ -60,6 +61,7 @@ def place_sensors(scenario: Scenario, zoom: int) -> list[SimSensor]:
     district = scenario.district
     spread = district.radius_m / METRES_PER_DEGREE
     sensors = []
+    naming = random.Random(f"{scenario.seed}-places")  # apart from `rng`: positions stay as they were
     for sensor_type, count in scenario.sensors.items():
         for index in range(1, count + 1):
             lat = district.latitude + rng.uniform(-spread, spread)
@@ -75,6 +77,7 @@ def place_sensors(scenario: Scenario, zoom: int) -> list[SimSensor]:
                     metrics=SENSOR_METRICS[sensor_type],
                     supply_start_hour=rng.choice(scenario.water.supply_start_hours),
                     supply_hours=rng.choice(scenario.water.supply_hours),
+                    place=f"Mz. {naming.choice('ABCDEFGHJKLMNPQRST')}, {naming.choice(district.neighbourhoods)}",
                 )
             )
     return sensors

@@ -27,6 +27,11 @@ class DistrictSpec(_Spec):
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     radius_m: float = Field(1000, gt=0, le=20_000)
+    neighbourhoods: list[str] = Field(
+        ["AA.HH. Villa Hermosa", "AA.HH. Nueva Esperanza", "AA.HH. Señor de los Milagros", "AA.HH. Las Lomas"],
+        min_length=1,
+        description="settlements sensors stand in; each sensor is placed on a block (Mz.) of one",
+    )
 
 
 class WaterSpec(_Spec):

@@ -75,6 +75,7 @@ def register(settings: Settings, sensors: list[SimSensor]) -> None:
                 longitude=sensor.longitude,
                 tile_id=sensor.tile_id,
                 metrics=[m.value for m in sensor.metrics],
+                place=sensor.place,
             )
 
 

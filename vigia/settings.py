@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     sms_callback_token: SecretStr = Field(
         SecretStr("vigia-dev-sms-callback"), description="Kannel presents it on every call to the API"
     )
+    telegram_webhook_secret: SecretStr = Field(
+        SecretStr(""), description="the secret_token set on the bot's webhook; empty: Telegram replies are off"
+    )
+    whatsapp_verify_token: SecretStr = Field(
+        SecretStr(""), description="the verify token of the WhatsApp Cloud API webhook; empty: WhatsApp replies off"
+    )
+    whatsapp_app_secret: SecretStr = Field(SecretStr(""), description="signs WhatsApp's webhook posts")
     apprise_urls: dict[str, str] = Field(
         default_factory=dict,
         description="channel name -> Apprise URL with {target}, e.g. "

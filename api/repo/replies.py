@@ -13,13 +13,13 @@ RECEIPT_RANK = {"accepted": 1, "buffered": 2, "rejected": 3, "failed": 3, "deliv
 _RANKS = orjson.dumps(RECEIPT_RANK).decode()
 
 
-async def phone_subscriptions(conn: AsyncConnection, *, number: str) -> list[dict[str, Any]]:
-    """The live SMS subscriptions of this number: the districts it may answer for."""
+async def subscribed(conn: AsyncConnection, *, channel: str, target: str) -> list[dict[str, Any]]:
+    """The live subscriptions of this number (or chat) on this channel: the districts it may answer for."""
     return await all_rows(
         conn,
         """SELECT subscription_id, district, language, name FROM subscriptions
-           WHERE deleted_at IS NULL AND channel = 'sms' AND target = %(number)s ORDER BY created_at""",
-        {"number": number},
+           WHERE deleted_at IS NULL AND channel = %(channel)s AND target = %(target)s ORDER BY created_at""",
+        {"channel": channel, "target": target},
     )
 
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from api import replies, repo
+from api import inbound as inbound_replies
 from api.deps import ConnDep, SettingsDep
 from api.repo import replies as reply_repo
-from vigia.phones import BadPhoneNumber, mask, normalise
+from vigia.phones import BadPhoneNumber, normalise
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/sms", tags=["sms"], include_in_schema=False)
@@ -51,48 +51,13 @@ async def inbound(
 ) -> Response:
     """A message from a phone: acknowledge or resolve the alert its code names, and say so."""
     _check_token(settings, token)
-    body = _text(await request.body())[:320]
     try:
         number = normalise(sender)
     except BadPhoneNumber:
         log.info("reply from a number that is not one; ignored")
         return PlainTextResponse("")
-    subscribed = await reply_repo.phone_subscriptions(conn, number=number)
-    record: dict[str, Any] = {"channel": "sms", "sender": number, "body": body, "subscription_id": None,
-                              "alert_id": None}  # fmt: skip
-    if not subscribed:
-        await reply_repo.record_reply(conn, **record, outcome="unknown-sender", answer="")
-        log.info("reply from %s, which no district subscribed; ignored", mask(number))
-        return PlainTextResponse("")
-    first = subscribed[0]
-    language: replies.Language = first["language"]
-    record["subscription_id"] = first["subscription_id"]
-    asked = replies.parse(body)
-    if asked is None:
-        text = replies.answer("not-understood", language)
-        await reply_repo.record_reply(conn, **record, outcome="not-understood", answer=text)
-        return PlainTextResponse(text)
-    districts = [row["district"] for row in subscribed]
-    found = await reply_repo.alert_by_code(conn, code=asked.code, districts=districts)
-    if found is None:
-        text = replies.answer("unknown-code", language, code=asked.code)
-        await reply_repo.record_reply(conn, **record, outcome="unknown-code", answer=text)
-        return PlainTextResponse(text)
-    chosen = next(row for row in subscribed if row["district"] == found["district"])
-    record["subscription_id"] = chosen["subscription_id"]
-    language = chosen["language"]
-    title = found["title_es"] if language == "es" else found["title_en"]
-    who = f"{chosen['name'] or mask(number)} (SMS)"
-    changed = await repo.change_alert(
-        conn, alert_id=found["alert_id"], change=asked.action, by=who, note=f"SMS: {body[:80]}"
-    )
-    outcome: replies.Outcome = asked.action if changed is not None else "already"
-    state = changed["state"] if changed is not None else found["state"]
-    text = replies.answer(outcome, language, code=asked.code, title=title, state=state)
-    record["alert_id"] = found["alert_id"]
-    await reply_repo.record_reply(conn, **record, outcome=outcome, answer=text)
-    log.info("reply from %s: alert %s %s", mask(number), found["alert_id"], outcome)
-    return PlainTextResponse(text)
+    answer = await inbound_replies.handle(conn, channel="sms", sender=number, body=_text(await request.body()))
+    return PlainTextResponse(answer or "")
 
 
 @router.get("/receipts", status_code=204)

@@ -10,9 +10,13 @@ const TEXT = {
     index: "Índice", why: "Por qué", sensors: "sensores", reporting: "reportando", open: "alertas abiertas",
     critical: "críticas", housing: "vivienda (0 sólida, 1 precaria)", connected: "en vivo", offline: "sin conexión",
     acknowledge: "Atendiendo", since: "desde", noAlerts: "Sin alertas abiertas.", badKey: "Clave no válida.",
-    state: { open: "abierta", acknowledged: "atendida", resolved: "resuelta" },
+    state: { open: "abierta", acknowledged: "atendida", resolved: "resuelta", withdrawn: "retirada" },
     severity: { critical: "URGENTE", warning: "Aviso", info: "Info" },
-    other: "English",
+    other: "English", by: "por", messages: "Mensajes", noMessages: "Ningún mensaje enviado.",
+    receipt: { delivered: "recibido", accepted: "aceptado por el operador", buffered: "en espera en la red",
+      failed: "no llegó", rejected: "rechazado por el operador" },
+    delivery: { pending: "por enviar", delivered: "enviado", failed: "falló", skipped: "no hizo falta",
+      held: "para el resumen", digested: "en un resumen" },
   },
   en: {
     district: "District", connecting: "connecting…", live: "Live alerts", key: "Access key",
@@ -21,9 +25,13 @@ const TEXT = {
     index: "Index", why: "Why", sensors: "sensors", reporting: "reporting", open: "open alerts",
     critical: "critical", housing: "housing (0 sound, 1 precarious)", connected: "live", offline: "offline",
     acknowledge: "On it", since: "since", noAlerts: "No open alerts.", badKey: "Key not valid.",
-    state: { open: "open", acknowledged: "acknowledged", resolved: "resolved" },
+    state: { open: "open", acknowledged: "acknowledged", resolved: "resolved", withdrawn: "withdrawn" },
     severity: { critical: "URGENT", warning: "Warning", info: "Info" },
-    other: "Español",
+    other: "Español", by: "by", messages: "Messages", noMessages: "No message sent.",
+    receipt: { delivered: "received", accepted: "accepted by the carrier", buffered: "waiting in the network",
+      failed: "did not arrive", rejected: "rejected by the carrier" },
+    delivery: { pending: "to send", delivered: "sent", failed: "failed", skipped: "not needed",
+      held: "for the digest", digested: "in a digest" },
   },
 };
 
@@ -142,8 +150,14 @@ function renderAlerts() {
     const title = state.lang === "es" ? a.title_es : a.title_en;
     li.innerHTML = `<strong></strong><small></small>`;
     li.querySelector("strong").textContent = `${t("severity")[a.severity]}: ${title} — ${a.tile_id}`;
+    const by = a.acknowledged_by ? ` ${t("by")} ${a.acknowledged_by}` : "";
     li.querySelector("small").textContent =
-      `${t("since")} ${lima(a.opened_at)} · ${a.sensor_id} · ${t("state")[a.state]}${a.detail ? " · " + a.detail : ""}`;
+      `${t("since")} ${lima(a.opened_at)} · ${a.sensor_id} · ${t("state")[a.state]}${by}${a.detail ? " · " + a.detail : ""}`;
+    const messages = document.createElement("details");
+    messages.innerHTML = `<summary></summary><ul class="deliveries"></ul>`;
+    messages.querySelector("summary").textContent = t("messages");
+    messages.addEventListener("toggle", () => { if (messages.open) showDeliveries(a.alert_id, messages.querySelector("ul")); });
+    li.appendChild(messages);
     if (a.state === "open") {
       const button = document.createElement("button");
       button.textContent = t("acknowledge");
@@ -154,6 +168,19 @@ function renderAlerts() {
       li.appendChild(button);
     }
     a.fresh = false;
+    return li;
+  }));
+}
+
+// Who was told of an alert, how, and whether the phone network says it arrived.
+async function showDeliveries(alertId, list) {
+  const rows = await api(`/deliveries?alert_id=${alertId}`);
+  if (!rows.length) { list.innerHTML = `<li>${t("noMessages")}</li>`; return; }
+  list.replaceChildren(...rows.map((d) => {
+    const li = document.createElement("li");
+    const fate = d.receipt ? t("receipt")[d.receipt] || d.receipt : t("delivery")[d.status] || d.status;
+    li.textContent = `${lima(d.created_at)} · ${d.name || d.to} · ${d.channel} · ${d.change} · ${fate}`;
+    li.title = d.message;
     return li;
   }));
 }

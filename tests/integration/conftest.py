@@ -6,6 +6,7 @@ and is stopped and deleted at the end of the session.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -19,6 +20,13 @@ from ops.component import daemon_root
 from vigia.settings import Settings
 
 SMTP_PORT = 29025  # the email test's SMTP server (tests/integration/test_phones.py)
+CHAT_PORT = 29026  # what stands in for WhatsApp's and Telegram's servers (tests/integration/test_chats.py)
+CHAT_SECRETS = {"telegram": "it-telegram-secret", "verify": "it-verify-token", "app": "it-app-secret"}
+APPRISE_URLS = {
+    "email": f"mailto://127.0.0.1:{SMTP_PORT}/{{target}}?from=vigia@example.org",
+    "whatsapp": f"json://127.0.0.1:{CHAT_PORT}/whatsapp/{{target}}",
+    "telegram": f"json://127.0.0.1:{CHAT_PORT}/telegram/{{target}}",
+}
 
 TEST_ENV = {
     "VIGIA_MQTT_PORT": "21883",
@@ -39,7 +47,10 @@ TEST_ENV = {
     "VIGIA_KANNEL_SENDSMS_PORT": "29132",
     "VIGIA_KANNEL_FAKE_SMSC_PORT": "29133",
     "VIGIA_SMSC_INJECT_PORT": "29134",
-    "VIGIA_APPRISE_URLS": f'{{"email": "mailto://127.0.0.1:{SMTP_PORT}/{{target}}?from=vigia@example.org"}}',
+    "VIGIA_APPRISE_URLS": json.dumps(APPRISE_URLS),
+    "VIGIA_TELEGRAM_WEBHOOK_SECRET": CHAT_SECRETS["telegram"],
+    "VIGIA_WHATSAPP_VERIFY_TOKEN": CHAT_SECRETS["verify"],
+    "VIGIA_WHATSAPP_APP_SECRET": CHAT_SECRETS["app"],
     "VIGIA_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's webhook receiver listens on loopback
     "VIGIA_API_RATE_LIMIT": "100000/minute",  # the schema fuzzing would otherwise test the limit (see tests/api)
 }

@@ -103,3 +103,5 @@ def test_quiet_hours_hold_non_critical_messages_until_morning_but_never_critical
 def test_past_the_hourly_limit_messages_are_held_for_a_digest() -> None:
     assert decide(due(sent_last_hour=9), NOON_LIMA) == Send()
     assert decide(due(sent_last_hour=10), NOON_LIMA) == Hold()
+    assert decide(due(sent_last_hour=10, severity="critical", change="reminder"), NOON_LIMA) == Hold()
+    assert decide(due(sent_last_hour=10, severity="critical"), NOON_LIMA) == Send()
