@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from vigia import gsm
+
 Action = Literal["acknowledged", "resolved"]
 Language = Literal["es", "en"]
 
@@ -69,5 +71,6 @@ STATES: dict[Language, dict[str, str]] = {
 
 
 def answer(outcome: Outcome, language: Language, *, code: str = "", title: str = "", state: str = "") -> str:
-    """The confirmation or refusal sent back to the phone, in the subscriber's language."""
-    return ANSWERS[language][outcome].format(code=code, title=title, state=STATES[language].get(state, state))
+    """The confirmation or refusal sent back to the phone, in the subscriber's language and the SMS alphabet."""
+    text = ANSWERS[language][outcome].format(code=code, title=title, state=STATES[language].get(state, state))
+    return gsm.fold(text)

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from notify import gsm
 from notify.delivery import SEVERITY_RANK
 from notify.messages import SEVERITY_WORDS, Language, day_and_clock
+from vigia import gsm
 
 HEAD = {"es": "Vigia: {n} avisos mas desde {since}: ", "en": "Vigia: {n} more alerts since {since}: "}
 TAIL = {"es": ". Detalle en la web de Vigia.", "en": ". Details on the Vigia page."}

@@ -6,15 +6,15 @@ atiende, LISTO 4821 si ya se resolvio."
 What, where in the words neighbours use, since when, and how to answer. When the words run
 past 160 characters the housing context goes first, then the place name is shortened; the
 reply instruction always stays. A rule title so long that even that does not fit is sent as
-a concatenated SMS (see `gsm.py`); the delivery log records how many parts it took.
+a concatenated SMS (see `vigia/gsm.py`), reassembled on the phone.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from notify import gsm
 from notify.messages import SEVERITY_WORDS, Language, day_and_clock, span
+from vigia import gsm
 from vigia.contracts import Alert
 
 PRECARIOUS = {"es": " (viviendas precarias)", "en": " (precarious housing)"}

@@ -62,6 +62,7 @@ def _stored_counts(settings: Settings, since: float) -> tuple[int, int]:
 
 
 DEMO_KEY_NAME = "demo page"
+STALL_SECONDS = 60  # the demo gives up waiting for readings after this long without one stored
 
 
 def _demo_key(settings: Settings) -> str:
@@ -116,14 +117,18 @@ def demo(
             malformed=report.malformed + past.malformed,
         )
     with console.status("waiting for the stream to store every reading") as spinner:
-        deadline = time.monotonic() + 120
+        # Waits while the stream makes progress: a replay over an earlier run's windows is slower.
+        stalled_since = time.monotonic()
         stored, windows = _stored_counts(settings, started)
         absorbed = _already_stored(settings, taken_before)
-        while stored + absorbed < report.readings and time.monotonic() < deadline:
+        while stored + absorbed < report.readings and time.monotonic() - stalled_since < STALL_SECONDS:
             time.sleep(1)
+            before = stored + absorbed
             stored, windows = _stored_counts(settings, started)
             absorbed = _already_stored(settings, taken_before)
-            spinner.update(f"stored {stored}/{report.readings} readings")
+            if stored + absorbed > before:
+                stalled_since = time.monotonic()
+            spinner.update(f"stored {stored + absorbed}/{report.readings} readings")
     table = Table(title="What flowed")
     table.add_column("stage")
     table.add_column("count", justify="right")

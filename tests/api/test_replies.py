@@ -34,6 +34,9 @@ def test_answers_name_the_alert_in_the_subscribers_language_and_fit_the_sms_alph
     assert answer("acknowledged", "es", code="4821", title="Sin agua") == (
         "Gracias. Alerta 4821 (Sin agua) en atencion; avisamos a los demas."
     )
+    assert answer("acknowledged", "es", code="4821", title="Tanque casi vacío") == (
+        "Gracias. Alerta 4821 (Tanque casi vacio) en atencion; avisamos a los demas."
+    )
     assert answer("already", "en", code="4821", title="No water", state="resolved") == (
         "Alert 4821 (No water) was already resolved. Nothing changed."
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from notify import gsm
 from notify.digest import digest
+from vigia import gsm
 
 NOW = datetime(2026, 2, 3, 20, 0, tzinfo=UTC)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from notify import gsm, phone
+from notify import phone
 from tests.notify.test_messages import OPENED, outage
+from vigia import gsm
 from vigia.contracts import AlertState
 
 PLACE = "Mz. C, AA.HH. Villa Hermosa"

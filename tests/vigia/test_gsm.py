@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notify import gsm
+from vigia import gsm
 
 
 def test_spanish_keeps_its_n_tilde_and_e_acute_but_loses_the_accents_the_alphabet_lacks() -> None:
