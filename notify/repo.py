@@ -95,6 +95,13 @@ async def record_outcome(
         {"id": delivery_id, "channel": channel, "delivered": delivered, "status": status, "error": error,
          "answer": answer, "retry_in": retry_in},
     )  # fmt: skip
+    await conn.execute(
+        """INSERT INTO delivery_attempts (delivery_id, channel, delivered, status, answer)
+           VALUES (%(id)s, %(channel)s, %(delivered)s, %(status)s, %(answer)s)
+           ON CONFLICT DO NOTHING""",
+        {"id": delivery_id, "channel": channel or "?", "delivered": delivered, "status": status,
+         "answer": (answer or error or "")[:500]},
+    )  # fmt: skip
 
 
 async def set_aside(conn: AsyncConnection, *, delivery_id: int, status: str, why: str | None = None,

@@ -81,3 +81,23 @@ async def district_deliveries(
             ORDER BY d.created_at DESC, d.delivery_id DESC LIMIT %(limit)s""",
         {"districts": districts, "alert": alert_id, "limit": limit},
     )
+
+
+async def delivery_attempts(
+    conn: AsyncConnection, *, delivery_id: int, districts: list[str] | None
+) -> list[dict[str, Any]] | None:
+    """Every attempt at one delivery, oldest first; None if the delivery is not there for these districts."""
+    found = await one_row(
+        conn,
+        f"""SELECT 1 AS found FROM deliveries d JOIN subscriptions s USING (subscription_id)
+            WHERE d.delivery_id = %(id)s AND {in_districts("s.district")}""",
+        {"id": delivery_id, "districts": districts},
+    )
+    if found is None:
+        return None
+    return await all_rows(
+        conn,
+        """SELECT attempted_at, channel, delivered, status, answer FROM delivery_attempts
+           WHERE delivery_id = %(id)s ORDER BY attempted_at""",
+        {"id": delivery_id},
+    )

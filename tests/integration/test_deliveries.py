@@ -113,6 +113,11 @@ def test_a_critical_outage_reaches_the_leader_signed_retried_and_recalled(stack:
     assert by_change["opened"]["status"] == "delivered"
     retried = next(d for d in log if str(d["delivery_id"]) == first["delivery"])
     assert (retried["status"], retried["attempts"], retried["last_status"]) == ("delivered", 2, 204)
+    tried = api.get(f"/deliveries/{retried['delivery_id']}/attempts").json()
+    assert [(a["channel"], a["delivered"], a["status"]) for a in tried] == [
+        ("webhook", False, 500),
+        ("webhook", True, 204),
+    ]
     assert by_change["opened"]["message"] == body
 
     assert api.delete(f"/subscriptions/{subscription['subscription_id']}").status_code == 204

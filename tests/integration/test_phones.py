@@ -187,6 +187,15 @@ def test_a_leader_gets_one_sms_replies_ok_and_the_alert_is_acknowledged_by_her(
     delivered = eventually(received, what="the delivery receipt")[0]
     assert (delivered["channel"], delivered["status"]) == ("sms", "delivered")
     assert delivered["answer"].startswith("0: Accepted")
+    tried = outage["leader"].get(f"/deliveries/{delivered['delivery_id']}/attempts").json()
+    assert [(a["channel"], a["delivered"], a["status"]) for a in tried] == [("sms", True, 202)]
+    assert tried[0]["answer"] == delivered["answer"]
+    assert (
+        httpx.get(
+            f"{base(stack)}/deliveries/{delivered['delivery_id']}/attempts", headers=api_headers(stack, "leader", "x")
+        ).status_code
+        == 404
+    )  # another district's leader
     masked = httpx.get(
         f"{base(stack)}/deliveries", params={"alert_id": alert_id}, headers=api_headers(stack, "viewer")
     ).json()
