@@ -40,10 +40,8 @@ from vigia.settings import Settings
 SMTP_PORT = 30025
 STACK = ["kafka", "timescaledb", "kannel", "smsbox", "smsc", "notifier", "api"]
 DRILL_ENV = {
-    "VIGIA_KANNEL_ADMIN_PORT": "30130", "VIGIA_KANNEL_BOX_PORT": "30131", "VIGIA_KANNEL_SENDSMS_PORT": "30132",
-    "VIGIA_KANNEL_FAKE_SMSC_PORT": "30133", "VIGIA_SMSC_INJECT_PORT": "30134",
-    "VIGIA_APPRISE_URLS": json.dumps({"email": f"mailto://127.0.0.1:{SMTP_PORT}/{{target}}?from=vigia@example.org"}),
-}  # fmt: skip
+    "VIGIA_APPRISE_URLS": json.dumps({"email": f"mailto://127.0.0.1:{SMTP_PORT}/{{target}}?from=vigia@example.org"})
+}
 DISTRICTS = 10
 CHANGES = ("opened", "updated", "acknowledged", "resolved")
 

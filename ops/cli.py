@@ -23,6 +23,7 @@ from ops.component import StackError
 from simulate import cli as simulate_cli
 from simulate import phone_cli
 from stream import cli as stream_cli
+from vigia import dynsec
 from vigia.settings import load_settings
 from vigia.terminal import console, fail
 
@@ -158,8 +159,10 @@ def db_migrate() -> None:
 @app.command()
 def init(
     wait: Annotated[float, typer.Option(help="seconds to keep retrying while the database or Kafka is away")] = 120.0,
+    topics: Annotated[bool, typer.Option(help="create missing Kafka topics (off where Strimzi makes them)")] = True,
 ) -> None:
-    """Migrate the schema and create the Kafka topics: the one-shot job before services start."""
+    """Migrate the schema, create the Kafka topics and the broker's service accounts: the one-shot job before
+    services start."""
     from tenacity import retry, stop_after_delay, wait_exponential
 
     from ops.kafka_admin import ensure_topics
@@ -177,8 +180,16 @@ def init(
     def create_topics() -> list[str]:
         return asyncio.run(ensure_topics(settings))
 
+    @patient
+    def broker_accounts() -> None:
+        dynsec.run(settings, dynsec.service_commands(settings))
+
     console.print(f"migrations applied: {migrate() or 'none pending'}")
-    console.print(f"topics created: {create_topics() or 'none missing'}")
+    if topics:
+        console.print(f"topics created: {create_topics() or 'none missing'}")
+    if settings.broker_accounts == "dynsec":
+        broker_accounts()
+        console.print("broker accounts: the bridge's and the simulator's are set")
 
 
 @kafka_app.command("topics")

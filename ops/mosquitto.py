@@ -1,14 +1,23 @@
-"""Mosquitto, the MQTT broker sensors publish to: persistent, authenticated, one listener."""
+"""Mosquitto, the MQTT broker sensors publish to: persistent, with accounts in its dynamic-security plugin.
+
+Plain MQTT listens on loopback for this machine's own services; devices elsewhere connect
+over TLS (`VIGIA_MQTT_TLS_PORT`) with a certificate of a CA made on first start
+(`ops/certificates.py`). Accounts are the plugin's: the sensor-admin account it is
+initialised with, the bridge's and the simulator's (made on every `vigia up`), and one per
+registered sensor (`vigia/dynsec.py`).
+"""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import threading
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from ops import certificates
 from ops.component import (
     Component,
     Health,
@@ -18,7 +27,7 @@ from ops.component import (
     prepare_daemon_home,
     service_user,
 )
-from vigia.settings import Settings
+from vigia import dynsec
 
 
 class Mosquitto(Component):
@@ -30,24 +39,35 @@ class Mosquitto(Component):
     def user(self) -> str | None:
         return service_user("mosquitto")
 
+    @property
+    def dynsec_file(self) -> Path:
+        return self.home / "dynamic-security.json"
+
     def prepare(self) -> None:
-        if not shutil.which("mosquitto_passwd"):
+        if not shutil.which("mosquitto_ctrl"):
             raise StackError("mosquitto is not installed; run `make install` first")
         s = self.settings
         prepare_daemon_home(s, self.home, self.user)
         (self.home / "data").mkdir(parents=True, exist_ok=True)
-        accounts = MosquittoAccounts(s)
-        passwd = accounts.passwd
-        accounts.set_password(s.mqtt_username, s.mqtt_password.get_secret_value())
-        accounts.set_password(s.mqtt_simulator_username, s.mqtt_simulator_password.get_secret_value())
-        accounts.write_acl()
+        if not self.dynsec_file.exists():  # the accounts live here from now on: written once, kept
+            admin = [s.mqtt_admin_username, s.mqtt_admin_password.get_secret_value()]
+            _run(["mosquitto_ctrl", "dynsec", "init", str(self.dynsec_file), *admin])
+        tls = ""
+        if s.mqtt_tls_port:
+            paths = certificates.ensure(self.home / "tls", hosts=certificates.names(s.bind_host))
+            tls = (
+                f"listener {s.mqtt_tls_port} {s.bind_host}\n"
+                f"cafile {paths.ca}\ncertfile {paths.certificate}\nkeyfile {paths.key}\n"
+                "tls_version tlsv1.2\n"
+            )
         (self.home / "mosquitto.conf").write_text(
             "# Written by `vigia up`; edit the settings, not this file.\n"
             "per_listener_settings false\n"
-            f"listener {s.mqtt_port} {s.mqtt_host}\n"
+            f"listener {s.mqtt_port} {s.mqtt_host}\n"  # plain MQTT: this machine's own services
+            f"{tls}"  # devices elsewhere: TLS
             "allow_anonymous false\n"
-            f"password_file {passwd}\n"
-            f"acl_file {self.home / 'acl'}\n"
+            f"plugin {dynsec_plugin()}\n"
+            f"plugin_opt_config_file {self.dynsec_file}\n"
             "persistence true\n"
             f"persistence_location {self.home / 'data'}/\n"
             "autosave_interval 10\n"
@@ -60,6 +80,13 @@ class Mosquitto(Component):
             "log_timestamp_format %Y-%m-%dT%H:%M:%S\n"
         )
         give_to(self.user, self.home)
+
+    def after_start(self) -> None:
+        """The bridge's and the simulator's accounts, as the settings now say."""
+        try:
+            dynsec.run(self.settings, dynsec.service_commands(self.settings))
+        except dynsec.DynsecError as error:
+            raise StackError(f"Mosquitto's service accounts: {error}") from error
 
     def program(self) -> Program:
         return Program(
@@ -82,7 +109,7 @@ class Mosquitto(Component):
             connected.set()
 
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="vigia-probe", clean_session=True)
-        client.username_pw_set(s.mqtt_username, s.mqtt_password.get_secret_value())
+        client.username_pw_set(s.mqtt_admin_username, s.mqtt_admin_password.get_secret_value())
         client.on_connect = on_connect
         try:
             client.connect(s.mqtt_host, s.mqtt_port, keepalive=5)
@@ -96,7 +123,7 @@ class Mosquitto(Component):
             client.disconnect()
             client.loop_stop()
         if outcome[0] != "Success":
-            return Health(False, f"refused the bridge's credentials: {outcome[0]}")
+            return Health(False, f"refused the sensor-admin account: {outcome[0]}")
         return Health(True, "accepts authenticated clients")
 
     def version(self) -> str | None:
@@ -109,52 +136,19 @@ def _binary() -> str:
     return shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
 
-class MosquittoAccounts:
-    """Mosquitto's password and ACL files: the service accounts plus one account per sensor.
+PLUGIN_PLACES = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib")
 
-    Sensor accounts persist across `vigia up` (only `down --purge` deletes them); their ACL
-    lines live in `acl.sensors`, rewritten by `vigia sensors`, and are appended to the
-    service accounts' lines. Mosquitto re-reads both files on SIGHUP.
-    """
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.home = Mosquitto(settings).home
-        self.passwd = self.home / "passwd"
-        self.acl = self.home / "acl"
-        self.sensor_acl = self.home / "acl.sensors"
+def dynsec_plugin() -> Path:
+    """Where this machine's Mosquitto keeps its dynamic-security plugin (Debian: the multiarch folder)."""
+    for folder in PLUGIN_PLACES:
+        found = Path(folder) / "mosquitto_dynamic_security.so"
+        if found.exists():
+            return found
+    raise StackError("Mosquitto's dynamic-security plugin is missing; run `make install` first")
 
-    def _passwd(self, *args: str) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
-        if not self.passwd.exists():
-            self.passwd.touch(mode=0o600)
-        result = subprocess.run(["mosquitto_passwd", *args], capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise StackError(f"mosquitto_passwd failed: {result.stderr.strip() or result.stdout.strip()}")
-        give_to(service_user("mosquitto"), self.passwd)
 
-    def set_password(self, user: str, secret: str) -> None:
-        self._passwd("-b", str(self.passwd), user, secret)
-
-    def users(self) -> set[str]:
-        """The accounts in the password file (one `user:hash` line each)."""
-        if not self.passwd.exists():
-            return set()
-        return {line.split(":", 1)[0] for line in self.passwd.read_text().splitlines() if ":" in line}
-
-    def remove_user(self, user: str) -> None:
-        self._passwd("-D", str(self.passwd), user)
-
-    def write_acl(self, sensor_lines: str | None = None) -> None:
-        s = self.settings
-        if sensor_lines is not None:
-            self.sensor_acl.write_text(sensor_lines)
-        sensors = self.sensor_acl.read_text() if self.sensor_acl.exists() else ""
-        self.acl.write_text(
-            "# Written by vigia; edit the registry with `vigia sensors`, not this file.\n"
-            "# The bridge reads every sensor topic; the simulator (a test gateway) writes them.\n"
-            f"user {s.mqtt_username}\ntopic read vigia/#\n\n"
-            f"user {s.mqtt_simulator_username}\ntopic write vigia/#\n\n"
-            f"{sensors}"
-        )
-        give_to(service_user("mosquitto"), self.acl)
+def _run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise StackError(f"{command[0]} failed: {result.stderr.strip() or result.stdout.strip()}")

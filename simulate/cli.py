@@ -23,6 +23,12 @@ def publish(
         scenario = load_scenario(scenario_path)
     except ScenarioError as error:
         raise fail(error) from error
+    allowed = settings.mqtt_simulator_districts
+    if "*" not in allowed and scenario.district.slug not in allowed:
+        raise fail(
+            f"the simulator's MQTT account may publish only in {', '.join(allowed)}; add "
+            f"{scenario.district.slug!r} to VIGIA_MQTT_SIMULATOR_DISTRICTS and run `vigia up` again"
+        )
     if seconds is not None:
         scenario = scenario.model_copy(update={"duration_hours": seconds / 3600})
     if ending_minutes_ago and not scenario.live:

@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     mqtt_shared_group: str = Field("", description="shared-subscription group for several bridges; empty: one bridge")
     mqtt_simulator_username: str = "vigia-simulator"
     mqtt_simulator_password: SecretStr = SecretStr("vigia-dev-simulator")
+    mqtt_simulator_districts: list[str] = Field(
+        ["san-juan-de-lurigancho"],
+        description='the districts the simulator\'s account may publish in (a JSON list); ["*"]: any',
+    )
+    mqtt_admin_username: str = Field("vigia-sensor-admin", description="manages device accounts through $CONTROL")
+    mqtt_admin_password: SecretStr = SecretStr("vigia-dev-sensor-admin")
+    mqtt_tls_port: int = Field(18883, description="Mosquitto's TLS listener, for devices off this machine; 0: off")
+    mqtt_ca_file: Path | None = Field(
+        None, description="the CA to verify Mosquitto's certificate with, for clients connecting over TLS"
+    )
 
     bridge_metrics_port: int = Field(19101, description="Prometheus metrics of the bridge; 0 turns them off")
     stream_metrics_port: int = Field(19102, description="Prometheus metrics of the stream worker; 0 turns them off")
@@ -150,7 +160,7 @@ class Settings(BaseSettings):
         19, ge=1, le=22, description="XYZ zoom imagery is cut at: about the model's 0.3 m per pixel"
     )
     broker_accounts: str = Field(
-        "local",
+        "dynsec",
         description="who manages sensors' MQTT accounts: an entry point of vigia.broker_accounts, or none",
     )
     inference_port: int = Field(
@@ -167,7 +177,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:
         if self.environment == "production":
-            for name in ("mqtt_password", "mqtt_simulator_password", "db_password", "kannel_password",
+            for name in ("mqtt_password", "mqtt_simulator_password", "mqtt_admin_password", "db_password",
+                         "kannel_password",
                          "kannel_admin_password", "sms_callback_token"):  # fmt: skip
                 secret: SecretStr = getattr(self, name)
                 value = secret.get_secret_value()

@@ -30,6 +30,8 @@ APPRISE_URLS = {
 
 TEST_ENV = {
     "VIGIA_MQTT_PORT": "21883",
+    "VIGIA_MQTT_TLS_PORT": "21884",
+    "VIGIA_MQTT_SIMULATOR_DISTRICTS": '["*"]',  # the tests publish in districts of their own
     "VIGIA_KAFKA_BOOTSTRAP": "127.0.0.1:29092",
     "VIGIA_KAFKA_CONTROLLER_PORT": "29093",
     "VIGIA_DB_PORT": "25433",

@@ -16,12 +16,12 @@ def test_none_refuses_every_change_with_the_reason() -> None:
 
 
 def test_the_local_stack_provides_its_implementation_as_an_entry_point() -> None:
-    accounts = load_accounts(Settings(broker_accounts="local"))
-    assert type(accounts).__name__ == "MosquittoFiles"
+    accounts = load_accounts(Settings(broker_accounts="dynsec"))
+    assert type(accounts).__name__ == "DynamicSecurity"
     assert callable(accounts.grant)
     assert callable(accounts.revoke)
 
 
 def test_an_unknown_name_lists_the_known_ones() -> None:
-    with pytest.raises(BrokerAccountsError, match=r"one of .*local.*none"):
+    with pytest.raises(BrokerAccountsError, match=r"one of .*dynsec.*none"):
         load_accounts(Settings(broker_accounts="dynsec-typo"))

@@ -29,6 +29,7 @@ def test_production_refuses_development_secrets(monkeypatch: pytest.MonkeyPatch)
         Settings()
     monkeypatch.setenv("VIGIA_MQTT_PASSWORD", "a-long-real-secret-1")
     monkeypatch.setenv("VIGIA_MQTT_SIMULATOR_PASSWORD", "a-long-real-secret-2")
+    monkeypatch.setenv("VIGIA_MQTT_ADMIN_PASSWORD", "a-long-real-secret-7")
     monkeypatch.setenv("VIGIA_DB_PASSWORD", "a-long-real-secret-3")
     with pytest.raises(ValidationError, match="VIGIA_KANNEL_PASSWORD"):
         Settings()
