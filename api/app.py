@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.guards import RateLimit, measure
+from api.guards import RateLimit, measure, request_ids
 from api.live import AlertFeed
 from api.pool import database_pool
 from api.routes import (
@@ -35,6 +35,7 @@ from api.routes import (
 )
 from api.schemas import Problem
 from api.tile_jobs import TileJobQueue
+from vigia import logs
 from vigia.accounts import load_accounts
 from vigia.settings import Settings
 
@@ -93,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.middleware("http")(RateLimit(settings.api_rate_limit))
     app.middleware("http")(measure)
+    app.middleware("http")(request_ids)
     origins = [origin.strip() for origin in settings.api_cors_origins.split(",") if origin.strip()]
     if origins:
         app.add_middleware(
@@ -146,5 +148,6 @@ class HideQueries(logging.Filter):
 
 
 def run(settings: Settings) -> None:
+    logs.setup("api")
     logging.getLogger("uvicorn.access").addFilter(HideQueries())
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info")
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info", log_config=None)

@@ -1,4 +1,4 @@
-"""Request-wide guards: a rate limit per caller, and request metrics for Prometheus.
+"""Request-wide guards: a rate limit per caller, request metrics for Prometheus, and request ids.
 
 The limit counts per API key (the key id is read from the header without a database
 look-up, so a flood of bad keys costs nothing) and per client address for calls without
@@ -8,7 +8,9 @@ is enough to stop one runaway client; a shared limit would need Redis.
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
@@ -19,6 +21,7 @@ from limits.strategies import MovingWindowRateLimiter
 from prometheus_client import Counter, Histogram
 
 from api.access import BadKey, split_key
+from vigia import logs
 
 REQUESTS = Histogram(
     "vigia_api_request_seconds",
@@ -65,4 +68,19 @@ async def measure(request: Request, call_next: Next) -> Response:
     response = await call_next(request)
     route = getattr(request.scope.get("route"), "path", "unmatched")
     REQUESTS.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - started)
+    return response
+
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+async def request_ids(request: Request, call_next: Next) -> Response:
+    """Each request's id (the caller's X-Request-ID when it is a plain token, else a new one) is on
+    every log line of the request and on the response, so a person's report can be found in the logs.
+    The request runs in a task of its own, so the value set here goes no further."""
+    given = request.headers.get("X-Request-ID", "")
+    rid = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    logs.request_id.set(rid)
+    response = await call_next(request)
+    response.headers["X-Request-ID"] = rid
     return response

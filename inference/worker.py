@@ -31,7 +31,7 @@ from inference.assessor import DEFAULT_MODEL, Assessor
 from inference.housing import roll_up
 from inference.modelfile import load as load_model_file
 from inference.serve import ServedModel
-from vigia import kafka, topics
+from vigia import kafka, logs, topics
 from vigia.contracts import RejectedTileJob, TileEmbedding
 from vigia.heartbeat import beat_forever, heartbeat_path
 from vigia.settings import Settings
@@ -197,5 +197,5 @@ class TileWorker:
 
 
 def run(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.setup("inference")
     asyncio.run(TileWorker(settings).run())

@@ -36,7 +36,7 @@ from ingest.payload import Outcome, SensorInfo, parse_message
 from ingest.registry import SensorRegistry
 from ingest.rejection import Rejected
 from ingest.repo import active_sensor, load_active_sensors
-from vigia import kafka, topics
+from vigia import kafka, logs, topics
 from vigia.contracts import DeadLetter, Reading
 from vigia.heartbeat import beat_forever, heartbeat_path
 from vigia.settings import Settings
@@ -254,5 +254,5 @@ class Bridge:
 
 
 def run(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.setup("bridge")
     asyncio.run(Bridge(settings).run())

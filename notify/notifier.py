@@ -42,7 +42,7 @@ from notify.delivery import Decision, Defer, Due, Send, Skip, decide, reminder_s
 from notify.digest import digest
 from notify.owed import PHONE_CHANNELS, Facts, owed
 from notify.sms import KannelSms
-from vigia import topics
+from vigia import logs, topics
 from vigia.contracts import Alert, AlertState, HousingContext, Severity
 from vigia.heartbeat import beat_forever, heartbeat_path
 from vigia.settings import Settings
@@ -297,5 +297,5 @@ async def serve(settings: Settings) -> None:
 
 
 def run(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.setup("notifier")
     asyncio.run(serve(settings))

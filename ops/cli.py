@@ -1,6 +1,6 @@
 """`vigia`: one command for the local stack, composed of every service's own commands.
 
-`up`, `down`, `status`, `restart`, `probe`, `init` and `demo` are the local stack's;
+`up`, `down`, `status`, `restart`, `probe`, `logs`, `init` and `demo` are the local stack's;
 `bridge`, `stream`, `inference`, `imagery`, `model`, `train`, `api`, `keys`, `sensors`,
 `notifier`, `simulate` and `smsc` come from the services' and the simulator's own `cli.py`.
 """
@@ -18,7 +18,7 @@ from api import cli as api_cli
 from inference import cli as inference_cli
 from ingest import cli as ingest_cli
 from notify import cli as notify_cli
-from ops import control, demo
+from ops import control, demo, logs_cli
 from ops.component import StackError
 from simulate import cli as simulate_cli
 from simulate import phone_cli
@@ -48,6 +48,7 @@ app.add_typer(inference_cli.imagery_app, name="imagery")
 app.add_typer(inference_cli.inference_app, name="inference")
 app.command("simulate")(simulate_cli.simulate)
 app.add_typer(phone_cli.app, name="smsc")
+app.command("logs")(logs_cli.show)
 app.command("demo")(demo.demo)
 
 

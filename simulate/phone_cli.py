@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from simulate import smsc
+from vigia import logs
 from vigia.heartbeat import beat_forever, heartbeat_path
 from vigia.phones import BadPhoneNumber, normalise
 from vigia.settings import Settings, load_settings
@@ -26,7 +26,7 @@ def log_path(settings: Settings) -> Path:
 def run() -> None:
     """Play the carrier's SMS centre for Kannel, in the foreground."""
     settings = load_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.setup("smsc")
     centre = smsc.StandInSmsc(settings.kannel_fake_smsc_port, settings.smsc_inject_port, log_path(settings))
 
     async def serve() -> None:

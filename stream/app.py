@@ -28,7 +28,7 @@ from stream.processor import Processor
 from stream.rules import DEFAULT_RULES, load_rules
 from stream.sink import DATABASE_AWAY, Sink
 from stream.tiles import TileAssessments
-from vigia import kafka, topics
+from vigia import kafka, logs, topics
 from vigia.heartbeat import beat, heartbeat_path
 from vigia.settings import Settings
 
@@ -234,5 +234,5 @@ def run(settings: Settings) -> None:
     app = create_app(settings)
     if settings.stream_metrics_port:
         telemetry.serve(settings.bind_host, settings.stream_metrics_port)
-    worker = faust.Worker(app, loglevel="INFO", quiet=True)
+    worker = faust.Worker(app, loglevel="INFO", quiet=True, logging_config=logs.dict_config("stream"))
     worker.execute_from_commandline()

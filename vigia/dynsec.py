@@ -101,7 +101,12 @@ def simulator_topics(districts: Sequence[str]) -> list[str]:
 
 
 def bridge_commands(settings: Settings) -> list[Command]:
-    acls = [_acl("subscribePattern", "vigia/#"), _acl("unsubscribePattern", "vigia/#")]
+    # Several bridges share one subscription ($share/<group>/vigia/#), which the broker checks as written.
+    acls = [
+        _acl(kind, topic)
+        for kind in ("subscribePattern", "unsubscribePattern")
+        for topic in ("vigia/#", "$share/+/vigia/#")
+    ]
     return _service(settings.mqtt_username, settings.mqtt_password.get_secret_value(), acls)
 
 

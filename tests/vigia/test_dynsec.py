@@ -24,6 +24,7 @@ def test_the_simulator_may_publish_in_its_districts_only_unless_told_any() -> No
     assert dynsec.simulator_topics(["*"]) == ["vigia/#"]
     bridge = next(c.body for c in dynsec.bridge_commands(settings) if c.body["command"] == "createRole")
     assert {acl["acltype"] for acl in bridge["acls"]} == {"subscribePattern", "unsubscribePattern"}
+    assert {acl["topic"] for acl in bridge["acls"]} == {"vigia/#", "$share/+/vigia/#"}  # bridges sharing one
 
 
 def test_only_refusals_of_commands_that_must_succeed_count() -> None:
