@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -15,6 +16,8 @@ from vigia.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 VIGIA_SERVICES = {"init", "bridge", "stream", "inference", "notifier", "api"}
 SMS_GATEWAY = {"kannel", "smsbox", "smsc"}  # on the Vigía image, which carries Kannel
+OBSERVABILITY = {"prometheus": "prom/prometheus:", "loki": "grafana/loki:", "promtail": "grafana/promtail:",
+                 "grafana": "grafana/grafana:"}  # fmt: skip
 REQUIRED_SETTINGS = {
     "VIGIA_MQTT_HOST", "VIGIA_MQTT_PORT", "VIGIA_MQTT_USERNAME", "VIGIA_MQTT_PASSWORD",
     "VIGIA_KAFKA_BOOTSTRAP",
@@ -30,7 +33,9 @@ def compose() -> dict[str, Any]:
 
 def test_names_every_service_on_the_real_images(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"mosquitto", "kafka", "timescaledb"} | VIGIA_SERVICES | SMS_GATEWAY
+    assert set(services) == {"mosquitto", "kafka", "timescaledb"} | VIGIA_SERVICES | SMS_GATEWAY | set(OBSERVABILITY)
+    for name, image in OBSERVABILITY.items():
+        assert services[name]["image"].startswith(image), name
     assert services["mosquitto"]["image"].startswith("eclipse-mosquitto:")
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
@@ -117,3 +122,27 @@ def test_image_is_built_in_stages_on_a_pinned_base_with_no_secret_and_a_health_c
     ]
     assert any(line.startswith("HEALTHCHECK") for line in runtime)
     assert "download.pytorch.org/whl/cpu" in "\n".join(lines)  # the CPU-only torch
+
+
+def test_prometheus_grafana_and_the_logs_run_beside_the_services(compose: dict[str, Any]) -> None:
+    observability = ROOT / "deploy" / "observability"
+    scraped = yaml.safe_load((observability / "prometheus-compose.yml").read_text())["scrape_configs"][0]
+    targets = {group["labels"]["service"]: group["targets"][0] for group in scraped["static_configs"]}
+    settings = Settings()
+    api_port = compose["services"]["api"]["environment"]["VIGIA_API_PORT"]
+    assert targets == {
+        "bridge": f"bridge:{settings.bridge_metrics_port}", "stream": f"stream:{settings.stream_metrics_port}",
+        "inference": f"inference:{settings.inference_metrics_port}",
+        "notifier": f"notifier:{settings.notifier_metrics_port}", "api": f"api:{api_port}",
+    }  # fmt: skip
+    assert compose["x-vigia-settings"]["VIGIA_BIND_HOST"] == "0.0.0.0"  # noqa: S104  # reachable by Prometheus
+    sources = yaml.safe_load((observability / "grafana" / "provisioning" / "datasources" / "vigia.yml").read_text())
+    assert {(d["uid"], d["url"]) for d in sources["datasources"]} == {
+        ("prometheus", "http://prometheus:9090"), ("loki", "http://loki:3100")}  # fmt: skip
+    dashboard = json.loads((observability / "grafana" / "vigia.json").read_text())
+    [logs] = [panel for panel in dashboard["panels"] if panel["type"] == "logs"]
+    shipped = yaml.safe_load((observability / "promtail.yml").read_text())["scrape_configs"][0]
+    labels = set(shipped["pipeline_stages"][1]["labels"])
+    assert set(re.findall(r"(\w+)=~", logs["targets"][0]["expr"])) <= labels | {"service"}
+    mounts = compose["services"]["grafana"]["volumes"]
+    assert "./deploy/observability/grafana/vigia.json:/var/lib/grafana/dashboards/vigia.json:ro" in mounts
