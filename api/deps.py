@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -126,3 +127,10 @@ def period(start: datetime | None, end: datetime | None, default: timedelta) -> 
     if end - start > MAX_PERIOD:
         raise HTTPException(422, f"the period may span at most {MAX_PERIOD.days} days")
     return start, end
+
+
+def require_secret(given: str, expected: str, refusal: str) -> None:
+    """403 unless a caller without an API key (a gateway, a provider's webhook) presented the secret it was
+    given, compared in constant time so a prober learns nothing from the answer's timing."""
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(403, refusal)

@@ -63,6 +63,7 @@ class OnnxForward:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only: its warnings would go to stderr past the JSON log lines
         # Idle ONNX Runtime threads spin by default, taking the cores that decode the next
         # batch (and, in production, the stream worker's share of the machine).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")

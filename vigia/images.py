@@ -15,6 +15,10 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+# OpenCV's own warnings go straight to the process's stderr from C++, past the JSON log lines
+# (vigia/logs.py); what it would warn of, a bad image, is refused below with a reason instead.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
 MAX_BYTES = 20 * 1024 * 1024
 MIN_SIDE = 32
 MAX_SIDE = 10_000

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from api import inbound
-from api.deps import ConnDep, SettingsDep
+from api.deps import ConnDep, SettingsDep, require_secret
 from vigia.phones import BadPhoneNumber, normalise
 
 log = logging.getLogger(__name__)
@@ -84,9 +84,7 @@ async def telegram(
     settings: SettingsDep,
     secret: Annotated[str, Header(alias="X-Telegram-Bot-Api-Secret-Token", max_length=256)] = "",
 ) -> Response:
-    expected = _configured(settings.telegram_webhook_secret.get_secret_value())
-    if not hmac.compare_digest(secret.encode(), expected.encode()):
-        raise HTTPException(403, "not Telegram's secret")
+    require_secret(secret, _configured(settings.telegram_webhook_secret.get_secret_value()), "not Telegram's secret")
     message = telegram_message(await _json(request))
     if message is None:
         return JSONResponse({})
@@ -103,9 +101,9 @@ async def whatsapp_check(
     challenge: Annotated[str, Query(alias="hub.challenge", max_length=256)] = "",
 ) -> Response:
     """WhatsApp's check that this endpoint is ours, when the webhook is registered."""
-    expected = _configured(settings.whatsapp_verify_token.get_secret_value())
-    if mode != "subscribe" or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise HTTPException(403, "not the verify token")
+    require_secret(token, _configured(settings.whatsapp_verify_token.get_secret_value()), "not the verify token")
+    if mode != "subscribe":
+        raise HTTPException(403, "not a subscription check")
     return PlainTextResponse(challenge)
 
 

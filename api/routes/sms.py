@@ -9,7 +9,6 @@ know gets nothing: no cost, and nothing to learn by probing.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Annotated
 
@@ -17,7 +16,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api import inbound as inbound_replies
-from api.deps import ConnDep, SettingsDep
+from api.deps import ConnDep, SettingsDep, require_secret
 from api.repo import replies as reply_repo
 from vigia.phones import BadPhoneNumber, normalise
 
@@ -29,9 +28,7 @@ RECEIPTS = {1: "delivered", 2: "failed", 4: "buffered", 8: "accepted", 16: "reje
 
 
 def _check_token(settings: SettingsDep, token: str) -> None:
-    expected = settings.sms_callback_token.get_secret_value()
-    if not hmac.compare_digest(token.encode(), expected.encode()):
-        raise HTTPException(403, "not the SMS gateway's token")
+    require_secret(token, settings.sms_callback_token.get_secret_value(), "not the SMS gateway's token")
 
 
 def _text(body: bytes) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 import psycopg
@@ -167,3 +169,32 @@ def all_healthy(settings: Settings, names: list[str] | None = None) -> bool | No
 
     rows = control.status(settings, names)
     return all(row.health is not None and row.health.healthy for row in rows) or None
+
+
+class JsonPosts:
+    """An HTTP server on loopback keeping each JSON body posted to it with its path: what Apprise's
+    json:// sends, standing in for a provider outside any deployment."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.posts: list[tuple[str, dict[str, Any]]] = []
+        posts = self.posts
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                posts.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def messages(self, path: str | None = None) -> list[str]:
+        """The `message` of each post, oldest first; only those to `path` when given."""
+        return [str(body["message"]) for where, body in self.posts if path is None or where == path]
+
+    def close(self) -> None:
+        self.server.shutdown()

@@ -8,16 +8,14 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.integration.conftest import CHAT_PORT, CHAT_SECRETS
-from tests.integration.helpers import api_headers, eventually, query, register
+from tests.integration.helpers import JsonPosts, api_headers, eventually, query, register
 from tests.integration.test_api import base, publish_dry_spell
 from vigia.settings import Settings
 
@@ -27,35 +25,12 @@ DISTRICT = "it-chats"
 NUMBER, CHAT = "+51944333222", "700100200"
 
 
-class Providers:
-    """What Apprise's json:// posts, by path: /whatsapp/<number> or /telegram/<chat>."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, str]] = []
-        providers = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                providers.posts.append((self.path, body["message"]))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", CHAT_PORT), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def to(self, path: str) -> list[str]:
-        return [message for where, message in self.posts if where == path]
-
-
 @pytest.fixture(scope="module")
-def providers() -> Iterator[Providers]:
-    stand_in = Providers()
+def providers() -> Iterator[JsonPosts]:
+    """What stands in for WhatsApp's and Telegram's servers: posts to /whatsapp/<number>, /telegram/<chat>."""
+    stand_in = JsonPosts(CHAT_PORT)
     yield stand_in
-    stand_in.server.shutdown()
+    stand_in.close()
 
 
 def whatsapp_post(stack: Settings, number: str, text: str, secret: str = CHAT_SECRETS["app"]) -> httpx.Response:
@@ -72,7 +47,7 @@ def telegram_post(stack: Settings, chat: str, text: str, secret: str = CHAT_SECR
     )
 
 
-def test_a_leader_acknowledges_on_telegram_and_resolves_on_whatsapp(stack: Settings, providers: Providers) -> None:
+def test_a_leader_acknowledges_on_telegram_and_resolves_on_whatsapp(stack: Settings, providers: JsonPosts) -> None:
     leader = httpx.Client(base_url=base(stack), headers=api_headers(stack, "leader", DISTRICT), timeout=10)
     for channel, target in (("whatsapp", "944 333 222"), ("telegram", CHAT)):
         created = leader.post("/subscriptions", json={"district": DISTRICT, "channel": channel, "target": target,
@@ -81,8 +56,9 @@ def test_a_leader_acknowledges_on_telegram_and_resolves_on_whatsapp(stack: Setti
     register(stack, "it-chats-water", -12.0800, -76.9900, "water", ["water_pressure"], district=DISTRICT)
     publish_dry_spell(stack, "it-chats-water", DISTRICT)
 
-    whatsapp = eventually(lambda: providers.to(f"/whatsapp/{NUMBER.lstrip('+')}"), timeout=120, what="WhatsApp")[0]
-    telegram = eventually(lambda: providers.to(f"/telegram/{CHAT}"), timeout=60, what="the Telegram message")[0]
+    to_number = f"/whatsapp/{NUMBER.lstrip('+')}"
+    whatsapp = eventually(lambda: providers.messages(to_number), timeout=120, what="the WhatsApp message")[0]
+    telegram = eventually(lambda: providers.messages(f"/telegram/{CHAT}"), timeout=60, what="the Telegram message")[0]
     assert whatsapp.startswith("Aviso: Sin agua en it-chats-water desde")
     code = re.search(r"OK (\d{4,5})", telegram)
     assert code is not None, telegram
@@ -105,7 +81,7 @@ def test_a_leader_acknowledges_on_telegram_and_resolves_on_whatsapp(stack: Setti
 
     assert whatsapp_post(stack, NUMBER, f"Listo {code[1]}").status_code == 200
     thanks = eventually(
-        lambda: [m for m in providers.to(f"/whatsapp/{NUMBER.lstrip('+')}") if m.startswith("Gracias")],
+        lambda: [m for m in providers.messages(to_number) if m.startswith("Gracias")],
         what="the WhatsApp answer",
     )[0]
     assert thanks == f"Gracias. Alerta {code[1]} (Sin agua) cerrada como resuelta."

@@ -24,7 +24,10 @@ def test_every_line_of_every_vigia_process_is_json_with_its_component(stack: Set
         written = lines(stack, component)
         assert written, f"{component} wrote nothing"
         for raw in written:
-            line = orjson.loads(raw)  # raises on a line in another format
+            try:
+                line = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                raise AssertionError(f"{component} wrote a line that is not JSON: {raw!r}") from None
             assert line["component"] == component, raw
             assert {"time", "level", "message"} <= set(line), raw
 

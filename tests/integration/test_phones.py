@@ -4,12 +4,9 @@ SMTP server on loopback, an Apprise JSON target; a leader acknowledging by reply
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-import threading
 from collections.abc import Iterator
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -19,7 +16,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from simulate import smsc
 from tests.integration.conftest import SMTP_PORT
-from tests.integration.helpers import api_headers, eventually, query, register
+from tests.integration.helpers import JsonPosts, api_headers, eventually, query, register
 from tests.integration.test_api import Listener, base, change_of, publish_dry_spell
 from vigia.settings import Settings
 
@@ -45,27 +42,6 @@ class Inbox:
         return "250 OK"
 
 
-class JsonTarget:
-    """What Apprise's json:// posts, kept."""
-
-    def __init__(self) -> None:
-        self.posts: list[dict[str, Any]] = []
-        target = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                target.posts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/vigia"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 def sms_to(stack: Settings, number: str) -> list[str]:
     path = stack.log_dir / "smsc-messages.jsonl"
     return [m["text"] for m in smsc.read_log(path) if m["direction"] == "to-phone" and m["receiver"] == number]
@@ -76,17 +52,17 @@ def reply(stack: Settings, number: str, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def channels() -> Iterator[tuple[Inbox, JsonTarget]]:
-    inbox, target = Inbox(), JsonTarget()
+def channels() -> Iterator[tuple[Inbox, JsonPosts]]:
+    inbox, target = Inbox(), JsonPosts()
     controller = Controller(inbox, hostname="127.0.0.1", port=SMTP_PORT)
     controller.start()
     yield inbox, target
     controller.stop()
-    target.server.shutdown()
+    target.close()
 
 
 @pytest.fixture(scope="module")
-def outage(stack: Settings, channels: tuple[Inbox, JsonTarget]) -> dict[str, Any]:
+def outage(stack: Settings, channels: tuple[Inbox, JsonPosts]) -> dict[str, Any]:
     """A dry tap in a district with a leader on SMS, a second step on SMS, email and JSON subscribers."""
     _, target = channels
     operator = httpx.Client(base_url=base(stack), headers=api_headers(stack, "operator"), timeout=10)
@@ -98,7 +74,7 @@ def outage(stack: Settings, channels: tuple[Inbox, JsonTarget]) -> dict[str, Any
         "rosa": {"channel": "sms", "target": "987 654 321", "name": "Rosa Quispe"},
         "jorge": {"channel": "sms", "target": JORGE, "name": "Jorge Mamani", "wait_minutes": 1},
         "email": {"channel": "email", "target": "junta@example.org", "language": "en"},
-        "json": {"channel": "apprise", "target": target.url},
+        "json": {"channel": "apprise", "target": f"json://127.0.0.1:{target.port}/vigia"},
     }
     ids = {}
     for who, fields in subscriptions.items():
@@ -213,12 +189,12 @@ def test_a_leader_gets_one_sms_replies_ok_and_the_alert_is_acknowledged_by_her(
 
 
 def test_email_and_an_apprise_json_target_get_the_alert(
-    stack: Settings, channels: tuple[Inbox, JsonTarget], outage: dict[str, Any]
+    stack: Settings, channels: tuple[Inbox, JsonPosts], outage: dict[str, Any]
 ) -> None:
     inbox, target = channels
     mail = eventually(lambda: inbox.messages, timeout=120, what="the email")[0]
     assert mail["to"] == ["junta@example.org"]
     assert mail["subject"].startswith("Warning: No water - Mz. C")
     assert "No water at Mz. C, AA.HH. Villa Hermosa" in mail["body"]
-    post = eventually(lambda: target.posts, timeout=60, what="the JSON post")[0]
-    assert post["message"].startswith("Aviso: Sin agua en Mz. C")
+    post = eventually(target.messages, timeout=60, what="the JSON post")[0]
+    assert post.startswith("Aviso: Sin agua en Mz. C")
