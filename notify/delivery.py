@@ -64,6 +64,7 @@ class Due:
     quiet: tuple[time, time] | None
     sent_last_hour: int
     max_per_hour: int
+    superseded: bool = False  # a newer message about the same alert is owed to the same subscriber
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,14 @@ def decide(due: Due, now: datetime) -> Decision:
 
     - An escalation step (wait_minutes > 0) is skipped once someone acknowledged; its
       subscriber hears of later changes only if they were told of the opening.
-    - A reminder or a "still going" update of an alert someone acknowledged is not sent.
+    - A reminder or a "still going" update of an alert someone acknowledged is not sent, nor
+      one a newer message about the same alert has overtaken (a notifier catching up).
     - Non-critical messages wait out the subscriber's quiet hours (Lima clock).
     - Past `max_per_hour` messages in the last hour, the rest are held for one digest; the
       opening of a critical alert is never held, since a digest may be an hour away.
     """
+    if due.superseded and due.change in {"updated", "reminder"}:
+        return Skip("a newer message about this alert is owed")
     needed = STILL_NEEDED.get(due.change)
     if needed is not None and due.alert_state not in needed and (due.change != "opened" or due.wait_minutes):
         return Skip(f"alert already {due.alert_state}")

@@ -85,7 +85,9 @@ def render(
     severity = SEVERITY_WORDS[language].get(alert.severity.value, alert.severity.value)
     precarious = alert.housing.precarious_share is not None and alert.housing.precarious_share >= 0.5
     resolved = alert.state.value == "resolved"
-    ended = (alert.changed_at or alert.updated_at) if resolved else now
+    # How long it lasted, or had lasted when this change happened: a notifier catching up writes the
+    # same words for an update whenever it sends it.
+    ended = (alert.changed_at or alert.updated_at) if resolved else min(alert.changed_at or now, now)
     withdrawn = alert.state.value == "withdrawn"
     kind = "withdrawn" if withdrawn else "resolved" if resolved else "reminder" if reminder else alert.change
     kind = kind if kind in TEMPLATES[language] else "opened"

@@ -147,6 +147,7 @@ class Notifier:
             change=row["change"], severity=row["severity"], alert_state=row["alert_state"],
             wait_minutes=row["wait_minutes"], told_of_opening=row["told_of_opening"], quiet=quiet,
             sent_last_hour=row["sent_last_hour"] + sent_now, max_per_hour=row["max_per_hour"],
+            superseded=row["superseded"],
         )  # fmt: skip
         return decide(due, now)
 

@@ -63,7 +63,7 @@ def render(
     withdrawn = alert.state.value == "withdrawn"
     kind = "withdrawn" if withdrawn else "resolved" if resolved else "reminder" if reminder else alert.change
     kind = kind if kind in TEMPLATES[language] else "opened"
-    ended = (alert.changed_at or alert.updated_at) if resolved else now
+    ended = (alert.changed_at or alert.updated_at) if resolved else min(alert.changed_at or now, now)
     fields = {
         "severity": SEVERITY_WORDS[language].get(alert.severity.value, alert.severity.value),
         "title": (alert.title_es if language == "es" else alert.title_en) or alert.rule,

@@ -67,7 +67,10 @@ async def claim_due(conn: AsyncConnection, *, limit: int, lease: timedelta) -> l
                                AND o.change = 'opened' AND o.status IN ('delivered', 'digested')) AS told_of_opening,
                      (SELECT count(*) FROM deliveries r
                       WHERE r.subscription_id = d.subscription_id AND r.status = 'delivered'
-                        AND r.delivered_at > now() - interval '1 hour')::int AS sent_last_hour""",
+                        AND r.delivered_at > now() - interval '1 hour')::int AS sent_last_hour,
+                     EXISTS (SELECT 1 FROM deliveries n
+                             WHERE n.subscription_id = d.subscription_id AND n.alert_id = d.alert_id
+                               AND n.event_time > d.event_time AND n.change <> 'digest') AS superseded""",
         {"limit": limit, "lease": lease},
     )
 

@@ -100,6 +100,13 @@ def test_quiet_hours_hold_non_critical_messages_until_morning_but_never_critical
     assert quiet_end((time(1, 0), time(5, 0)), NIGHT_LIMA) is None
 
 
+def test_a_still_going_message_overtaken_by_a_newer_one_is_not_sent() -> None:
+    assert isinstance(decide(due(change="updated", superseded=True), NOON_LIMA), Skip)
+    assert isinstance(decide(due(change="reminder", superseded=True), NOON_LIMA), Skip)
+    assert decide(due(change="opened", superseded=True), NOON_LIMA) == Send()
+    assert decide(due(change="updated"), NOON_LIMA) == Send()
+
+
 def test_past_the_hourly_limit_messages_are_held_for_a_digest() -> None:
     assert decide(due(sent_last_hour=9), NOON_LIMA) == Send()
     assert decide(due(sent_last_hour=10), NOON_LIMA) == Hold()

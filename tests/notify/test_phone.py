@@ -54,3 +54,9 @@ def test_resolved_and_acknowledged_messages_ask_for_nothing() -> None:
     taken = outage(state=AlertState.ACKNOWLEDGED, change="acknowledged")
     text = phone.render(taken, "en", where="Mz. C", now=OPENED, code="4821", by="Rosa Quispe (SMS)")
     assert text == "Being handled: No water at Mz. C (precarious housing) since 14:10. Rosa Quispe (SMS) is on it."
+
+
+def test_a_still_going_update_says_how_long_it_had_lasted_when_raised_not_when_sent() -> None:
+    update = outage(change="updated", changed_at=OPENED + timedelta(hours=2))
+    text = phone.render(update, "es", where="Mz. C", now=OPENED + timedelta(hours=5), code="4821")
+    assert "sigue desde 14:10 (2 h)." in text
