@@ -18,7 +18,7 @@ from __future__ import annotations
 import ssl
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -41,11 +41,6 @@ class DynsecError(BrokerAccountsError):
 class Command:
     body: dict[str, Any]
     may_fail: bool = False  # deleting what is not there, creating what already is
-
-
-@dataclass
-class Outcome:
-    errors: list[str] = field(default_factory=list)
 
 
 def sensor_role(sensor_id: str) -> str:

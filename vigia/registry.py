@@ -48,11 +48,6 @@ def upsert_sensor(
     )
 
 
-def active_sensor_districts(conn: psycopg.Connection) -> list[tuple[str, str]]:
-    rows = conn.execute("SELECT sensor_id, district FROM sensors WHERE revoked_at IS NULL ORDER BY sensor_id")
-    return [(sensor_id, district) for sensor_id, district in rows.fetchall()]
-
-
 def revoke_sensor(conn: psycopg.Connection, *, sensor_id: str) -> bool:
     row = conn.execute(
         "UPDATE sensors SET revoked_at = now() WHERE sensor_id = %s AND revoked_at IS NULL RETURNING sensor_id",
