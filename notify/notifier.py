@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -116,25 +116,32 @@ class Notifier:
         OWED.labels("reminder").inc(added)
         return added
 
-    async def send_due(self, limit: int = 50) -> int:
+    async def send_due(self, limit: int = SEND_BATCH) -> int:
         async with self.pool.connection() as conn:
             claimed = await repo.claim_due(conn, limit=limit, lease=LEASE)
         now = datetime.now(UTC)
-        sending, sent_now = [], Counter[str]()
+        sending, set_aside, sent_now = [], [], Counter[str]()
         for row in claimed:
             decision = self._decide(row, now, sent_now[row["subscription_id"]])
             if isinstance(decision, Send):
                 sent_now[row["subscription_id"]] += 1
                 sending.append(row)
-                continue
-            async with self.pool.connection() as conn:
-                if isinstance(decision, Skip):
-                    await repo.set_aside(conn, delivery_id=row["delivery_id"], status="skipped", why=decision.reason)
-                elif isinstance(decision, Defer):
-                    await repo.set_aside(conn, delivery_id=row["delivery_id"], status="pending", until=decision.until)
-                else:
-                    await repo.set_aside(conn, delivery_id=row["delivery_id"], status="held")
-            DELIVERIES.labels(row["channel"], type(decision).__name__.lower()).inc()
+            else:
+                set_aside.append((row, decision))
+        if set_aside:
+            async with self.pool.connection() as conn:  # one connection for the round's set-asides
+                for row, decision in set_aside:
+                    if isinstance(decision, Skip):
+                        await repo.set_aside(
+                            conn, delivery_id=row["delivery_id"], status="skipped", why=decision.reason
+                        )
+                    elif isinstance(decision, Defer):
+                        await repo.set_aside(
+                            conn, delivery_id=row["delivery_id"], status="pending", until=decision.until
+                        )
+                    else:
+                        await repo.set_aside(conn, delivery_id=row["delivery_id"], status="held")
+                    DELIVERIES.labels(row["channel"], type(decision).__name__.lower()).inc()
         await asyncio.gather(*(self._send(row) for row in sending))
         return len(claimed)
 
@@ -234,25 +241,18 @@ async def _consume(notifier: Notifier, settings: Settings, started: asyncio.Even
         await consumer.stop()
 
 
-async def _every(seconds: float, work: Any) -> None:
+async def _every(
+    seconds: float, work: Callable[[], Awaitable[int]], *, more: Callable[[int], bool] = lambda done: False
+) -> None:
+    """Run `work` every `seconds`, or again at once while `more` says its round left work behind."""
     while True:
         try:
-            await work()
+            again = more(await work())
         except Exception:  # one bad round must not stop the loop; the next one tries again
             log.exception("notifier round failed")
-        await asyncio.sleep(seconds)
-
-
-async def _sending(notifier: Notifier, poll_seconds: float) -> None:
-    """Send due deliveries; straight on while a round found a full batch, else wait a poll."""
-    while True:
-        try:
-            full = await notifier.send_due(limit=SEND_BATCH) >= SEND_BATCH
-        except Exception:  # one bad round must not stop the loop; the next one tries again
-            log.exception("notifier round failed")
-            full = False
-        if not full:
-            await asyncio.sleep(poll_seconds)
+            again = False
+        if not again:
+            await asyncio.sleep(seconds)
 
 
 async def serve(settings: Settings) -> None:
@@ -282,7 +282,10 @@ async def serve(settings: Settings) -> None:
             asyncio.create_task(
                 beat_forever(heartbeat_path(settings.state_dir, "notifier"), alive=consuming.is_set), name="heartbeat"
             ),
-            asyncio.create_task(_sending(notifier, settings.notifier_poll_seconds), name="send"),
+            asyncio.create_task(
+                _every(settings.notifier_poll_seconds, notifier.send_due, more=lambda sent: sent >= SEND_BATCH),
+                name="send",
+            ),
             asyncio.create_task(_every(60, lambda: notifier.remind(datetime.now(UTC))), name="remind"),
             asyncio.create_task(_every(30, lambda: notifier.digest_held(datetime.now(UTC))), name="digest"),
         ]
