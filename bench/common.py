@@ -32,6 +32,7 @@ BENCH_ENV = {
     "VIGIA_NOTIFIER_METRICS_PORT": "0",
     "VIGIA_MQTT_TLS_PORT": "31884",
     "VIGIA_MQTT_SIMULATOR_DISTRICTS": '["*"]',  # benchmarks and drills publish in districts of their own
+    "VIGIA_MLFLOW_PORT": "35000",
     "VIGIA_KANNEL_ADMIN_PORT": "30130",
     "VIGIA_KANNEL_BOX_PORT": "30131",
     "VIGIA_KANNEL_SENDSMS_PORT": "30132",

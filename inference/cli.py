@@ -1,4 +1,4 @@
-"""Command line for imagery and the model: `vigia train`, `vigia model ...`, `vigia imagery ingest`."""
+"""Command line for imagery and training: `vigia train`, `vigia imagery ingest`, `vigia inference run`."""
 
 from __future__ import annotations
 
@@ -8,18 +8,21 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import psycopg
 import typer
 import yaml
 from rich.console import Console
-from rich.table import Table
 
 from vigia.settings import Settings, load_settings
 
+if TYPE_CHECKING:
+    from inference.modelfile import ModelInfo
+    from inference.tracking import TrainingRun
+    from inference.training import TrainResult
+
 console = Console()
-model_app = typer.Typer(help="The imagery model registry.", no_args_is_help=True)
 imagery_app = typer.Typer(help="Imagery in: scenes and tiles to the inference worker.", no_args_is_help=True)
 inference_app = typer.Typer(help="The inference worker.", no_args_is_help=True)
 
@@ -44,6 +47,20 @@ def _housing_weights(path: Path | None) -> dict[str, float]:
     return {str(k): float(v) for k, v in data.items()}
 
 
+def _tracked_run(settings: Settings, name: str, params: dict[str, object]) -> TrainingRun | None:
+    """The run in MLflow, or None (with a line saying so) when the tracking server is not there."""
+    from inference.registry import ModelRegistry, RegistryError
+    from inference.tracking import TrainingRun
+
+    try:
+        run = TrainingRun(ModelRegistry(settings), name=name, params=params)
+    except RegistryError as error:
+        console.print(f"[yellow]not tracked:[/yellow] {error}")
+        return None
+    console.print(f"tracking the run in MLflow: {run.url}")
+    return run
+
+
 def train(
     folder: Annotated[
         Path | None, typer.Argument(help="labelled tiles, <class>/<tile>.png|jpg (default: the shared UC Merced tiles)")
@@ -60,12 +77,13 @@ def train(
     seed: int = 0,
     threads: Annotated[int, typer.Option(min=1)] = 2,
     register: Annotated[
-        bool, typer.Option(help="add the model to the registry (inactive) when the database is up")
+        bool, typer.Option(help="record the run in MLflow and register the model (not yet champion)")
     ] = True,
 ) -> None:
     """Train the tile model on a labelled folder and write weights, report, plots and model card."""
-    from inference import dataset, modelfile, report, training
+    from inference import dataset, modelfile, training
     from inference.housing import class_weights
+    from inference.registry import RegistryError
 
     settings = load_settings()
     folder = folder or settings.imagery_dir / "ucmerced"
@@ -85,23 +103,35 @@ def train(
         f"training on {len(labelled.tiles)} tiles of {len(labelled.classes)} classes from {folder} "
         f"({'ImageNet' if config.pretrained else 'random'} start, {size} px)"
     )
+    params = {**vars(config), "data": str(folder), "tiles": len(labelled.tiles), "classes": ",".join(labelled.classes)}
+    run = _tracked_run(settings, f"train on {folder.name}", params) if register else None
 
     def show(f: training.EpochFigures) -> None:
+        nonlocal run
         console.print(
             f"epoch {f.epoch:>2}: train loss {f.train_loss:.3f}  validation loss {f.validation_loss:.3f}  "
             f"accuracy {f.accuracy:.3f}  macro-F1 {f.macro_f1:.3f}  ({f.seconds:.0f} s)"
         )
+        if run is not None:
+            try:
+                run.epoch(f)
+            except RegistryError as error:  # training goes on; the model can be registered from its file
+                console.print(f"[yellow]no longer tracked:[/yellow] {error}")
+                run = None
 
     try:
         result = training.train(labelled, config, on_epoch=show)
-    except dataset.DatasetError as error:
+    except (dataset.DatasetError, KeyboardInterrupt) as error:
+        if run is not None:
+            run.fail()
+        if isinstance(error, KeyboardInterrupt):
+            raise
         raise _fail(str(error)) from error
     housing_classes = [name for name, w in weights.items() if w > 0]
     trained_at = training.trained_at()
-    state = modelfile.half_state(result.net)
     summary = result.evaluation.summary(housing_classes)
     info = modelfile.ModelInfo(
-        version=modelfile.version_for(state, trained_at),
+        version=modelfile.version_for(modelfile.half_state(result.net), trained_at),
         classes=labelled.classes,
         input_size=size,
         housing_weights=weights,
@@ -109,6 +139,30 @@ def train(
         metrics={**summary, "best_epoch": result.best_epoch, "validation_tiles": result.validation_tiles},
         initialisation="ImageNet (EfficientNet-Lite0)" if config.pretrained else "random",
     )
+    target = _write_model_folder(out, result, info, housing_classes, data=folder)
+    console.print(f"wrote {target}/ (model.pt, report.json, confusion.png, curves.png, MODEL_CARD.md)")
+    console.print(" ".join(f"{k}={v}" for k, v in summary.items()))
+    if run is None:
+        if register:
+            console.print(f"register it later with `vigia model register {target / 'model.pt'}`")
+        return
+    try:
+        registered = run.finish(target, version=info.version, summary=info.metrics)
+    except RegistryError as error:
+        raise _fail(f"{error}; register it later with `vigia model register {target / 'model.pt'}`") from error
+    console.print(
+        f"registered {info.version} as version {registered.number} of {settings.model_name}; "
+        f"serve it with: vigia model promote {info.version}"
+    )
+
+
+def _write_model_folder(
+    out: Path, result: TrainResult, info: ModelInfo, housing_classes: list[str], *, data: Path
+) -> Path:
+    """`out/<version>/` with the weights, report, plots and card, written whole or not at all."""
+    from inference import modelfile, report
+
+    config = result.config
     with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as tmp:
         staging = Path(tmp)
         modelfile.save(staging / "model.pt", result.net, info)
@@ -132,7 +186,7 @@ def train(
         card = report.model_card(
             info,
             result.evaluation,
-            data=f"Labelled tiles from `{folder.name}` ({len(labelled.classes)} classes).",
+            data=f"Labelled tiles from `{data.name}` ({len(info.classes)} classes).",
             train_tiles=result.train_tiles,
             validation_tiles=result.validation_tiles,
             notes=notes,
@@ -143,134 +197,7 @@ def train(
             shutil.rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(staging, target)
-    console.print(f"wrote {target}/ (model.pt, report.json, confusion.png, curves.png, MODEL_CARD.md)")
-    console.print(" ".join(f"{k}={v}" for k, v in summary.items()))
-    if register:
-        try:
-            with _connect(settings) as conn:
-                from inference import repo
-
-                repo.register_model(conn, info=info, path=(target / "model.pt").resolve())
-            console.print(f"registered {info.version}; serve it with: vigia model promote {info.version}")
-        except psycopg.OperationalError:
-            console.print(f"database not reachable: register later with `vigia model register {target / 'model.pt'}`")
-
-
-@model_app.command("list")
-def model_list() -> None:
-    """Every registered model, newest first, with its validation figures."""
-    from inference import repo
-
-    with _connect(load_settings()) as conn:
-        rows = repo.list_models(conn)
-    table = Table("version", "active", "accuracy", "macro-F1", "housing F1", "trained", "path")
-    for row in rows:
-        m = row["metrics"] or {}
-        table.add_row(
-            row["version"], "yes" if row["active"] else "", str(m.get("accuracy", "")), str(m.get("macro_f1", "")),
-            str(m.get("housing_macro_f1", "")), f"{row['trained_at']:%Y-%m-%d}", row["path"],
-        )  # fmt: skip
-    # Piped output keeps whole versions and paths for scripts; a terminal gets a fitted table.
-    (console if console.is_terminal else Console(width=240)).print(table)
-
-
-@model_app.command("register")
-def model_register(path: Path) -> None:
-    """Add a model file to the registry, inactive."""
-    from inference import modelfile, repo
-
-    try:
-        _, info = modelfile.load(path)
-    except (FileNotFoundError, modelfile.ModelFileError) as error:
-        raise _fail(str(error)) from error
-    with _connect(load_settings()) as conn:
-        repo.register_model(conn, info=info, path=path.resolve())
-    console.print(f"registered {info.version}")
-
-
-@model_app.command("promote")
-def model_promote(version: str) -> None:
-    """Make a registered model the one the inference worker serves (within its check interval)."""
-    from inference import repo
-
-    with _connect(load_settings()) as conn:
-        try:
-            repo.promote(conn, version=version)
-        except repo.RegistryError as error:
-            raise _fail(str(error)) from error
-    console.print(f"active model: {version}")
-
-
-@model_app.command("rollback")
-def model_rollback() -> None:
-    """Go back to the model that was active before the current one."""
-    from inference import repo
-
-    with _connect(load_settings()) as conn:
-        try:
-            version = repo.rollback(conn)
-        except repo.RegistryError as error:
-            raise _fail(str(error)) from error
-    console.print(f"active model: {version}")
-
-
-def _model_to_evaluate(settings: Settings, explicit: Path | None) -> Path:
-    from inference.assessor import DEFAULT_MODEL
-
-    if explicit is not None:
-        return explicit
-    try:
-        with _connect(settings) as conn:
-            from inference import repo
-
-            active = repo.active_model(conn)
-        if active is not None:
-            return active[1]
-    except psycopg.OperationalError:
-        console.print("database not reachable: evaluating the shipped default model")
-    return DEFAULT_MODEL
-
-
-@model_app.command("evaluate")
-def model_evaluate(
-    folder: Annotated[Path, typer.Argument(help="labelled tiles, <class>/<tile>.png|jpg")],
-    model: Annotated[Path | None, typer.Option(help="a model file (default: the active model)")] = None,
-    confusion: Annotated[Path | None, typer.Option(help="also write the confusion matrix as PNG here")] = None,
-    threads: Annotated[int, typer.Option(min=1)] = 2,
-) -> None:
-    """Accuracy, macro-F1 over all and over the housing classes, and per-class figures on a folder."""
-    import numpy as np
-
-    from inference import dataset, modelfile, report
-    from inference.metrics import evaluate
-
-    settings = load_settings()
-    path = _model_to_evaluate(settings, model)
-    try:
-        net, info = modelfile.load(path)
-        labelled = dataset.scan(folder, classes=info.classes)
-        images, labels = dataset.load(labelled.tiles)
-    except (FileNotFoundError, modelfile.ModelFileError, dataset.DatasetError) as error:
-        raise _fail(str(error)) from error
-    from inference.assessor import Assessor
-
-    served = Assessor(net, info, threads=threads)  # judged exactly as it serves
-    fitted = dataset.fit(images, info.input_size)
-    probabilities = np.concatenate([served.forward(fitted[i : i + 32])[0] for i in range(0, len(fitted), 32)])
-    served.close()
-    present = sorted(set(labels.tolist()))
-    evaluation = evaluate(labels.tolist(), probabilities.argmax(axis=1).tolist(), info.classes)
-    table = Table("class", "precision", "recall", "F1", "tiles", title=f"{info.version} on {folder}")
-    for c in evaluation.per_class:
-        if c.support or c.name in {info.classes[i] for i in present}:
-            table.add_row(c.name, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.support))
-    console.print(table)
-    if confusion is not None:
-        report.confusion_png(evaluation, confusion, f"{info.version} on {folder.name}")
-        console.print(f"confusion matrix: {confusion}")
-    housing = [name for name, w in info.housing_weights.items() if w > 0]
-    summary = evaluation.summary(housing)
-    print(" ".join(f"{k}={v:.4f}" for k, v in summary.items()))
+    return target
 
 
 @imagery_app.command("ingest")

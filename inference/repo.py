@@ -1,73 +1,15 @@
-"""SQL for the model registry and tile assessments."""
+"""SQL for tile assessments."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from inference.housing import SubTile
-from inference.modelfile import ARCHITECTURE, ModelInfo
-
-
-class RegistryError(ValueError):
-    """A registry change that cannot be made, with why."""
-
-
-def register_model(conn: psycopg.Connection, *, info: ModelInfo, path: Path) -> None:
-    conn.execute(
-        """INSERT INTO models (version, architecture, path, classes, input_size, metrics, trained_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s)
-           ON CONFLICT (version) DO UPDATE SET path = EXCLUDED.path, metrics = EXCLUDED.metrics""",
-        (
-            info.version,
-            ARCHITECTURE,
-            str(path),
-            list(info.classes),
-            info.input_size,
-            Jsonb(dict(info.metrics)),
-            info.trained_at,
-        ),
-    )
-
-
-def list_models(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            """SELECT version, path, metrics, trained_at, registered_at, active, activated_at
-               FROM models ORDER BY registered_at DESC, version"""
-        ).fetchall()
-
-
-def active_model(conn: psycopg.Connection) -> tuple[str, Path] | None:
-    row = conn.execute("SELECT version, path FROM models WHERE active").fetchone()
-    return (row[0], Path(row[1])) if row else None
-
-
-def promote(conn: psycopg.Connection, *, version: str) -> None:
-    with conn.transaction():
-        if conn.execute("SELECT 1 FROM models WHERE version = %s", (version,)).fetchone() is None:
-            raise RegistryError(f"no model {version!r} in the registry (see `vigia model list`)")
-        conn.execute("UPDATE models SET active = false WHERE active AND version <> %s", (version,))
-        conn.execute("UPDATE models SET active = true, activated_at = now() WHERE version = %s", (version,))
-
-
-def rollback(conn: psycopg.Connection) -> str:
-    """Re-activate the model that was active before the current one; returns its version."""
-    row = conn.execute(
-        """SELECT version FROM models WHERE NOT active AND activated_at IS NOT NULL
-           ORDER BY activated_at DESC LIMIT 1"""
-    ).fetchone()
-    if row is None:
-        raise RegistryError("no earlier active model to roll back to")
-    promote(conn, version=row[0])
-    return str(row[0])
 
 
 @dataclass(frozen=True)

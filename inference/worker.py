@@ -7,9 +7,9 @@ commit the offsets. A worker killed anywhere in between leaves either no rows or
 rows, and its jobs are assessed again; rows are keyed by tile, model and image time, so
 the replay rewrites instead of adding.
 
-The worker serves the registry's active model and looks again every
-`model_check_seconds` between batches, so `vigia model promote` takes effect without a
-restart.
+The worker serves the registry's champion (MLflow, see `registry.py`) and looks again
+every `model_check_seconds` between batches, so `vigia model promote` takes effect without
+a restart; while the tracking server is away it keeps serving what it has.
 """
 
 from __future__ import annotations
@@ -20,16 +20,15 @@ import logging
 import signal
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import psycopg
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import start_http_server
 
 from inference import embeddings, jobs, repo, serve, telemetry
-from inference.assessor import DEFAULT_MODEL, Assessor
+from inference.assessor import Assessor
 from inference.housing import roll_up
-from inference.modelfile import load as load_model_file
+from inference.registry import ModelRegistry, RegistryError
 from inference.serve import ServedModel
 from vigia import kafka, logs, topics
 from vigia.contracts import RejectedTileJob, TileEmbedding
@@ -44,23 +43,15 @@ class NoModelLoaded(RuntimeError):
     """`run()` loads a model before it takes the first batch; reaching a batch without one is a bug."""
 
 
+class ModelMismatch(RuntimeError):
+    """The weights fetched for a registry version are not that version's: refused, the loaded model stays."""
+
+
 @dataclass
 class BatchOutcome:
     assessed: int = 0
     embeddings: list[TileEmbedding] = field(default_factory=list)
     rejected: list[RejectedTileJob] = field(default_factory=list)
-
-
-def ensure_model(conn: psycopg.Connection, default: Path = DEFAULT_MODEL) -> tuple[str, Path]:
-    """The active model; on a fresh registry, the shipped default is registered and promoted."""
-    active = repo.active_model(conn)
-    if active is not None:
-        return active
-    _, info = load_model_file(default)
-    repo.register_model(conn, info=info, path=default)
-    repo.promote(conn, version=info.version)
-    log.info("registry was empty: promoted the shipped model %s", info.version)
-    return info.version, default
 
 
 class TileWorker:
@@ -69,6 +60,7 @@ class TileWorker:
         self.stopping = asyncio.Event()
         self.served = ServedModel()  # shared with the on-demand assessments of `serve.py`
         self.conn: psycopg.Connection | None = None
+        self.registry = ModelRegistry(settings)
 
     def _connect(self) -> psycopg.Connection:
         if self.conn is None or self.conn.closed:
@@ -80,17 +72,30 @@ class TileWorker:
         return self.served.assessor
 
     def _refresh_model(self) -> None:
-        """Load the model to serve if it is not the one loaded: a fixed file, or the registry's active one."""
+        """Load the model to serve if it is not the one loaded: a fixed file, or the registry's champion.
+
+        The champion's weights are fetched from the tracking server into this worker's own
+        cache, so a worker needs no disk but its own; a registry without a champion gets
+        the shipped model.
+        """
         if self.settings.model_path is not None:
             if self.assessor is None:
                 self.served.swap(Assessor.from_file(self.settings.model_path, threads=self.settings.inference_threads))
             return
-        version, path = ensure_model(self._connect())
-        if self.assessor is None or self.assessor.version != version:
-            old = self.served.swap(Assessor.from_file(path, threads=self.settings.inference_threads))
-            if old is not None:
-                old.close()
-            log.info("serving model %s", version)
+        champion = self.registry.ensure_champion()
+        if self.assessor is not None and self.assessor.version == champion.version:
+            return
+        path = self.registry.fetch(champion, self.settings.state_dir / "models" / "registry")
+        fresh = Assessor.from_file(path, threads=self.settings.inference_threads)
+        if fresh.version != champion.version:
+            fresh.close()
+            raise ModelMismatch(
+                f"registry version {champion.number} is tagged {champion.version} but holds {fresh.version}"
+            )
+        old = self.served.swap(fresh)
+        if old is not None:
+            old.close()
+        log.info("serving model %s (registry version %s)", champion.version, champion.number)
 
     def process(self, values: list[bytes | None]) -> BatchOutcome:
         """Assess one batch and make it durable. Runs on a worker thread."""
@@ -126,7 +131,15 @@ class TileWorker:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
-        await asyncio.to_thread(self._refresh_model)
+        while self.assessor is None and not self.stopping.is_set():
+            try:
+                await asyncio.to_thread(self._refresh_model)
+            except (RegistryError, ModelMismatch) as error:
+                log.warning("no model to serve yet: %s; trying again in 5 s", error)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), timeout=5)
+        if self.stopping.is_set():
+            return
         consumer = AIOKafkaConsumer(
             topics.TILE_JOBS,
             bootstrap_servers=self.settings.kafka_bootstrap,
@@ -151,7 +164,7 @@ class TileWorker:
                     checked = loop.time()
                     try:  # between batches, so no batch ever sees the model change under it
                         await asyncio.to_thread(self._refresh_model)
-                    except (psycopg.Error, OSError) as error:
+                    except (RegistryError, ModelMismatch, OSError) as error:
                         log.warning("could not check the model registry: %s", error)
                 fetched = await consumer.getmany(timeout_ms=500, max_records=self.settings.inference_batch)
                 values = [record.value for records in fetched.values() for record in records]

@@ -1,6 +1,7 @@
 """`vigia`: one command for the local stack, composed of every service's own commands.
 
-`up`, `down`, `status`, `restart`, `probe`, `logs`, `init` and `demo` are the local stack's;
+`up`, `down`, `status`, `restart`, `probe`, `logs`, `init` and `demo` are the local stack's
+(`kannel` and `mlflow` run those servers in the foreground, for containers);
 `bridge`, `stream`, `inference`, `imagery`, `model`, `train`, `api`, `keys`, `sensors`,
 `notifier`, `simulate` and `smsc` come from the services' and the simulator's own `cli.py`.
 """
@@ -16,6 +17,7 @@ import typer
 
 from api import cli as api_cli
 from inference import cli as inference_cli
+from inference import model_cli
 from ingest import cli as ingest_cli
 from notify import cli as notify_cli
 from ops import control, demo, logs_cli
@@ -43,7 +45,7 @@ app.add_typer(notify_cli.app, name="notifier")
 app.add_typer(db_app, name="db")
 app.add_typer(kafka_app, name="kafka")
 app.command("train")(inference_cli.train)
-app.add_typer(inference_cli.model_app, name="model")
+app.add_typer(model_cli.model_app, name="model")
 app.add_typer(inference_cli.imagery_app, name="imagery")
 app.add_typer(inference_cli.inference_app, name="inference")
 app.command("simulate")(simulate_cli.simulate)
@@ -72,7 +74,7 @@ def up(
     components: Annotated[
         list[str] | None, typer.Argument(help=f"any of {', '.join(control.ALL)}; default all")
     ] = None,
-    infra: Annotated[bool, typer.Option("--infra", help="only Mosquitto, Kafka and TimescaleDB")] = False,
+    infra: Annotated[bool, typer.Option("--infra", help="only the brokers, the database, MLflow and Kannel")] = False,
 ) -> None:
     """Start the stack in order, each component healthy before the next. Safe to run twice."""
     settings = load_settings()
@@ -144,6 +146,17 @@ def kannel(
         raise fail(error) from error
     command = boxes[box](settings).program().command
     os.execv(command[0], command)  # noqa: S606  # the box replaces this process: its signals, its exit
+
+
+@app.command("mlflow")
+def mlflow_server() -> None:
+    """Run the MLflow tracking server (model registry, training runs) in the foreground: for containers."""
+    from ops.mlflow import server_command, server_environment
+
+    settings = load_settings()
+    command = server_command(settings)
+    environment = {**os.environ, **server_environment(settings)}
+    os.execve(command[0], command, environment)  # noqa: S606  # the server replaces this process
 
 
 @db_app.command("migrate")

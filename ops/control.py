@@ -14,6 +14,7 @@ from pathlib import Path
 from ops.component import Component, Health, StackError, daemon_root
 from ops.kafka import Kafka, nodes
 from ops.kannel import Kannel, SmsBox
+from ops.mlflow import MlflowServer
 from ops.mosquitto import Mosquitto
 from ops.services import Api, Bridge, InferenceWorker, Notifier, StandInSmsc, StreamWorker
 from ops.supervisor import RUNNING, STOPPED_STATES, Supervisor
@@ -21,7 +22,8 @@ from ops.timescaledb import TimescaleDB
 from vigia.settings import Settings
 
 ORDER: tuple[type[Component], ...] = (
-    Mosquitto, Kafka, TimescaleDB, Kannel, SmsBox, StandInSmsc, Bridge, StreamWorker, InferenceWorker, Notifier, Api,
+    Mosquitto, Kafka, TimescaleDB, MlflowServer, Kannel, SmsBox, StandInSmsc,
+    Bridge, StreamWorker, InferenceWorker, Notifier, Api,
 )  # fmt: skip
 INFRA = tuple(c.name for c in ORDER if c.kind == "infra")
 ALL = tuple(c.name for c in ORDER)

@@ -67,7 +67,13 @@ def dict_config(component: str, level: str = "INFO") -> dict[str, Any]:
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": sys.stderr}},
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
-            name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            **{name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+            # MLflow's client gives itself a plain-text handler when imported; its lines come here instead,
+            # and its routine notes ("waiting for the model version...") stay below warnings.
+            **{
+                name: {"handlers": [], "propagate": True, "level": "WARNING"}
+                for name in ("mlflow", "alembic", "sqlalchemy.engine")
+            },
         },
     }
 

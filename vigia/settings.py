@@ -167,12 +167,26 @@ class Settings(BaseSettings):
         19105, description="where the inference worker answers on-demand assessments (POST /assess); 0: off"
     )
     inference_url: str = Field("", description="the inference worker's on-demand assessments; default: on this host")
-    model_path: Path | None = Field(None, description="a model file to serve instead of the registry's active model")
+    model_path: Path | None = Field(None, description="a model file to serve instead of the registry's champion")
     inference_threads: int = Field(
         1, ge=1, description="torch threads of the inference worker; the stream keeps the rest"
     )
     inference_batch: int = Field(16, ge=1, le=256, description="tiles per forward pass")
     model_check_seconds: float = Field(10.0, gt=0, description="how often the worker looks for a newly promoted model")
+
+    # Model registry and training runs (MLflow)
+    mlflow_uri: str = Field("", description="the MLflow tracking server; default: the local stack's, on mlflow_port")
+    mlflow_port: int = Field(15000, description="where the local stack's MLflow server listens")
+    mlflow_listen_host: str = Field(
+        "127.0.0.1", description="the address the MLflow server listens on (0.0.0.0 in containers)"
+    )
+    mlflow_allowed_hosts: str = Field(
+        "", description="Host headers the MLflow server answers besides localhost and private addresses"
+    )
+    mlflow_artifacts: str = Field(
+        "", description="where the MLflow server keeps artifacts: a folder or s3:// URI; default: <state dir>/mlflow"
+    )
+    model_name: str = Field("vigia-tilenet", description="the registered model whose `champion` alias is served")
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:
@@ -220,6 +234,10 @@ class Settings(BaseSettings):
         """Where the API sends an image for an on-demand assessment."""
         base = self.inference_url or f"http://127.0.0.1:{self.inference_port}"
         return base.rstrip("/") + "/assess"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        return (self.mlflow_uri or f"http://127.0.0.1:{self.mlflow_port}").rstrip("/")
 
     @property
     def sendsms_url(self) -> str:

@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import torch
 
-from inference import intake, modelfile
-from inference.assessor import DEFAULT_MODEL
+from inference import intake
+from inference.registry import ModelRegistry
 from inference.tiling import ImageTile
 from tests.inference.scenes import mosaic, write_scene
 from tests.integration.helpers import api_headers, eventually, query, read_topic
@@ -47,9 +46,9 @@ def test_a_geotiff_becomes_assessments_and_embeddings_with_the_model_version(sta
     assert result.returncode == 0, result.stdout + result.stderr
     assert "assessments stored" in result.stdout
 
-    active = query(stack, "SELECT version FROM models WHERE active")
-    assert len(active) == 1
-    version = active[0][0]
+    champion = ModelRegistry(stack).champion()
+    assert champion is not None
+    version = champion.version
     imagery = query(
         stack,
         "SELECT tile_id, model_version, parent_tile_id, array_length(embedding, 1), features FROM tile_assessments"
@@ -106,45 +105,6 @@ def test_a_bad_image_goes_to_the_dead_letter_topic_and_the_rest_is_assessed(stac
         what="the good tile's assessment",
     )
     assert [row[0] for row in stored] == ["19/150050/279761"]
-
-
-def test_a_promoted_model_is_served_without_a_restart_and_rollback_returns(stack: Settings, tmp_path: Path) -> None:
-    net, info = modelfile.load(DEFAULT_MODEL)
-    with torch.no_grad():
-        net.classify.bias[0] += 0.01  # a different model: different weights, different version
-    trained_at = datetime.now(UTC).replace(microsecond=0)
-    fresh = modelfile.ModelInfo(
-        version=modelfile.version_for(modelfile.half_state(net), trained_at),
-        classes=info.classes,
-        input_size=info.input_size,
-        housing_weights=info.housing_weights,
-        trained_at=trained_at,
-    )
-    modelfile.save(tmp_path / "model.pt", net, fresh)
-    before = query(stack, "SELECT version FROM models WHERE active")[0][0]
-    assert vigia("model", "register", str(tmp_path / "model.pt")).returncode == 0
-    promoted = vigia("model", "promote", fresh.version)
-    assert promoted.returncode == 0, promoted.stdout
-    listing = vigia("model", "list").stdout
-    assert fresh.version in listing
-    assert before in listing
-
-    image = (stack.imagery_dir / "ucmerced" / "denseresidential" / "denseresidential01.jpg").read_bytes()
-
-    def served_by_the_promoted_model() -> bool | None:
-        """One fresh job; the worker looks at the registry every second, so an early one may meet the old model."""
-        when = datetime.now(UTC)
-        tile = ImageTile(tile_id="19/150060/279770", source="after-promote", captured_at=when, data=image)
-        asyncio.run(intake.queue_tiles(stack, [tile], district="sjl-m"))
-        sql = "SELECT model_version FROM tile_assessments WHERE tile_id = %(t)s AND time = %(w)s"
-        rows = eventually(lambda: query(stack, sql, {"t": tile.tile_id, "w": when}) or None, what="an assessment")
-        return True if rows[0][0] == fresh.version else None
-
-    eventually(served_by_the_promoted_model, timeout=60, what="an assessment by the promoted model")
-
-    assert vigia("model", "rollback").returncode == 0
-    assert query(stack, "SELECT version FROM models WHERE active")[0][0] == before
-    assert vigia("model", "promote", "no-such-version").returncode == 1
 
 
 def test_an_uploaded_image_is_assessed_and_bad_uploads_are_refused_with_reasons(stack: Settings) -> None:

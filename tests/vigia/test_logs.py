@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import orjson
 
@@ -52,3 +54,17 @@ def test_vigia_logs_shows_a_json_line_as_one_readable_line_and_others_as_they_ar
     assert render(raw, "api") == "09:00:01.250 info    api       ok  [request_id=r1]"
     assert parse("[2026-12-03 09:00:01,000] INFO kafka started") is None
     assert render("plain", "kafka").endswith("kafka     plain")
+
+
+def test_a_library_that_brings_its_own_log_handler_still_writes_json_lines() -> None:
+    """MLflow's client attaches a plain-text handler when imported; in a Vigía process its lines are JSON too."""
+    script = (
+        "import logging, mlflow\n"
+        "from vigia import logs\n"
+        "logs.setup('inference')\n"
+        "logging.getLogger('mlflow.store.model_registry').info('routine note')\n"
+        "logging.getLogger('mlflow.tracking').warning('registry slow')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    written = [orjson.loads(raw) for raw in done.stderr.splitlines()]
+    assert [(w["component"], w["level"], w["message"]) for w in written] == [("inference", "warning", "registry slow")]
