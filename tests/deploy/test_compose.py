@@ -16,6 +16,7 @@ from vigia.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 VIGIA_SERVICES = {"init", "bridge", "stream", "inference", "notifier", "api"}
 SMS_GATEWAY = {"kannel", "smsbox", "smsc"}  # on the Vigía image, which carries Kannel
+REGISTRY = {"mlflow"}  # on the Vigía image, which carries MLflow
 OBSERVABILITY = {"prometheus": "prom/prometheus:", "loki": "grafana/loki:", "promtail": "grafana/promtail:",
                  "grafana": "grafana/grafana:"}  # fmt: skip
 REQUIRED_SETTINGS = {
@@ -33,14 +34,15 @@ def compose() -> dict[str, Any]:
 
 def test_names_every_service_on_the_real_images(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"mosquitto", "kafka", "timescaledb"} | VIGIA_SERVICES | SMS_GATEWAY | set(OBSERVABILITY)
+    every = {"mosquitto", "kafka", "timescaledb"} | VIGIA_SERVICES | SMS_GATEWAY | REGISTRY | set(OBSERVABILITY)
+    assert set(services) == every
     for name, image in OBSERVABILITY.items():
         assert services[name]["image"].startswith(image), name
     assert services["mosquitto"]["image"].startswith("eclipse-mosquitto:")
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert services["timescaledb"]["image"].startswith("timescale/timescaledb:")
-    for name in VIGIA_SERVICES | SMS_GATEWAY:
+    for name in VIGIA_SERVICES | SMS_GATEWAY | REGISTRY:
         assert services[name]["build"]["dockerfile"] == "deploy/Dockerfile"
 
 

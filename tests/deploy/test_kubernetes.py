@@ -3,6 +3,7 @@ Kubernetes schemas, and say what an operator relies on (limits, probes, non-root
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import subprocess
 import sys
@@ -260,3 +261,29 @@ def test_mosquitto_is_configured_alike_in_compose_and_kubernetes() -> None:
     assert of_kind("prod", "ConfigMap")["vigia-settings"]["data"]["VIGIA_BROKER_ACCOUNTS"] == "dynsec"
     assert compose_file["x-vigia-settings"]["VIGIA_BROKER_ACCOUNTS"] == "dynsec"
     assert of_kind("prod", "Job")["migrate"]["spec"]["template"]["spec"]["containers"][0]["args"][0] == "init"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_model_registry_runs_alike_in_compose_and_kubernetes_and_inference_reads_it(overlay: str) -> None:
+    """One MLflow server from the Vigía image, artifacts on a volume that outlives it, every service told where."""
+    compose_file = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    service = compose_file["services"]["mlflow"]
+    assert service["command"] == ["mlflow"]
+    assert service["environment"]["VIGIA_MLFLOW_ARTIFACTS"].startswith("/var/lib/vigia/")
+    assert any(v.endswith(":/var/lib/vigia") and not v.startswith(("/", ".")) for v in service["volumes"])
+    assert compose_file["services"]["inference"]["depends_on"]["mlflow"]["condition"] == "service_healthy"
+    assert compose_file["x-vigia-settings"]["VIGIA_MLFLOW_URI"] == "http://mlflow:5000"
+
+    deployment = of_kind(overlay, "Deployment")["mlflow"]
+    [pod] = containers(deployment)
+    assert pod["args"] == ["mlflow"]
+    env = {e["name"]: e["value"] for e in pod["env"]}
+    assert env["VIGIA_MLFLOW_PORT"] == "5000"
+    assert env["VIGIA_MLFLOW_ARTIFACTS"].startswith("/var/lib/vigia/")
+    [claim] = [v for v in deployment["spec"]["template"]["spec"]["volumes"] if "persistentVolumeClaim" in v]
+    assert claim["persistentVolumeClaim"]["claimName"] in of_kind(overlay, "PersistentVolumeClaim")
+    assert of_kind(overlay, "Service")["mlflow"]["spec"]["ports"][0]["port"] == 5000
+    assert of_kind(overlay, "ConfigMap")["vigia-settings"]["data"]["VIGIA_MLFLOW_URI"] == "http://mlflow:5000"
+    for host in ("mlflow:5000", f"mlflow.{deployment['metadata']['namespace']}.svc.cluster.local:5000"):
+        allowed = env["VIGIA_MLFLOW_ALLOWED_HOSTS"].split(",")
+        assert any(fnmatch.fnmatch(host, pattern) for pattern in allowed), host
