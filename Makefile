@@ -7,24 +7,37 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?= 60
 
-.PHONY: install system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api bench-state drills drills-cluster drills-deliveries train up down status clean
+.PHONY: install lock system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api bench-state drills drills-cluster drills-deliveries train up down status clean
 
 # Checkers of the deployment files whose libraries clash with the services' (checkov's many
 # pins; check-jsonschema wants a newer click than Faust takes) live in a virtualenv of their own.
 TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
-TOOLS := checkov==3.3.30 check-jsonschema==0.39.0
+TOOLS := checkov==3.3.30 check-jsonschema==0.39.0 uv==0.13.8
 
 install: system $(STAMP) $(TOOLS_STAMP)
 
 system:
 	bash deploy/local/install-system.sh
 
-$(STAMP): pyproject.toml
+# Exactly the locked versions and hashes (requirements-dev.lock: the image's requirements.lock
+# plus the test tools), then the project itself without resolving anything again.
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Remake the locks after changing pyproject.toml: pins already in them are kept where they still fit;
+# `make lock UPGRADE=--upgrade` moves everything to the newest versions allowed.
+UV_COMPILE = $(TOOLS_VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --generate-hashes --annotation-style line \
+	--custom-compile-command "make lock" $(UPGRADE)
+
+lock: $(TOOLS_STAMP)
+	$(UV_COMPILE) -o requirements.lock
+	$(UV_COMPILE) --extra dev -c requirements.lock -o requirements-dev.lock
 
 $(TOOLS_STAMP): Makefile
 	test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)

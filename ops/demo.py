@@ -151,6 +151,7 @@ def demo(
     console.print(f"GET {sample_path} -> {response.status_code}: {latest or response.text}")
     console.print(f"web page: {url}/#key={key}")
     console.print(f"API: {url}  (OpenAPI at {url}/docs; send 'Authorization: Bearer {key}')")
+    console.print(f"model registry and training runs (MLflow): {settings.mlflow_tracking_uri}")
     console.print("stop everything with: vigia down")
     if stored + absorbed < report.readings:
         console.print(f"[red]only {stored} of {report.readings} readings arrived; see {settings.log_dir}[/red]")
