@@ -10,6 +10,8 @@ before it expires.
 from __future__ import annotations
 
 import ipaddress
+import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -85,3 +87,19 @@ def ensure(folder: Path, *, hosts: list[str]) -> Paths:
     for private in (ca_key, paths.key):
         private.chmod(0o600)
     return paths
+
+
+def publish(paths: Paths, out: Path, *, owner: int | None = None) -> list[Path]:
+    """The broker's certificate, key and the CA certificate in `out`, under the names cert-manager
+    gives them (`tls.crt`, `tls.key`, `ca.crt`), so one Mosquitto configuration reads either.
+    The CA's key stays where `ensure` made it. `owner` is the uid the broker runs as, which must
+    read the key (1883 in the eclipse-mosquitto image)."""
+    out.mkdir(parents=True, exist_ok=True)
+    copies = [(paths.certificate, out / "tls.crt", 0o644), (paths.key, out / "tls.key", 0o600),
+              (paths.ca, out / "ca.crt", 0o644)]  # fmt: skip
+    for source, target, mode in copies:
+        shutil.copyfile(source, target)
+        target.chmod(mode)
+        if owner is not None:
+            os.chown(target, owner, owner)
+    return [target for _, target, _ in copies]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 from typing import Annotated
 
 import psycopg
@@ -146,6 +147,24 @@ def kannel(
         raise fail(error) from error
     command = boxes[box](settings).program().command
     os.execv(command[0], command)  # noqa: S606  # the box replaces this process: its signals, its exit
+
+
+@app.command("certificates")
+def certificates_command(
+    out: Annotated[Path, typer.Argument(help="where the broker reads tls.crt and tls.key (and devices ca.crt)")],
+    host: Annotated[list[str], typer.Option(help="a name devices call the broker by; repeat for several")],
+    ca_dir: Annotated[Path, typer.Option(help="where the CA (and its key) is kept")] = Path("/var/lib/vigia/ca"),
+    owner: Annotated[int | None, typer.Option(help="uid the broker runs as, which must read the key")] = None,
+) -> None:
+    """Make (once) a CA and the broker's TLS certificate it signs: for docker-compose, which has no cert-manager."""
+    from ops import certificates
+
+    try:
+        paths = certificates.ensure(ca_dir, hosts=sorted(set(host)))
+        written = certificates.publish(paths, out, owner=owner)
+    except (StackError, OSError) as error:
+        raise fail(error) from error
+    console.print(f"wrote {', '.join(str(p) for p in written)} for {', '.join(sorted(set(host)))}")
 
 
 @app.command("mlflow")

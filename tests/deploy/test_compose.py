@@ -15,6 +15,7 @@ from vigia.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 VIGIA_SERVICES = {"init", "bridge", "stream", "inference", "notifier", "api"}
+ONE_SHOT = {"init", "certificates"}
 SMS_GATEWAY = {"kannel", "smsbox", "smsc"}  # on the Vigía image, which carries Kannel
 REGISTRY = {"mlflow"}  # on the Vigía image, which carries MLflow
 OBSERVABILITY = {"prometheus": "prom/prometheus:", "loki": "grafana/loki:", "promtail": "grafana/promtail:",
@@ -34,7 +35,8 @@ def compose() -> dict[str, Any]:
 
 def test_names_every_service_on_the_real_images(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    every = {"mosquitto", "kafka", "timescaledb"} | VIGIA_SERVICES | SMS_GATEWAY | REGISTRY | set(OBSERVABILITY)
+    every = {"mosquitto", "kafka", "timescaledb"} | VIGIA_SERVICES | ONE_SHOT | SMS_GATEWAY | REGISTRY
+    every |= set(OBSERVABILITY)
     assert set(services) == every
     for name, image in OBSERVABILITY.items():
         assert services[name]["image"].startswith(image), name
@@ -42,7 +44,7 @@ def test_names_every_service_on_the_real_images(compose: dict[str, Any]) -> None
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert services["timescaledb"]["image"].startswith("timescale/timescaledb:")
-    for name in VIGIA_SERVICES | SMS_GATEWAY | REGISTRY:
+    for name in VIGIA_SERVICES | ONE_SHOT | SMS_GATEWAY | REGISTRY:
         assert services[name]["build"]["dockerfile"] == "deploy/Dockerfile"
 
 
@@ -60,7 +62,8 @@ def test_kannels_boxes_and_the_stand_in_smsc_share_one_network_as_in_one_pod(com
 
 def test_every_long_running_service_has_a_health_check(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
-        if name == "init":
+        if name in ONE_SHOT:
+            assert service["restart"] == "no", name
             continue
         assert service["healthcheck"]["test"], name
 
@@ -148,3 +151,19 @@ def test_prometheus_grafana_and_the_logs_run_beside_the_services(compose: dict[s
     assert set(re.findall(r"(\w+)=~", logs["targets"][0]["expr"])) <= labels | {"service"}
     mounts = compose["services"]["grafana"]["volumes"]
     assert "./deploy/observability/grafana/vigia.json:/var/lib/grafana/dashboards/vigia.json:ro" in mounts
+
+
+def test_mosquitto_serves_tls_with_a_certificate_made_before_it_starts_and_plain_mqtt_on_loopback(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    broker = services["mosquitto"]
+    assert broker["depends_on"]["certificates"]["condition"] == "service_completed_successfully"
+    assert "8883:8883" in broker["ports"]
+    plain = [p for p in broker["ports"] if p.endswith(":1883")]
+    assert plain == ["127.0.0.1:1883:1883"]
+    made = services["certificates"]
+    assert made["command"][:2] == ["certificates", "/tls"]
+    [shared] = [v.split(":")[0] for v in made["volumes"] if v.endswith(":/tls")]
+    assert f"{shared}:/mosquitto/tls:ro" in broker["volumes"]
+    assert made["command"][made["command"].index("--owner") + 1] == "1883"  # the eclipse-mosquitto image's user
