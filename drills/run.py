@@ -38,7 +38,7 @@ from drills.feed import REGISTRY_REFRESH_SECONDS, Feed, assess_tile, register, s
 from vigia.settings import Settings
 
 DRILL_ENV = {"VIGIA_REGISTRY_REFRESH_SECONDS": f"{REGISTRY_REFRESH_SECONDS:g}"}  # ports: bench/common.py
-STACK = ["mosquitto", "kafka", "timescaledb", "bridge", "stream", "inference", "notifier", "api"]
+STACK = ["mosquitto", "kafka", "timescaledb", "mlflow", "bridge", "stream", "inference", "notifier", "api"]
 LAG_LIMIT_S = 10.0  # the soak's bound: never this many seconds of readings behind
 MEMORY_LIMIT = 0.10  # the soak's bound on each process's growth after the warm-up
 console = Console(width=120)  # wide enough for the tables when printed to a file

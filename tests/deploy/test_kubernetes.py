@@ -288,3 +288,25 @@ def test_the_model_registry_runs_alike_in_compose_and_kubernetes_and_inference_r
     for host in ("mlflow:5000", f"mlflow.{deployment['metadata']['namespace']}.svc.cluster.local:5000"):
         allowed = env["VIGIA_MLFLOW_ALLOWED_HOSTS"].split(",")
         assert any(fnmatch.fnmatch(host, pattern) for pattern in allowed), host
+
+
+def test_the_log_shipper_reads_only_vigias_pods_and_labels_lines_by_component_and_level(tmp_path: Path) -> None:
+    docs = build("../logging")
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
+    assert kinds == {("ServiceAccount", "promtail"), ("Role", "promtail"), ("RoleBinding", "promtail"),
+                     ("ConfigMap", "promtail-config"), ("DaemonSet", "promtail"),
+                     ("NetworkPolicy", "promtail-from-monitoring")}  # fmt: skip
+    for doc in docs:
+        kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
+    config = yaml.safe_load(next(d for d in docs if d["kind"] == "ConfigMap")["data"]["promtail.yml"])
+    [job] = config["scrape_configs"]
+    assert job["kubernetes_sd_configs"][0]["namespaces"] == {"own_namespace": True}
+    stages = {key for stage in job["pipeline_stages"] for key in stage}
+    assert {"cri", "json", "labels"} <= stages
+    assert set(next(s["labels"] for s in job["pipeline_stages"] if "labels" in s)) == {"level", "component"}
+    [daemon] = [d for d in docs if d["kind"] == "DaemonSet"]
+    [container] = containers(daemon)
+    assert all(m.get("readOnly") for m in container["volumeMounts"] if m["name"] in {"config", "pods"})
+    (tmp_path / "all.yaml").write_text(yaml.safe_dump_all(docs))
+    report = _checkov("-d", str(tmp_path))["kubernetes"]
+    assert report["summary"]["failed"] == 0, [f["check_id"] for f in report["results"]["failed_checks"]]

@@ -19,6 +19,8 @@ from inference import intake, modelfile
 from inference.assessor import DEFAULT_MODEL
 from inference.registry import ModelRegistry, RegisteredVersion
 from inference.tiling import ImageTile
+from ops import control
+from ops.supervisor import Supervisor
 from tests.inference.test_training import generated
 from tests.integration.helpers import eventually, query
 from vigia.settings import Settings
@@ -150,3 +152,26 @@ def test_a_trained_model_is_served_by_a_worker_with_an_empty_disk_and_the_server
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
+
+
+def test_while_the_registry_is_away_tiles_are_still_assessed_and_promotion_says_why_not(
+    stack: Settings, champion_restored: RegisteredVersion
+) -> None:
+    Supervisor(stack.state_dir).stop("mlflow")
+    try:
+        refused = vigia("model", "promote", champion_restored.version)
+        assert refused.returncode == 1
+        assert "did not answer" in refused.stdout
+        assert "Traceback" not in refused.stdout + refused.stderr
+        when = datetime.now(UTC)
+        image = (stack.imagery_dir / "ucmerced" / "mobilehomepark" / "mobilehomepark03.jpg").read_bytes()
+        tile = ImageTile(tile_id="19/150061/279771", source="registry-away", captured_at=when, data=image)
+        asyncio.run(intake.queue_tiles(stack, [tile], district="sjl-away"))
+        sql = "SELECT model_version FROM tile_assessments WHERE tile_id = %(t)s AND time = %(w)s"
+        rows = eventually(lambda: query(stack, sql, {"t": tile.tile_id, "w": when}) or None, what="an assessment")
+        assert rows[0][0] == champion_restored.version
+    finally:
+        control.up(stack, ["mlflow"], report=lambda line: None)
+    back = ModelRegistry(stack).champion()
+    assert back is not None
+    assert back.version == champion_restored.version
