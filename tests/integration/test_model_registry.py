@@ -48,6 +48,21 @@ def champion_restored(stack: Settings) -> Iterator[RegisteredVersion]:
     before = registry.ensure_champion()
     yield before
     registry.promote(before.number)
+    served_by(stack, stack.inference_port, before.version)
+
+
+def served_by(stack: Settings, port: int, version: str) -> None:
+    """Wait until the worker on `port` answers with `version` (it looks at the registry every second)."""
+    image = (stack.imagery_dir / "ucmerced" / "forest" / "forest02.jpg").read_bytes()
+
+    def answers() -> bool | None:
+        try:
+            reply = httpx.post(f"http://127.0.0.1:{port}/assess", content=image, timeout=10)
+        except httpx.HTTPError:
+            return None
+        return True if reply.status_code == 200 and reply.json()["model_version"] == version else None
+
+    eventually(answers, timeout=60, what=f"the worker on {port} serving {version}")
 
 
 def test_a_promoted_model_is_served_without_a_restart_and_rollback_returns(
@@ -157,6 +172,7 @@ def test_a_trained_model_is_served_by_a_worker_with_an_empty_disk_and_the_server
 def test_while_the_registry_is_away_tiles_are_still_assessed_and_promotion_says_why_not(
     stack: Settings, champion_restored: RegisteredVersion
 ) -> None:
+    served_by(stack, stack.inference_port, champion_restored.version)
     Supervisor(stack.state_dir).stop("mlflow")
     try:
         refused = vigia("model", "promote", champion_restored.version)
