@@ -27,6 +27,7 @@ from api.routes import (
     deliveries,
     health,
     imagery,
+    map_tiles,
     page,
     places,
     sensors,
@@ -88,7 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(page.router)
     app.include_router(sms.router)
     app.include_router(chats.router)
-    routers = (sensors, places, alerts, subscriptions, deliveries, imagery, assess)
+    routers = (sensors, places, map_tiles, alerts, subscriptions, deliveries, imagery, assess)
     for router in (module.router for module in routers):
         app.include_router(router, responses=ERRORS)
 

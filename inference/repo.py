@@ -89,3 +89,32 @@ def stored_assessments(conn: psycopg.Connection, *, queued: list[tuple[str, date
         ([t for t, _ in queued], [c for _, c in queued]),
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class ImageryRow:
+    tile_id: str
+    captured_at: datetime
+    district: str | None
+    source: str | None
+    digest: str
+
+
+def record_imagery(conn: psycopg.Connection, rows: Sequence[ImageryRow]) -> None:
+    """Which archived image each tile had at its acquisition time; the same again changes nothing."""
+    from vigia.tiles import parse_tile_id
+
+    with conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO imagery (tile_id, zoom, x, y, captured_at, district, source, digest)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (tile_id, captured_at) DO UPDATE SET
+                   digest = EXCLUDED.digest, source = EXCLUDED.source,
+                   district = COALESCE(EXCLUDED.district, imagery.district),
+                   archived_at = CASE WHEN imagery.digest = EXCLUDED.digest THEN imagery.archived_at ELSE now() END""",
+            [
+                (r.tile_id, t.z, t.x, t.y, r.captured_at, r.district, r.source, r.digest)
+                for r in rows
+                for t in [parse_tile_id(r.tile_id)]
+            ],
+        )

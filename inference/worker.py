@@ -31,8 +31,10 @@ from inference.housing import roll_up
 from inference.registry import ModelRegistry, RegistryError
 from inference.serve import ServedModel
 from vigia import kafka, logs, topics
+from vigia.archive import ImageryArchive
 from vigia.contracts import RejectedTileJob, TileEmbedding
 from vigia.heartbeat import beat_forever, heartbeat_path
+from vigia.images import ImageError
 from vigia.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ class TileWorker:
         self.served = ServedModel()  # shared with the on-demand assessments of `serve.py`
         self.conn: psycopg.Connection | None = None
         self.registry = ModelRegistry(settings)
+        self.archive = ImageryArchive.from_settings(settings)
 
     def _connect(self) -> psycopg.Connection:
         if self.conn is None or self.conn.closed:
@@ -109,9 +112,15 @@ class TileWorker:
         results = self.assessor.assess([job.image for job in decoded.jobs])
         rows, rejected = jobs.image_rows(decoded.jobs, results, sensor_zoom=self.settings.tile_zoom, now=now)
         outcome.rejected.extend(rejected)
+        kept = [  # archived before anything refers to it: a crash leaves at most an unreferenced file
+            repo.ImageryRow(job.tile_id, job.captured_at, job.district, job.source, self.archive.put(job.image))
+            for job, result in zip(decoded.jobs, results, strict=True)
+            if not isinstance(result, ImageError)
+        ]
         conn = self._connect()
         version = self.assessor.version
         with conn.transaction():
+            repo.record_imagery(conn, kept)
             repo.upsert_assessments(conn, rows)
             rollups = []
             for parent in sorted({row.parent_tile_id for row in rows if row.parent_tile_id}):

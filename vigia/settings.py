@@ -156,6 +156,10 @@ class Settings(BaseSettings):
     retention_alert_events_days: int = Field(730, ge=1, description="alert history kept this long")
     registry_refresh_seconds: float = Field(30.0, gt=0)
     imagery_dir: Path = PROJECT_ROOT.parent / "shared" / "imagery"
+    imagery_archive_dir: Path | None = Field(
+        None,
+        description="every assessed tile image, written by inference, read by the API; default: <state dir>/imagery",
+    )
     imagery_zoom: int = Field(
         19, ge=1, le=22, description="XYZ zoom imagery is cut at: about the model's 0.3 m per pixel"
     )

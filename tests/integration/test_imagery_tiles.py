@@ -1,0 +1,71 @@
+"""The imagery archive on the real stack: assessed tiles kept, and served back as the map's base layer."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import cv2
+import httpx
+import numpy as np
+import pytest
+
+from inference import intake
+from inference.tiling import ImageTile
+from tests.integration.helpers import api_headers, eventually, query
+from vigia.archive import ImageryArchive
+from vigia.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+X, Y = 150100, 279800  # zoom 19; the four tiles of 18/75050/139900
+CLASSES = ("denseresidential", "mobilehomepark", "forest", "river")
+
+
+def png(response: httpx.Response) -> np.ndarray:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    return cv2.imdecode(np.frombuffer(response.content, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+
+
+def test_assessed_tiles_are_archived_and_drawn_at_their_zoom_and_below(stack: Settings) -> None:
+    when = datetime(2026, 3, 1, 15, tzinfo=UTC)
+    tiles = [
+        ImageTile(tile_id=f"19/{X + i % 2}/{Y + i // 2}", source=f"{name}.jpg", captured_at=when,
+                  data=(stack.imagery_dir / "ucmerced" / name / f"{name}10.jpg").read_bytes())
+        for i, name in enumerate(CLASSES)
+    ]  # fmt: skip
+    asyncio.run(intake.queue_tiles(stack, tiles, district="sjl-map"))
+    sql = "SELECT tile_id, digest, x, y FROM imagery WHERE district = 'sjl-map' ORDER BY tile_id"
+
+    def archived() -> list[tuple[str, str, int, int]] | None:
+        found = query(stack, sql)
+        return found if len(found) == 4 else None
+
+    rows = eventually(archived, what="four archived tiles")
+    archive = ImageryArchive.from_settings(stack)
+    for (tile_id, digest, x, y), tile in zip(rows, sorted(tiles, key=lambda t: t.tile_id), strict=True):
+        assert archive.get(digest) == tile.data
+        assert tile_id == f"19/{x}/{y}"
+
+    base = f"http://{stack.api_host}:{stack.api_port}/imagery"
+    headers = api_headers(stack, "viewer")
+    own = png(httpx.get(f"{base}/19/{X}/{Y}.png", headers=headers, timeout=30))
+    assert own.shape == (256, 256, 4)
+    assert own[..., 3].min() == 255
+
+    parent = httpx.get(f"{base}/18/{X // 2}/{Y // 2}.png", headers=headers, timeout=30)
+    drawn = png(parent)
+    assert drawn[..., 3].min() == 255  # all four quarters have an image
+    quarters = [drawn[:128, :128, :3], drawn[:128, 128:, :3], drawn[128:, :128, :3], drawn[128:, 128:, :3]]
+    assert len({int(q.mean()) for q in quarters}) > 1  # four different images, not one stretched
+    again = httpx.get(f"{base}/18/{X // 2}/{Y // 2}.png", headers={**headers, "If-None-Match": parent.headers["ETag"]})
+    assert again.status_code == 304
+
+    wider = png(httpx.get(f"{base}/17/{X // 4}/{Y // 4}.png", headers=headers, timeout=30))
+    assert (wider[..., 3] == 255).mean() == pytest.approx(0.25)  # one quarter of it has imagery
+
+    assert httpx.get(f"{base}/19/{X + 5}/{Y}.png", headers=headers).status_code == 404  # nothing taken there
+    assert httpx.get(f"{base}/19/{X}/{Y}.png").status_code == 401
+    stranger = api_headers(stack, "leader", district="another-district")
+    assert httpx.get(f"{base}/19/{X}/{Y}.png", headers=stranger).status_code == 404
