@@ -310,3 +310,25 @@ def test_the_log_shipper_reads_only_vigias_pods_and_labels_lines_by_component_an
     (tmp_path / "all.yaml").write_text(yaml.safe_dump_all(docs))
     report = _checkov("-d", str(tmp_path))["kubernetes"]
     assert report["summary"]["failed"] == 0, [f["check_id"] for f in report["results"]["failed_checks"]]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_imagery_archive_is_one_volume_written_by_inference_and_read_by_the_api(overlay: str) -> None:
+    where = of_kind(overlay, "ConfigMap")["vigia-settings"]["data"]["VIGIA_IMAGERY_ARCHIVE_DIR"]
+    claim = of_kind(overlay, "PersistentVolumeClaim")["imagery-archive"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # pods on several nodes
+    deployments = of_kind(overlay, "Deployment")
+    for name, read_only in (("inference", False), ("api", True)):
+        spec = deployments[name]["spec"]["template"]["spec"]
+        [volume] = [
+            v["name"]
+            for v in spec["volumes"]
+            if v.get("persistentVolumeClaim", {}).get("claimName") == "imagery-archive"
+        ]
+        [mount] = [m for m in containers(deployments[name])[0]["volumeMounts"] if m["name"] == volume]
+        assert mount["mountPath"] == where
+        assert bool(mount.get("readOnly")) is read_only, name
+    compose_file = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    compose_dir = compose_file["x-vigia-settings"]["VIGIA_IMAGERY_ARCHIVE_DIR"]
+    assert f"imagery-archive:{compose_dir}" in compose_file["services"]["inference"]["volumes"]
+    assert f"imagery-archive:{compose_dir}:ro" in compose_file["services"]["api"]["volumes"]
