@@ -15,7 +15,10 @@ TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 TOOLS := checkov==3.3.30 check-jsonschema==0.39.0 uv==0.13.8
 
-install: system $(STAMP) $(TOOLS_STAMP)
+# What the page loads besides its own files (Leaflet), from npm at the versions of its lock.
+WEB_STAMP := api/web/node_modules/.installed
+
+install: system $(STAMP) $(TOOLS_STAMP) $(WEB_STAMP)
 
 system:
 	bash deploy/local/install-system.sh
@@ -38,6 +41,10 @@ UV_COMPILE = $(TOOLS_VENV)/bin/uv pip compile pyproject.toml --python-version 3.
 lock: $(TOOLS_STAMP)
 	$(UV_COMPILE) -o requirements.lock
 	$(UV_COMPILE) --extra dev -c requirements.lock -o requirements-dev.lock
+
+$(WEB_STAMP): api/web/package-lock.json
+	cd api/web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
 
 $(TOOLS_STAMP): Makefile
 	test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)

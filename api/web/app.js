@@ -17,6 +17,10 @@ const TEXT = {
       failed: "no llegó", rejected: "rechazado por el operador" },
     delivery: { pending: "por enviar", delivered: "enviado", failed: "falló", skipped: "no hizo falta",
       held: "para el resumen", digested: "en un resumen" },
+    imagery: "Imágenes del distrito", blocks: "Manzanas por vivienda", zoomDistrict: "Ver todo el distrito",
+    imageryCredit: "Imágenes: archivo de Vigía", lastSeen: "última lectura", never: "nunca",
+    sensorState: { ok: "reportando", warning: "con aviso", critical: "urgente", silent: "sin reportar" },
+    model: "modelo", alertsHere: "alertas abiertas aquí", sensorsLayer: "Sensores",
   },
   en: {
     district: "District", connecting: "connecting…", live: "Live alerts", key: "Access key",
@@ -32,12 +36,18 @@ const TEXT = {
       failed: "did not arrive", rejected: "rejected by the carrier" },
     delivery: { pending: "to send", delivered: "sent", failed: "failed", skipped: "not needed",
       held: "for the digest", digested: "in a digest" },
+    imagery: "District imagery", blocks: "Blocks by housing", zoomDistrict: "Show the whole district",
+    imageryCredit: "Imagery: Vigía's archive", lastSeen: "last reading", never: "never",
+    sensorState: { ok: "reporting", warning: "warning", critical: "urgent", silent: "not reporting" },
+    model: "model", alertsHere: "open alerts here", sensorsLayer: "Sensors",
   },
 };
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
-const state = { lang: localStorage.getItem("vigia.lang") || "es", key: null, district: null, alerts: new Map() };
+const state = {
+  lang: localStorage.getItem("vigia.lang") || "es", key: null, district: null, alerts: new Map(), sensors: new Map(),
+};
 const t = (name) => TEXT[state.lang][name];
 
 function lima(iso) {
@@ -66,7 +76,9 @@ function translate() {
   document.documentElement.lang = state.lang;
   document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
   $("lang").textContent = t("other");
+  if (districtMap) { nameLayers(); drawSensors(); }
 }
+
 
 function showLogin(message) {
   $("main").hidden = true; $("login").hidden = false; $("login-error").textContent = message || "";
@@ -90,12 +102,7 @@ async function loadStatus() {
   }));
 }
 
-// --- map: tiles in Web Mercator, coloured by housing score -------------------------------
-function mercator([lon, lat]) {
-  const y = Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360));
-  return [lon, (-y * 180) / Math.PI];
-}
-
+// --- map (map.js draws it): tiles coloured by housing score, sensors by state --------------
 function scoreColour(score) {
   if (score == null) return "#b0b7c0";
   const hue = 120 * (1 - Math.min(Math.max(score, 0), 1)); // green to red
@@ -103,39 +110,49 @@ function scoreColour(score) {
 }
 
 async function loadMap() {
-  const geo = await api(`/districts/${state.district}/tiles.geojson`);
-  const map = $("map");
-  map.replaceChildren();
-  if (!geo.features.length) return;
-  const rings = geo.features.map((f) => f.geometry.coordinates[0].map(mercator));
-  const xs = rings.flat().map((p) => p[0]), ys = rings.flat().map((p) => p[1]);
-  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  const pad = (x1 - x0) * 0.03;
-  map.setAttribute("viewBox", `${x0 - pad} ${y0 - pad} ${x1 - x0 + 2 * pad} ${y1 - y0 + 2 * pad}`);
-  map.setAttribute("preserveAspectRatio", "xMidYMid meet");
-  geo.features.forEach((f, i) => {
-    const p = f.properties;
-    const poly = svg("polygon", {
-      points: rings[i].map((q) => q.join(",")).join(" "), fill: scoreColour(p.housing_score),
-      class: `tile ${p.status}`, "vector-effect": "non-scaling-stroke", "data-tile": p.tile_id,
-    }, map);
-    svg("title", {}, poly).textContent =
-      `${p.tile_id} · ${p.land_use_class || t("unassessed")} · ${p.housing_score ?? "–"} · ${p.open_alerts} ${t("open")}`;
-    poly.addEventListener("click", () => showTile(p.tile_id));
-    if (p.open_alerts) {
-      const cx = (Math.min(...rings[i].map((q) => q[0])) + Math.max(...rings[i].map((q) => q[0]))) / 2;
-      const cy = (Math.min(...rings[i].map((q) => q[1])) + Math.max(...rings[i].map((q) => q[1]))) / 2;
-      svg("circle", { cx, cy, r: (x1 - x0) / 90, class: "pin", "vector-effect": "non-scaling-stroke" }, map);
-    }
-  });
+  drawTiles(await api(`/districts/${state.district}/tiles.geojson`));
+}
+
+function panel(title, lines) {
+  const box = $("tile");
+  box.replaceChildren();
+  const h = document.createElement("h3");
+  h.textContent = title;
+  const list = document.createElement("ul");
+  list.replaceChildren(...lines.filter(Boolean).map((line) => {
+    const li = document.createElement("li"); li.textContent = line; return li;
+  }));
+  box.append(h, list);
+  box.hidden = false;
 }
 
 async function showTile(tileId) {
   const tile = await api(`/tiles/${tileId}`);
   const a = tile.assessment;
-  $("tile").textContent = `${tile.tile_id}: ${a ? `${a.land_use_class}, ${a.housing_score.toFixed(2)} (${a.model_version})` : t("unassessed")}` +
-    ` · ${tile.sensors.length} ${t("sensors")} · ${tile.open_alerts.length} ${t("open")}`;
+  const features = a && a.features ? Object.entries(a.features).map(([k, v]) => `${k} ${Number(v).toFixed(2)}`).join(" · ") : "";
+  panel(`${t("tile")} ${tile.tile_id}`, [
+    a ? `${a.land_use_class} · ${t("housing")}: ${a.housing_score.toFixed(2)} · ${t("model")} ${a.model_version}` : t("unassessed"),
+    features,
+    `${tile.sensors.length} ${t("sensors")}: ${tile.sensors.map((x) => x.sensor_id).join(", ")}`,
+    `${tile.open_alerts.length} ${t("alertsHere")}`,
+    ...tile.open_alerts.map((x) => `${t("severity")[x.severity]}: ${state.lang === "es" ? x.title_es : x.title_en}`),
+  ]);
   if (tile.sensors.length) { $("sensor").value = tile.sensors[0].sensor_id; await sensorChanged(); }
+}
+
+async function openSensor(sensorId) {
+  const sensor = state.sensors.get(sensorId);
+  if (!sensor) return;
+  const open = [...state.alerts.values()].filter((x) => x.sensor_id === sensorId);
+  panel(`${t("chart")} ${sensor.sensor_id}`, [
+    `${sensor.sensor_type} · ${sensor.place || sensor.tile_id} · ${t("sensorState")[sensorState(sensor)]}`,
+    `${t("lastSeen")}: ${sensor.last_seen ? lima(sensor.last_seen) : t("never")}`,
+    `${open.length} ${t("alertsHere")}`,
+    ...open.map((x) => `${t("severity")[x.severity]}: ${state.lang === "es" ? x.title_es : x.title_en}`),
+  ]);
+  $("tile").dataset.sensor = sensorId;
+  $("sensor").value = sensorId;
+  await sensorChanged();
 }
 
 // --- live alerts -----------------------------------------------------------------------
@@ -189,12 +206,14 @@ function upsert(alert, fresh = false) {
   if (alert.district !== state.district) return;
   state.alerts.set(alert.alert_id, { ...alert, fresh });
   renderAlerts();
+  if (districtMap) drawSensors();
 }
 
 async function loadAlerts() {
   const rows = await api(`/alerts?district=${state.district}&state=open&state=acknowledged&limit=100`);
   state.alerts = new Map(rows.map((a) => [a.alert_id, a]));
   renderAlerts();
+  if (districtMap) drawSensors();
 }
 
 let refreshTimer = null;
@@ -243,6 +262,7 @@ async function follow() {
 async function loadSensors() {
   const sensors = await api(`/sensors?district=${state.district}&limit=1000`);
   state.sensors = new Map(sensors.map((s) => [s.sensor_id, s]));
+  drawSensors();
   $("sensor").replaceChildren(...sensors.map((s) => new Option(`${s.sensor_id} (${s.sensor_type})`, s.sensor_id)));
   await sensorChanged();
 }
@@ -292,6 +312,7 @@ async function loadPriorities() {
 // --- start ---------------------------------------------------------------------------------
 async function openDistrict(name) {
   state.district = name;
+  if (districtMap) districtMap.bounds = null; // the next tiles drawn set the view
   await Promise.all([loadStatus(), loadMap(), loadAlerts(), loadSensors(), loadPriorities()]);
 }
 

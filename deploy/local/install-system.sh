@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system pieces the local stack runs on: Mosquitto, Kannel, PostgreSQL 15 with
 # TimescaleDB (built from Debian's source package on bookworm, packaged on trixie),
-# and Maven for resolving Apache Kafka. Idempotent: every step checks before acting.
+# Maven for resolving Apache Kafka, npm for the page's Leaflet. Idempotent: every step checks before acting.
 set -euo pipefail
 
 PG_MAJOR="${VIGIA_PG_MAJOR:-15}"
@@ -33,6 +33,8 @@ apt_install mosquitto mosquitto-clients "postgresql-${PG_MAJOR}" "postgresql-cli
 apt_install kannel
 # Headless Chromium: the web page's browser test.
 apt_install chromium fonts-dejavu-core
+# npm, for the page's Leaflet (api/web/package.json); a Node.js that brings its own npm will do.
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 # The lint of the deployment scripts.
 apt_install shellcheck
 # mosquitto's package starts a system broker on 1883; the project runs its own.

@@ -1,0 +1,118 @@
+// Loaded before app.js, whose `state`, `t` and panels it uses once the page runs.
+// The district map (Leaflet, served by this API like everything else on the page): the
+// district's own imagery from the archive as the base layer, the sensor tiles outlined and
+// coloured by housing score, and the sensors coloured by state. No request leaves the server.
+"use strict";
+
+const IMAGERY_ZOOM = Number(document.body.dataset.imageryZoom || 19);
+const IMAGERY_LEVELS = 5; // the API draws the imagery from this many zooms out (api/map_tiles.py)
+const SENSOR_COLOURS = { critical: "#c0392b", warning: "#e67e22", ok: "#27ae60", silent: "#7f8c8d" };
+const SILENT_MINUTES = 15;
+
+// The imagery tiles need the key, which an <img> cannot send: fetched, then shown from a blob.
+const ArchiveImagery = L.GridLayer.extend({
+  createTile(coords, done) {
+    const tile = document.createElement("img");
+    tile.alt = "";
+    fetch(`/imagery/${coords.z}/${coords.x}/${coords.y}.png`, { headers: { Authorization: `Bearer ${state.key}` } })
+      .then((response) => (response.ok ? response.blob() : null))
+      .then((blob) => {
+        if (!blob) { tile.style.visibility = "hidden"; done(null, tile); return; } // no imagery taken there
+        tile.onload = () => { URL.revokeObjectURL(tile.src); done(null, tile); };
+        tile.src = URL.createObjectURL(blob);
+        tile.dataset.imagery = `${coords.z}/${coords.x}/${coords.y}`;
+      })
+      .catch((error) => done(error, tile));
+    return tile;
+  },
+});
+
+const DistrictButton = L.Control.extend({
+  options: { position: "topleft" },
+  onAdd() {
+    const button = L.DomUtil.create("button", "map-home");
+    button.type = "button";
+    button.textContent = "⌂";
+    button.title = t("zoomDistrict");
+    button.setAttribute("aria-label", t("zoomDistrict"));
+    L.DomEvent.on(button, "click", (event) => { L.DomEvent.stop(event); zoomToDistrict(); });
+    return button;
+  },
+});
+
+let districtMap = null;
+
+function createMap() {
+  const map = L.map("map", { zoomControl: true, attributionControl: true, maxZoom: IMAGERY_ZOOM + 2 });
+  map.attributionControl.setPrefix("Leaflet");
+  const imagery = new ArchiveImagery({
+    minZoom: IMAGERY_ZOOM - IMAGERY_LEVELS, maxNativeZoom: IMAGERY_ZOOM, maxZoom: IMAGERY_ZOOM + 2,
+    attribution: t("imageryCredit"),
+  }).addTo(map);
+  const tiles = L.layerGroup().addTo(map);
+  const sensors = L.layerGroup().addTo(map);
+  const layers = L.control.layers({}, {}, { collapsed: false }).addTo(map);
+  L.control.scale({ metric: true, imperial: false }).addTo(map);
+  new DistrictButton().addTo(map);
+  districtMap = { map, imagery, tiles, sensors, layers, bounds: null };
+  nameLayers();
+  return districtMap;
+}
+
+function nameLayers() {
+  const m = districtMap;
+  [m.imagery, m.tiles, m.sensors].forEach((layer) => m.layers.removeLayer(layer));
+  m.layers.addOverlay(m.imagery, t("imagery"));
+  m.layers.addOverlay(m.tiles, t("blocks"));
+  m.layers.addOverlay(m.sensors, t("sensorsLayer"));
+}
+
+function zoomToDistrict() {
+  if (districtMap && districtMap.bounds) districtMap.map.fitBounds(districtMap.bounds, { padding: [12, 12] });
+}
+
+function sensorState(sensor) {
+  const open = [...state.alerts.values()].filter((a) => a.sensor_id === sensor.sensor_id && a.state !== "resolved");
+  if (open.some((a) => a.severity === "critical")) return "critical";
+  if (open.length) return "warning";
+  const quiet = !sensor.last_seen || Date.now() - new Date(sensor.last_seen) > SILENT_MINUTES * 60000;
+  return quiet ? "silent" : "ok";
+}
+
+function drawTiles(geo) {
+  const m = districtMap || createMap();
+  m.tiles.clearLayers();
+  const layer = L.geoJSON(geo, {
+    style: (f) => ({
+      color: f.properties.open_alerts ? SENSOR_COLOURS.critical : "#ffffff", weight: f.properties.open_alerts ? 2.5 : 1,
+      fillColor: scoreColour(f.properties.housing_score), fillOpacity: 0.35,
+    }),
+    onEachFeature: (f, shape) => {
+      const p = f.properties;
+      shape.bindTooltip(`${p.place || p.tile_id} · ${p.land_use_class || t("unassessed")}` +
+        ` · ${p.housing_score == null ? "–" : p.housing_score.toFixed(2)} · ${p.open_alerts} ${t("open")}`);
+      shape.on("click", () => showTile(p.tile_id));
+      if (shape._path) shape._path.dataset.tile = p.tile_id;
+      shape.on("add", () => { if (shape._path) shape._path.dataset.tile = p.tile_id; });
+    },
+  });
+  layer.addTo(m.tiles);
+  const first = !m.bounds;
+  m.bounds = geo.features.length ? layer.getBounds() : null;
+  if (first) zoomToDistrict();
+}
+
+function drawSensors() {
+  const m = districtMap || createMap();
+  m.sensors.clearLayers();
+  for (const sensor of state.sensors.values()) {
+    const now = sensorState(sensor);
+    const marker = L.circleMarker([sensor.latitude, sensor.longitude], {
+      radius: 7, color: "#ffffff", weight: 2, fillColor: SENSOR_COLOURS[now], fillOpacity: 1,
+    });
+    marker.bindTooltip(`${sensor.sensor_id} · ${sensor.place || sensor.tile_id} · ${t("sensorState")[now]}`);
+    marker.on("click", () => openSensor(sensor.sensor_id));
+    marker.on("add", () => { marker._path.dataset.sensor = sensor.sensor_id; marker._path.dataset.state = now; });
+    marker.addTo(m.sensors);
+  }
+}

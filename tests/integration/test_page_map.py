@@ -1,0 +1,75 @@
+"""The operator's map in a real browser (Debian's Chromium driven by Playwright): imagery, tiles, sensors."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import mercantile
+import pytest
+from playwright.sync_api import Response, sync_playwright
+
+from inference import intake
+from inference.tiling import ImageTile
+from tests.integration.helpers import api_headers, eventually, query, register
+from vigia.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]  # fmt: skip
+DISTRICT = "it-map"
+SENSOR = ("it-map-water", -12.0700, -76.9700)
+
+
+@pytest.fixture(scope="module")
+def district(stack: Settings) -> str:
+    """A sensor, and imagery of the four imagery tiles around it, assessed and archived."""
+    sensor_id, lat, lon = SENSOR
+    register(stack, sensor_id, lat, lon, "water", ["water_pressure"], district=DISTRICT)
+    centre = mercantile.tile(lon, lat, stack.imagery_zoom)
+    when = datetime(2026, 3, 2, 15, tzinfo=UTC)
+    names = ("denseresidential", "mobilehomepark", "mediumresidential", "sparseresidential")
+    tiles = [
+        ImageTile(tile_id=f"{stack.imagery_zoom}/{centre.x + dx}/{centre.y + dy}", source=f"{name}.jpg",
+                  captured_at=when, data=(stack.imagery_dir / "ucmerced" / name / f"{name}20.jpg").read_bytes())
+        for (dx, dy), name in zip(((0, 0), (1, 0), (0, 1), (1, 1)), names, strict=True)
+    ]  # fmt: skip
+    asyncio.run(intake.queue_tiles(stack, tiles, district=DISTRICT))
+    sql = "SELECT count(*) FROM imagery WHERE district = %(d)s"
+    eventually(lambda: query(stack, sql, {"d": DISTRICT})[0][0] == 4 or None, what="the district's imagery archived")
+    return DISTRICT
+
+
+def test_the_map_shows_the_districts_imagery_its_tiles_and_a_sensor_that_opens_its_panel(
+    stack: Settings, district: str
+) -> None:
+    key = api_headers(stack, "operator")["Authorization"].removeprefix("Bearer ")
+    imagery: list[Response] = []
+    errors: list[str] = []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.on("response", lambda r: imagery.append(r) if "/imagery/" in r.url else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"http://{stack.api_host}:{stack.api_port}/#key={key}")
+        page.wait_for_selector(f'#district option[value="{district}"]', state="attached")
+        page.select_option("#district", district)
+        page.wait_for_selector(f'path[data-sensor="{SENSOR[0]}"]', timeout=30_000)
+        page.wait_for_selector("path[data-tile]")
+        page.wait_for_selector("img[data-imagery]", timeout=30_000)
+        drawn = [r for r in imagery if r.status == 200]
+        assert drawn, [f"{r.status} {r.url}" for r in imagery]
+        assert all(r.headers["content-type"] == "image/png" for r in drawn)
+        assert page.locator(".leaflet-control-scale").count() == 1
+        assert page.locator(".leaflet-control-layers-overlays label").count() == 3
+        page.locator(f'path[data-sensor="{SENSOR[0]}"]').click()  # markers are redrawn as alerts change
+        page.wait_for_selector(f'#tile[data-sensor="{SENSOR[0]}"]')
+        assert SENSOR[0] in page.inner_text("#tile")
+        page.screenshot(path=str(ARTIFACTS / "map.png"), full_page=True)
+        browser.close()
+    assert not errors
