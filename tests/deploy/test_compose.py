@@ -117,8 +117,10 @@ def test_validates_against_the_compose_specification() -> None:
 def test_image_is_built_in_stages_on_a_pinned_base_with_no_secret_and_a_health_check() -> None:
     lines = [line.strip() for line in (ROOT / "deploy" / "Dockerfile").read_text().splitlines()]
     bases = [line.split()[1] for line in lines if line.startswith("FROM ")]
-    assert len(bases) == 2  # build, then runtime
-    assert all(re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+", base) for base in bases), bases
+    assert len(bases) == 3  # the page's npm packages, the Python build, then the runtime
+    assert re.fullmatch(r"node:\d+\.\d+\.\d+-\w+-slim", bases[0]), bases
+    assert all(re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+", base) for base in bases[1:]), bases
+    assert "RUN npm ci --ignore-scripts --no-audit --no-fund" in lines  # Leaflet at its lock's version
     runtime = lines[next(i for i, line in enumerate(lines) if line.startswith("FROM ") and "AS runtime" in line) :]
     copies = [line for line in runtime if line.startswith("COPY")]
     assert copies == ["COPY --from=build /opt/vigia /opt/vigia"]  # only the installed virtualenv
