@@ -43,7 +43,7 @@ const DistrictButton = L.Control.extend({
 let districtMap = null;
 
 function createMap() {
-  const map = L.map("map", { zoomControl: true, attributionControl: true, maxZoom: IMAGERY_ZOOM + 2 });
+  const map = L.map("map", { zoomControl: true, attributionControl: true, maxZoom: IMAGERY_ZOOM + 2, zoomSnap: 0.5 });
   map.attributionControl.setPrefix("Leaflet");
   const imagery = new ArchiveImagery({
     minZoom: IMAGERY_ZOOM - IMAGERY_LEVELS, maxNativeZoom: IMAGERY_ZOOM, maxZoom: IMAGERY_ZOOM + 2,
