@@ -28,6 +28,7 @@ from api.routes import (
     health,
     imagery,
     map_tiles,
+    me,
     page,
     places,
     sensors,
@@ -89,7 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(page.router)
     app.include_router(sms.router)
     app.include_router(chats.router)
-    routers = (sensors, places, map_tiles, alerts, subscriptions, deliveries, imagery, assess)
+    routers = (me, sensors, places, map_tiles, alerts, subscriptions, deliveries, imagery, assess)
     for router in (module.router for module in routers):
         app.include_router(router, responses=ERRORS)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 import io
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,12 @@ class ReportData:
     uptime: Sequence[dict[str, Any]]  # sensor_id, sensor_type, minutes
     housing: Sequence[dict[str, Any]]  # tile_id, housing_score, land_use_class
     priorities: Sequence[Ranked]
+    places: Mapping[str, str] = field(default_factory=dict)  # tile id -> how people name the block
+
+    def place(self, tile_id: str) -> str:
+        """The block's name with its tile id, or the tile id alone when nobody named it."""
+        name = self.places.get(tile_id)
+        return f"{name} ({tile_id})" if name else tile_id
 
     @property
     def minutes(self) -> float:
@@ -90,7 +96,7 @@ def _priorities_figure(data: ReportData) -> Figure:
     top = list(data.priorities[:10])[::-1]
     fig = Figure(figsize=(8, max(2.0, 0.35 * len(top) + 1)))
     ax = fig.subplots()
-    ax.barh([t.tile_id for t in top], [t.index for t in top], color="#12355b")
+    ax.barh([data.places.get(t.tile_id) or t.tile_id for t in top], [t.index for t in top], color="#12355b")
     ax.set_xlim(0, 100)
     ax.set_title("Where to act first (priority index)")
     fig.tight_layout()
@@ -124,7 +130,7 @@ def to_html(data: ReportData) -> str:
     e = html.escape
     rows = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _summary(data))
     ranked = "".join(
-        f"<tr><td>{t.rank}</td><td>{e(t.tile_id)}</td><td>{t.index:.1f}</td><td>{e(t.why)}</td></tr>"
+        f"<tr><td>{t.rank}</td><td>{e(data.place(t.tile_id))}</td><td>{t.index:.1f}</td><td>{e(t.why)}</td></tr>"
         for t in data.priorities[:10]
     )
     plots = "".join(f"<figure>{_svg(fig)}</figure>" for fig in figures(data))
@@ -135,7 +141,7 @@ table{{border-collapse:collapse;margin:1rem 0}}td,th{{border-bottom:1px solid #d
 figure{{margin:1.5rem 0}}figure svg{{max-width:100%;height:auto}}</style></head>
 <body><h1>District report: {e(data.district)}</h1><table>{rows}</table>
 {plots}
-<h2>Top priorities</h2><table><tr><th>#</th><th>Tile</th><th>Index</th><th>Why</th></tr>{ranked}</table>
+<h2>Top priorities</h2><table><tr><th>#</th><th>Block</th><th>Index</th><th>Why</th></tr>{ranked}</table>
 </body></html>"""
 
 
@@ -147,7 +153,7 @@ def to_pdf(data: ReportData) -> bytes:
         ax.axis("off")
         lines = [f"District report: {data.district}", ""] + [f"{k}: {v}" for k, v in _summary(data)]
         lines += ["", "Top priorities:"] + [
-            f"{t.rank}. {t.tile_id}  {t.index:.1f}  {t.why}"[:110] for t in data.priorities[:10]
+            f"{t.rank}. {data.place(t.tile_id)}  {t.index:.1f}  {t.why}"[:110] for t in data.priorities[:10]
         ]
         ax.text(0, 1, "\n".join(lines), va="top", family="DejaVu Sans", fontsize=9)
         pdf.savefig(cover)

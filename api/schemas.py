@@ -182,6 +182,9 @@ class TileSensor(BaseModel):
 
 class TileStatus(BaseModel):
     tile_id: str = Field(examples=["17/36926/69893"])
+    place: str = Field(
+        "", description="how people name the block; empty if nobody named it", examples=["Mz. C, AA.HH. Villa Hermosa"]
+    )
     bounds: list[float] = Field(
         description="west, south, east, north in degrees", examples=[[-77.0, -12.0, -76.9, -11.9]]
     )
@@ -208,6 +211,7 @@ class Acknowledgement(BaseModel):
 class PriorityRow(BaseModel):
     rank: int
     tile_id: str
+    place: str = Field("", description="how people name the block", examples=["Mz. C, AA.HH. Villa Hermosa"])
     district: str
     index: float = Field(description="0-100; see the description of this endpoint", examples=[71.4])
     vulnerability: float

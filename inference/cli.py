@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import shutil
 import tempfile
@@ -244,6 +245,75 @@ def imagery_ingest(
         with _connect(settings) as conn:
             done = intake.wait_for_assessments(conn, queued, timeout=timeout, show_progress=True)
         console.print(f"{done}/{len(set(queued))} assessments stored in {time.monotonic() - started:.1f} s")
+        if done < len(set(queued)):
+            raise _fail("not every tile was assessed in time: see `vigia status` and the inference log")
+
+
+def _let_workers_take_the_champion(settings: Settings) -> None:
+    """Right after a promotion, wait out the workers' check interval, so the new champion assesses the tiles."""
+    from datetime import UTC, datetime
+
+    from inference.registry import ModelRegistry, RegistryError
+
+    try:
+        champion = ModelRegistry(settings).champion()
+    except RegistryError as error:
+        console.print(f"[yellow]warning:[/yellow] {error}; the tiles go to whatever model the workers serve")
+        return
+    if champion is None or champion.promoted_at is None:
+        return
+    left = settings.model_check_seconds + 1 - (datetime.now(UTC) - champion.promoted_at).total_seconds()
+    if left > 0:
+        console.print(f"{champion.version} was promoted just now: waiting {left:.0f} s for the workers to load it")
+        time.sleep(left)
+
+
+@imagery_app.command("reassess")
+def imagery_reassess(
+    district: Annotated[str | None, typer.Option(help="only this district's imagery (default: all)")] = None,
+    wait: Annotated[bool, typer.Option(help="wait until the champion has assessed every tile")] = False,
+    timeout: Annotated[float, typer.Option(help="seconds to wait with --wait")] = 600.0,
+) -> None:
+    """Assess the archived imagery again, every acquisition, with the model served now (after a promotion)."""
+    from inference import intake, repo
+    from inference.tiling import ImageTile
+    from vigia.archive import ArchiveError, ImageryArchive
+
+    settings = load_settings()
+    archive = ImageryArchive.from_settings(settings)
+    with _connect(settings) as conn:
+        rows = repo.archived(conn, district=district)
+    _let_workers_take_the_champion(settings)
+    if not rows:
+        raise _fail(
+            f"no archived imagery{f' of {district}' if district else ''}: ingest some with `vigia imagery ingest`"
+        )
+    missing, queued = 0, []
+    for place, group in itertools.groupby(rows, key=lambda r: r[2]):
+        tiles = []
+        for tile_id, captured_at, _, source, digest in group:
+            try:
+                data = archive.get(digest)
+            except ArchiveError:
+                missing += 1
+                continue
+            tiles.append(ImageTile(tile_id=tile_id, source=source or "archive", captured_at=captured_at, data=data))
+        queued += asyncio.run(intake.queue_tiles(settings, tiles, district=place, show_progress=True))
+    if missing:
+        console.print(f"[yellow]warning:[/yellow] {missing} archived images are missing from {archive.root}")
+    console.print(f"queued {len(queued)} archived tiles for the model served now")
+    if wait and queued:
+        from inference.registry import ModelRegistry, RegistryError
+
+        try:
+            champion = ModelRegistry(settings).champion()
+        except RegistryError as error:
+            raise _fail(str(error)) from error
+        version = champion.version if champion else None
+        started = time.monotonic()
+        with _connect(settings) as conn:
+            done = intake.wait_for_assessments(conn, queued, timeout=timeout, show_progress=True, model_version=version)
+        console.print(f"{done}/{len(set(queued))} assessed by {version} in {time.monotonic() - started:.1f} s")
         if done < len(set(queued)):
             raise _fail("not every tile was assessed in time: see `vigia status` and the inference log")
 

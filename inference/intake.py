@@ -53,14 +53,20 @@ async def queue_tiles(
 
 
 def wait_for_assessments(
-    conn: psycopg.Connection, queued: list[tuple[str, datetime]], *, timeout: float, show_progress: bool = False
+    conn: psycopg.Connection,
+    queued: list[tuple[str, datetime]],
+    *,
+    timeout: float,
+    show_progress: bool = False,
+    model_version: str | None = None,
 ) -> int:
-    """Poll until every queued tile has a stored assessment or `timeout` passes; returns how many have."""
+    """Poll until every queued tile has a stored assessment (by `model_version`, if named) or `timeout`
+    passes; returns how many have."""
     deadline = time.monotonic() + timeout
     wanted = len(set(queued))
     with tqdm(total=wanted, desc="assessing", unit="tile", disable=not show_progress) as bar:
         while True:
-            done = repo.stored_assessments(conn, queued=queued)
+            done = repo.stored_assessments(conn, queued=queued, model_version=model_version)
             bar.update(done - bar.n)
             if done >= wanted or time.monotonic() > deadline:
                 return done

@@ -81,12 +81,15 @@ def latest_sub_tiles(
     return parts, max((r[4] for r in rows), default=None)
 
 
-def stored_assessments(conn: psycopg.Connection, *, queued: list[tuple[str, datetime]]) -> int:
-    """How many of the queued (tile, image time) pairs have an assessment stored."""
+def stored_assessments(
+    conn: psycopg.Connection, *, queued: list[tuple[str, datetime]], model_version: str | None = None
+) -> int:
+    """How many of the queued (tile, image time) pairs have an assessment stored (by that model, if named)."""
     row = conn.execute(
         """SELECT count(DISTINCT (a.tile_id, a.time)) FROM tile_assessments a
-           JOIN unnest(%s::text[], %s::timestamptz[]) AS q(tile_id, time) USING (tile_id, time)""",
-        ([t for t, _ in queued], [c for _, c in queued]),
+           JOIN unnest(%s::text[], %s::timestamptz[]) AS q(tile_id, time) USING (tile_id, time)
+           WHERE %s::text IS NULL OR a.model_version = %s::text""",
+        ([t for t, _ in queued], [c for _, c in queued], model_version, model_version),
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -118,3 +121,17 @@ def record_imagery(conn: psycopg.Connection, rows: Sequence[ImageryRow]) -> None
                 for t in [parse_tile_id(r.tile_id)]
             ],
         )
+
+
+def archived(
+    conn: psycopg.Connection, *, district: str | None
+) -> list[tuple[str, datetime, str | None, str | None, str]]:
+    """Every archived acquisition (tile, image time, district, source, digest), a district's or all."""
+    return [
+        (str(r[0]), r[1], r[2], r[3], str(r[4]))
+        for r in conn.execute(
+            """SELECT tile_id, captured_at, district, source, digest FROM imagery
+               WHERE %(d)s::text IS NULL OR district = %(d)s ORDER BY district, tile_id, captured_at""",
+            {"d": district},
+        ).fetchall()
+    ]

@@ -28,7 +28,7 @@ class Condition:
     at: float  # event time of the observation
     since: float | None = None  # when the condition began (FIRING and HOLDING)
     value: float | None = None  # the value that decided it: a reading, a rate per hour, a z-score, silent minutes
-    detail: str = ""
+    detail: str = ""  # in English; the page says each of these forms in Spanish too (api/web/alerts.js)
 
 
 @dataclass(slots=True)

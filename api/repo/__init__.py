@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from api.repo.alerts import alert, alert_changes, alert_history, alerts, change_alert
 from api.repo.keys import api_key
-from api.repo.places import district_exists, district_tiles, districts, tile_assessment, tile_sensors
+from api.repo.places import (
+    district_exists,
+    district_tiles,
+    districts,
+    name_tile,
+    tile_assessment,
+    tile_places,
+    tile_sensors,
+)
 from api.repo.planning import priority_inputs, report_inputs, service_samples
 from api.repo.rows import NoRow, now, ping
 from api.repo.sensors import latest_readings, latest_windows, name_place, sensor, sensors, series_columns, uptime
@@ -40,6 +48,7 @@ __all__ = [
     "latest_readings",
     "latest_windows",
     "name_place",
+    "name_tile",
     "now",
     "ping",
     "priority_inputs",
@@ -51,6 +60,7 @@ __all__ = [
     "subscription",
     "subscriptions",
     "tile_assessment",
+    "tile_places",
     "tile_sensors",
     "uptime",
 ]

@@ -40,7 +40,8 @@ async def district_tiles(conn: AsyncConnection, *, district: str, zoom: int) -> 
                UNION
                SELECT tile_id FROM tile_assessments WHERE district = %(district)s AND zoom = %(zoom)s
            )
-           SELECT t.tile_id, a.land_use_class, a.housing_score, a.model_version, a.assessed_at,
+           SELECT t.tile_id, coalesce(n.place, '') AS place, a.land_use_class, a.housing_score, a.model_version,
+                  a.assessed_at,
                   coalesce(s.sensors, 0) AS sensors, coalesce(o.open_alerts, 0) AS open_alerts,
                   coalesce(o.critical, 0) AS critical_alerts
            FROM tiles t
@@ -57,6 +58,7 @@ async def district_tiles(conn: AsyncConnection, *, district: str, zoom: int) -> 
                       (count(*) FILTER (WHERE severity = 'critical'))::int AS critical
                FROM alerts WHERE district = %(district)s AND state IN ('open', 'acknowledged') GROUP BY tile_id
            ) o USING (tile_id)
+           LEFT JOIN tile_place_names n USING (tile_id)
            ORDER BY t.tile_id""",
         {"district": district, "zoom": zoom},
     )
@@ -90,3 +92,19 @@ async def districts(conn: AsyncConnection, *, districts: list[str] | None, zoom:
 async def district_exists(conn: AsyncConnection, *, district: str) -> bool:
     cur = await conn.execute("SELECT 1 FROM sensors WHERE district = %(d)s LIMIT 1", {"d": district})
     return await cur.fetchone() is not None
+
+
+async def tile_places(conn: AsyncConnection, *, tile_ids: list[str]) -> dict[str, str]:
+    """How people name each of these tiles, where a name is known."""
+    rows = await all_rows(
+        conn, "SELECT tile_id, place FROM tile_place_names WHERE tile_id = ANY(%(tiles)s)", {"tiles": tile_ids}
+    )
+    return {r["tile_id"]: r["place"] for r in rows}
+
+
+async def name_tile(conn: AsyncConnection, *, tile_id: str, place: str) -> None:
+    await conn.execute(
+        """INSERT INTO tile_places (tile_id, place) VALUES (%(tile)s, %(place)s)
+           ON CONFLICT (tile_id) DO UPDATE SET place = EXCLUDED.place, updated_at = now()""",
+        {"tile": tile_id, "place": place},
+    )

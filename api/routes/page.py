@@ -18,7 +18,12 @@ from api.deps import SettingsDep
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 LEAFLET = WEB / "node_modules" / "leaflet" / "dist"
-ASSETS = {"app.js": "text/javascript", "map.js": "text/javascript", "style.css": "text/css"}
+ASSETS = {
+    "app.js": "text/javascript",
+    "map.js": "text/javascript",
+    "alerts.js": "text/javascript",
+    "style.css": "text/css",
+}
 LEAFLET_ASSETS = {
     "leaflet.js": "text/javascript",
     "leaflet.css": "text/css",

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 import mercantile
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
 
 from api import continuity, priorities, repo, report
 from api.access import Action, Principal
@@ -25,6 +26,7 @@ from api.schemas import (
     PriorityRow,
     Problem,
     ServiceSummary,
+    Text,
     TileSensor,
     TileStatus,
 )
@@ -95,6 +97,18 @@ async def district_geojson(
     return {"type": "FeatureCollection", "features": features}
 
 
+async def _known_tile(
+    conn: ConnDep, tile_id: str, principal: Principal
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The tile's newest assessment and its sensors; 404 if neither exists or its district is not the caller's."""
+    assessment = await repo.tile_assessment(conn, tile_id=tile_id)
+    sensors = await repo.tile_sensors(conn, tile_id=tile_id)
+    district = (assessment or {}).get("district") or (sensors[0]["district"] if sensors else None)
+    if (assessment is None and not sensors) or not principal.sees(district):
+        raise HTTPException(404, f"nothing is known of tile {tile_id}")
+    return assessment, sensors
+
+
 @router.get("/tiles/{z}/{x}/{y}", response_model=TileStatus, responses=NOT_FOUND)
 async def tile(
     conn: ConnDep,
@@ -107,24 +121,44 @@ async def tile(
     if x >= 2**z or y >= 2**z:
         raise HTTPException(404, f"tile {z}/{x}/{y} is outside the grid")
     tile_id = f"{z}/{x}/{y}"
-    assessment = await repo.tile_assessment(conn, tile_id=tile_id)
-    sensors = await repo.tile_sensors(conn, tile_id=tile_id)
-    district = (assessment or {}).get("district") or (sensors[0]["district"] if sensors else None)
-    if (assessment is None and not sensors) or not principal.sees(district):
-        raise HTTPException(404, f"nothing is known of tile {tile_id}")
+    assessment, sensors = await _known_tile(conn, tile_id, principal)
     open_alerts = await repo.alerts(
         conn, districts=principal.districts(), district=None, severities=None, states=["open", "acknowledged"],
         sensor_id=None, tile_id=tile_id, since=None, until=None, limit=500,
     )  # fmt: skip
     critical = sum(1 for a in open_alerts if a["severity"] == "critical")
+    places = await repo.tile_places(conn, tile_ids=[tile_id])
     return TileStatus(
         tile_id=tile_id,
+        place=places.get(tile_id, ""),
         bounds=list(mercantile.bounds(x, y, z)),
         status=status_of(len(open_alerts), critical, assessment is not None),
         assessment=Assessment(**assessment) if assessment else None,
         sensors=[TileSensor(**s) for s in sensors],
         open_alerts=[Alert(**a) for a in open_alerts],
     )
+
+
+class TilePlace(BaseModel):
+    place: Text = Field(min_length=1, max_length=80, examples=["Mz. C, AA.HH. Villa Hermosa"])
+
+
+@router.put("/tiles/{z}/{x}/{y}/place", status_code=204, responses=NOT_FOUND)
+async def name_tile(
+    conn: ConnDep,
+    principal: Annotated[Principal, allowed(Action.MANAGE_SENSORS)],
+    z: Annotated[int, Path(ge=1, le=22)],
+    x: Annotated[int, Path(ge=0, le=4_194_303)],
+    y: Annotated[int, Path(ge=0, le=4_194_303)],
+    body: TilePlace,
+) -> Response:
+    """Name a block as its neighbours do; the page, messages and reports use it instead of the tile id."""
+    if x >= 2**z or y >= 2**z:
+        raise HTTPException(404, f"tile {z}/{x}/{y} is outside the grid")
+    tile_id = f"{z}/{x}/{y}"
+    await _known_tile(conn, tile_id, principal)
+    await repo.name_tile(conn, tile_id=tile_id, place=body.place.strip())
+    return Response(status_code=204)
 
 
 PRIORITY_DOC = (priorities.__doc__ or "").split("\n\n", 1)[-1]
@@ -168,8 +202,9 @@ async def tile_priorities(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     lang: Language = "en",
 ) -> list[PriorityRow]:
-    ranked = await _ranked(conn, principal, settings, district, days, lang)
-    return [PriorityRow(**vars(r)) for r in ranked[:limit]]
+    ranked = (await _ranked(conn, principal, settings, district, days, lang))[:limit]
+    places = await repo.tile_places(conn, tile_ids=[r.tile_id for r in ranked])
+    return [PriorityRow(**vars(r), place=places.get(r.tile_id, "")) for r in ranked]
 
 
 @router.get("/priorities/districts", response_model=list[DistrictPriority], description=PRIORITY_DOC)
@@ -260,7 +295,8 @@ async def district_report(
     start = end - timedelta(days=days)
     inputs = await repo.report_inputs(conn, district=district, start=start, end=end, zoom=settings.tile_zoom)
     ranked = await _ranked(conn, principal, settings, district, days)
-    data = report.ReportData(district=district, start=start, end=end, priorities=ranked, **inputs)
+    places = await repo.tile_places(conn, tile_ids=[r.tile_id for r in ranked[:10]])
+    data = report.ReportData(district=district, start=start, end=end, priorities=ranked, places=places, **inputs)
     if format == "pdf":
         pdf = await asyncio.to_thread(report.to_pdf, data)
         headers = {"Content-Disposition": f'inline; filename="vigia-{district}-{end:%Y%m%d}.pdf"'}

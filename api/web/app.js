@@ -21,6 +21,8 @@ const TEXT = {
     imageryCredit: "Imágenes: archivo de Vigía", lastSeen: "última lectura", never: "nunca",
     sensorState: { ok: "reportando", warning: "con aviso", critical: "urgente", silent: "sin reportar" },
     model: "modelo", alertsHere: "alertas abiertas aquí", sensorsLayer: "Sensores",
+    resolve: "Resuelta", note: "Nota", notePlaceholder: "nota (qué se hizo, quién)",
+    noReadings: "Sin lecturas en este periodo.", period: { "1": "1 día", "7": "7 días", "30": "30 días" },
   },
   en: {
     district: "District", connecting: "connecting…", live: "Live alerts", key: "Access key",
@@ -40,6 +42,8 @@ const TEXT = {
     imageryCredit: "Imagery: Vigía's archive", lastSeen: "last reading", never: "never",
     sensorState: { ok: "reporting", warning: "warning", critical: "urgent", silent: "not reporting" },
     model: "model", alertsHere: "open alerts here", sensorsLayer: "Sensors",
+    resolve: "Resolved", note: "Note", notePlaceholder: "note (what was done, by whom)",
+    noReadings: "No readings in this period.", period: { "1": "1 day", "7": "7 days", "30": "30 days" },
   },
 };
 
@@ -47,6 +51,7 @@ const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 const state = {
   lang: localStorage.getItem("vigia.lang") || "es", key: null, district: null, alerts: new Map(), sensors: new Map(),
+  places: new Map(), may: new Set(),
 };
 const t = (name) => TEXT[state.lang][name];
 
@@ -76,6 +81,7 @@ function translate() {
   document.documentElement.lang = state.lang;
   document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
   $("lang").textContent = t("other");
+  for (const option of $("period").options) option.textContent = t("period")[option.value];
   if (districtMap) { nameLayers(); drawSensors(); }
 }
 
@@ -110,8 +116,14 @@ function scoreColour(score) {
 }
 
 async function loadMap() {
-  drawTiles(await api(`/districts/${state.district}/tiles.geojson`));
+  const geo = await api(`/districts/${state.district}/tiles.geojson`);
+  state.places = new Map(geo.features.filter((f) => f.properties.place).map((f) => [f.id, f.properties.place]));
+  drawTiles(geo);
+  renderAlerts();
 }
+
+// How people name a block, with the tile id only when nobody named it.
+const placeOf = (tileId) => (state.places && state.places.get(tileId)) || tileId;
 
 function panel(title, lines) {
   const box = $("tile");
@@ -130,7 +142,7 @@ async function showTile(tileId) {
   const tile = await api(`/tiles/${tileId}`);
   const a = tile.assessment;
   const features = a && a.features ? Object.entries(a.features).map(([k, v]) => `${k} ${Number(v).toFixed(2)}`).join(" · ") : "";
-  panel(`${t("tile")} ${tile.tile_id}`, [
+  panel(tile.place ? `${tile.place} (${tile.tile_id})` : `${t("tile")} ${tile.tile_id}`, [
     a ? `${a.land_use_class} · ${t("housing")}: ${a.housing_score.toFixed(2)} · ${t("model")} ${a.model_version}` : t("unassessed"),
     features,
     `${tile.sensors.length} ${t("sensors")}: ${tile.sensors.map((x) => x.sensor_id).join(", ")}`,
@@ -155,109 +167,6 @@ async function openSensor(sensorId) {
   await sensorChanged();
 }
 
-// --- live alerts -----------------------------------------------------------------------
-function renderAlerts() {
-  const list = $("alerts");
-  const alerts = [...state.alerts.values()].sort((a, b) => (a.opened_at < b.opened_at ? 1 : -1)).slice(0, 100);
-  if (!alerts.length) { list.innerHTML = `<li>${t("noAlerts")}</li>`; return; }
-  list.replaceChildren(...alerts.map((a) => {
-    const li = document.createElement("li");
-    li.className = `${a.severity} ${a.state}${a.fresh ? " fresh" : ""}`;
-    li.dataset.alert = a.alert_id;
-    const title = state.lang === "es" ? a.title_es : a.title_en;
-    li.innerHTML = `<strong></strong><small></small>`;
-    li.querySelector("strong").textContent = `${t("severity")[a.severity]}: ${title} — ${a.tile_id}`;
-    const by = a.acknowledged_by ? ` ${t("by")} ${a.acknowledged_by}` : "";
-    li.querySelector("small").textContent =
-      `${t("since")} ${lima(a.opened_at)} · ${a.sensor_id} · ${t("state")[a.state]}${by}${a.detail ? " · " + a.detail : ""}`;
-    const messages = document.createElement("details");
-    messages.innerHTML = `<summary></summary><ul class="deliveries"></ul>`;
-    messages.querySelector("summary").textContent = t("messages");
-    messages.addEventListener("toggle", () => { if (messages.open) showDeliveries(a.alert_id, messages.querySelector("ul")); });
-    li.appendChild(messages);
-    if (a.state === "open") {
-      const button = document.createElement("button");
-      button.textContent = t("acknowledge");
-      button.addEventListener("click", async () => {
-        try { upsert(await api(`/alerts/${a.alert_id}/acknowledge`, { method: "POST", body: "{}" })); }
-        catch (error) { button.replaceWith(document.createTextNode(error.message)); }
-      });
-      li.appendChild(button);
-    }
-    a.fresh = false;
-    return li;
-  }));
-}
-
-// Who was told of an alert, how, and whether the phone network says it arrived.
-async function showDeliveries(alertId, list) {
-  const rows = await api(`/deliveries?alert_id=${alertId}`);
-  if (!rows.length) { list.innerHTML = `<li>${t("noMessages")}</li>`; return; }
-  list.replaceChildren(...rows.map((d) => {
-    const li = document.createElement("li");
-    const fate = d.receipt ? t("receipt")[d.receipt] || d.receipt : t("delivery")[d.status] || d.status;
-    li.textContent = `${lima(d.created_at)} · ${d.name || d.to} · ${d.channel} · ${d.change} · ${fate}`;
-    li.title = d.message;
-    return li;
-  }));
-}
-
-function upsert(alert, fresh = false) {
-  if (alert.district !== state.district) return;
-  state.alerts.set(alert.alert_id, { ...alert, fresh });
-  renderAlerts();
-  if (districtMap) drawSensors();
-}
-
-async function loadAlerts() {
-  const rows = await api(`/alerts?district=${state.district}&state=open&state=acknowledged&limit=100`);
-  state.alerts = new Map(rows.map((a) => [a.alert_id, a]));
-  renderAlerts();
-  if (districtMap) drawSensors();
-}
-
-let refreshTimer = null;
-function refreshSoon() {
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => { loadStatus(); loadMap(); loadPriorities(); }, 1500);
-}
-
-// EventSource cannot send an Authorization header, so the stream is read with fetch.
-async function follow() {
-  let lastId = null;
-  for (;;) {
-    try {
-      const headers = { Authorization: `Bearer ${state.key}` };
-      if (lastId) headers["Last-Event-ID"] = lastId;
-      const response = await fetch("/alerts/stream", { headers });
-      if (!response.ok) throw new Error(response.statusText);
-      $("conn").textContent = t("connected"); $("conn").classList.add("live");
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, end); buffer = buffer.slice(end + 2);
-          const fields = { data: [] };
-          for (const line of block.split("\n")) {
-            const i = line.indexOf(": ");
-            if (i <= 0) continue;
-            const [name, text] = [line.slice(0, i), line.slice(i + 2)];
-            if (name === "data") fields.data.push(text); else fields[name] = text;
-          }
-          if (fields.id) lastId = fields.id;
-          if (fields.event === "alert") { upsert(JSON.parse(fields.data.join("\n")), true); refreshSoon(); }
-        }
-      }
-    } catch (error) { console.warn("alert stream:", error.message); }
-    $("conn").textContent = t("offline"); $("conn").classList.remove("live");
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-  }
-}
-
 // --- sensor chart ----------------------------------------------------------------------
 async function loadSensors() {
   const sensors = await api(`/sensors?district=${state.district}&limit=1000`);
@@ -275,12 +184,19 @@ async function sensorChanged() {
 }
 
 async function drawChart() {
-  const series = await api(`/sensors/${$("sensor").value}/series?metric=${$("metric").value}&bucket=5m`);
+  const days = Number($("period").value || 1);
+  const start = new Date(Date.now() - days * 86400000).toISOString();
+  const bucket = { 1: "5m", 7: "1h", 30: "6h" }[days] || "1h";
+  const series = await api(`/sensors/${$("sensor").value}/series?metric=${$("metric").value}` +
+    `&bucket=${bucket}&start=${encodeURIComponent(start)}`);
   const chart = $("chart");
   chart.replaceChildren();
   const [W, H, L, B] = [600, 240, 40, 20];
   chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  if (!series.points) { svg("text", { x: L, y: H / 2 }, chart).textContent = "–"; return; }
+  if (!series.points) {
+    svg("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "empty" }, chart).textContent = t("noReadings");
+    return;
+  }
   const times = series.time.map((seconds) => seconds * 1000);
   const lo = Math.min(...series.min), hi = Math.max(...series.max), span = hi - lo || 1;
   const [t0, t1] = [Date.parse(series.start), Date.parse(series.end)];
@@ -301,7 +217,7 @@ async function loadPriorities() {
   const rows = await api(`/priorities/tiles?district=${state.district}&limit=10&lang=${state.lang}`);
   $("priorities").tBodies[0].replaceChildren(...rows.map((r) => {
     const tr = document.createElement("tr");
-    for (const value of [r.rank, r.tile_id, r.index.toFixed(1), r.why]) {
+    for (const value of [r.rank, r.place || r.tile_id, r.index.toFixed(1), r.why]) {
       const td = document.createElement("td"); td.textContent = value; tr.appendChild(td);
     }
     tr.addEventListener("click", () => showTile(r.tile_id));
@@ -318,6 +234,7 @@ async function openDistrict(name) {
 
 async function start() {
   translate();
+  state.may = new Set((await api("/me")).may);
   const districts = await api("/districts");
   $("login").hidden = true; $("main").hidden = false;
   $("district").replaceChildren(...districts.map((d) => new Option(d.district, d.district)));
@@ -328,6 +245,7 @@ async function start() {
 $("district").addEventListener("change", (e) => openDistrict(e.target.value));
 $("sensor").addEventListener("change", sensorChanged);
 $("metric").addEventListener("change", drawChart);
+$("period").addEventListener("change", drawChart);
 $("lang").addEventListener("click", () => {
   state.lang = state.lang === "es" ? "en" : "es";
   localStorage.setItem("vigia.lang", state.lang);

@@ -49,6 +49,7 @@ function createMap() {
     minZoom: IMAGERY_ZOOM - IMAGERY_LEVELS, maxNativeZoom: IMAGERY_ZOOM, maxZoom: IMAGERY_ZOOM + 2,
     attribution: t("imageryCredit"),
   }).addTo(map);
+  map.createPane("sensors").style.zIndex = 450; // above the blocks, whenever either is drawn again
   const tiles = L.layerGroup().addTo(map);
   const sensors = L.layerGroup().addTo(map);
   const layers = L.control.layers({}, {}, { collapsed: false }).addTo(map);
@@ -108,7 +109,7 @@ function drawSensors() {
   for (const sensor of state.sensors.values()) {
     const now = sensorState(sensor);
     const marker = L.circleMarker([sensor.latitude, sensor.longitude], {
-      radius: 7, color: "#ffffff", weight: 2, fillColor: SENSOR_COLOURS[now], fillOpacity: 1,
+      radius: 7, color: "#ffffff", weight: 2, fillColor: SENSOR_COLOURS[now], fillOpacity: 1, pane: "sensors",
     });
     marker.bindTooltip(`${sensor.sensor_id} · ${sensor.place || sensor.tile_id} · ${t("sensorState")[now]}`);
     marker.on("click", () => openSensor(sensor.sensor_id));

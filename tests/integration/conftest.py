@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from inference.registry import ModelRegistry, RegisteredVersion
 from ops import control
 from ops.component import daemon_root
+from tests.integration.helpers import served_by
 from vigia.settings import Settings
 
 SMTP_PORT = 29025  # the email test's SMTP server (tests/integration/test_phones.py)
@@ -88,3 +90,13 @@ def stack() -> Iterator[Settings]:
     assert not still_running, f"processes left running after `down`: {still_running}"
     assert not daemon_root(settings).exists(), "`down --purge` left the daemons' files behind"
     shutil.rmtree(private, ignore_errors=True)
+
+
+@pytest.fixture
+def champion_restored(stack: Settings) -> Iterator[RegisteredVersion]:
+    """The champion before the test, made champion again after it: later tests expect the shipped model."""
+    registry = ModelRegistry(stack)
+    before = registry.ensure_champion()
+    yield before
+    registry.promote(before.number)
+    served_by(stack, stack.inference_port, before.version)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +15,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
+import httpx
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -198,3 +202,28 @@ class JsonPosts:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+def vigia(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ops", *args],
+        capture_output=True,
+        text=True,
+        env=env or os.environ.copy(),
+        timeout=600,
+        check=False,
+    )
+
+
+def served_by(stack: Settings, port: int, version: str) -> None:
+    """Wait until the worker on `port` answers with `version` (it looks at the registry every second)."""
+    image = (stack.imagery_dir / "ucmerced" / "forest" / "forest02.jpg").read_bytes()
+
+    def answers() -> bool | None:
+        try:
+            reply = httpx.post(f"http://127.0.0.1:{port}/assess", content=image, timeout=10)
+        except httpx.HTTPError:
+            return None
+        return True if reply.status_code == 200 and reply.json()["model_version"] == version else None
+
+    eventually(answers, timeout=60, what=f"the worker on {port} serving {version}")

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 import cv2
 import httpx
 import numpy as np
 import pytest
+import torch
 
-from inference import intake
+from inference import intake, modelfile
+from inference.assessor import DEFAULT_MODEL
+from inference.registry import RegisteredVersion
 from inference.tiling import ImageTile
-from tests.integration.helpers import api_headers, eventually, query
+from tests.integration.helpers import api_headers, eventually, query, vigia
 from vigia.archive import ImageryArchive
 from vigia.settings import Settings
 
@@ -69,3 +73,28 @@ def test_assessed_tiles_are_archived_and_drawn_at_their_zoom_and_below(stack: Se
     assert httpx.get(f"{base}/19/{X}/{Y}.png").status_code == 401
     stranger = api_headers(stack, "leader", district="another-district")
     assert httpx.get(f"{base}/19/{X}/{Y}.png", headers=stranger).status_code == 404
+
+
+def test_a_promoted_model_assesses_the_archived_imagery_again(
+    stack: Settings, tmp_path: Path, champion_restored: RegisteredVersion
+) -> None:
+    net, info = modelfile.load(DEFAULT_MODEL)
+    with torch.no_grad():
+        net.classify.bias[1] += 0.02  # another model: other weights, another version
+    trained_at = datetime.now(UTC).replace(microsecond=0)
+    fresh = modelfile.ModelInfo(
+        version=modelfile.version_for(modelfile.half_state(net), trained_at), classes=info.classes,
+        input_size=info.input_size, housing_weights=info.housing_weights, trained_at=trained_at,
+    )  # fmt: skip
+    modelfile.save(tmp_path / "model.pt", net, fresh)
+    assert vigia("model", "register", str(tmp_path / "model.pt")).returncode == 0
+    assert vigia("model", "promote", fresh.version).returncode == 0
+    again = vigia("imagery", "reassess", "--district", "sjl-map", "--wait", "--timeout", "120")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "queued 4 archived tiles" in again.stdout
+    sql = "SELECT count(*) FROM tile_assessments WHERE district = 'sjl-map' AND zoom = 19 AND model_version = %(v)s"
+    assert query(stack, sql, {"v": fresh.version})[0][0] == 4
+    assert query(stack, sql, {"v": champion_restored.version})[0][0] == 4  # the earlier model's rows stay
+    nothing = vigia("imagery", "reassess", "--district", "no-such-district")
+    assert nothing.returncode == 1
+    assert "no archived imagery" in nothing.stdout

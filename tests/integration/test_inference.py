@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,23 +12,12 @@ from inference import intake
 from inference.registry import ModelRegistry
 from inference.tiling import ImageTile
 from tests.inference.scenes import mosaic, write_scene
-from tests.integration.helpers import api_headers, eventually, query, read_topic
+from tests.integration.helpers import api_headers, eventually, query, read_topic, vigia
 from vigia import topics
 from vigia.contracts import RejectedTileJob, TileEmbedding
 from vigia.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-def vigia(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ops", *args],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        timeout=300,
-        check=False,
-    )
 
 
 def embeddings_for(settings: Settings, tile_ids: set[str]) -> list[TileEmbedding]:

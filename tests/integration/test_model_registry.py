@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,47 +21,12 @@ from inference.tiling import ImageTile
 from ops import control
 from ops.supervisor import Supervisor
 from tests.inference.test_training import generated
-from tests.integration.helpers import eventually, query
+from tests.integration.helpers import eventually, query, served_by, vigia
 from vigia.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 SECOND_WORKER_PORT = 29115
-
-
-def vigia(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ops", *args],
-        capture_output=True,
-        text=True,
-        env=env or os.environ.copy(),
-        timeout=600,
-        check=False,
-    )
-
-
-@pytest.fixture
-def champion_restored(stack: Settings) -> Iterator[RegisteredVersion]:
-    """The champion before the test, made champion again after it: later tests expect the shipped model."""
-    registry = ModelRegistry(stack)
-    before = registry.ensure_champion()
-    yield before
-    registry.promote(before.number)
-    served_by(stack, stack.inference_port, before.version)
-
-
-def served_by(stack: Settings, port: int, version: str) -> None:
-    """Wait until the worker on `port` answers with `version` (it looks at the registry every second)."""
-    image = (stack.imagery_dir / "ucmerced" / "forest" / "forest02.jpg").read_bytes()
-
-    def answers() -> bool | None:
-        try:
-            reply = httpx.post(f"http://127.0.0.1:{port}/assess", content=image, timeout=10)
-        except httpx.HTTPError:
-            return None
-        return True if reply.status_code == 200 and reply.json()["model_version"] == version else None
-
-    eventually(answers, timeout=60, what=f"the worker on {port} serving {version}")
 
 
 def test_a_promoted_model_is_served_without_a_restart_and_rollback_returns(

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import mercantile
 import pytest
 from playwright.sync_api import Response, sync_playwright
@@ -13,6 +14,7 @@ from playwright.sync_api import Response, sync_playwright
 from inference import intake
 from inference.tiling import ImageTile
 from tests.integration.helpers import api_headers, eventually, query, register
+from tests.integration.test_api import base, open_alert, publish_dry_spell
 from vigia.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -73,3 +75,64 @@ def test_the_map_shows_the_districts_imagery_its_tiles_and_a_sensor_that_opens_i
         page.screenshot(path=str(ARTIFACTS / "map.png"), full_page=True)
         browser.close()
     assert not errors
+
+
+def test_on_a_phone_the_alerts_come_first_a_leader_acknowledges_and_an_operator_resolves_with_notes(
+    stack: Settings, district: str
+) -> None:
+    register(stack, "it-map-dry", SENSOR[1] + 0.0004, SENSOR[2], "water", ["water_pressure"], district=district)
+    publish_dry_spell(stack, "it-map-dry", district)
+    alert = open_alert(stack, "it-map-dry")
+    leader = api_headers(stack, "leader", district=district)
+    key = leader["Authorization"].removeprefix("Bearer ")
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"http://{stack.api_host}:{stack.api_port}/#key={key}")
+        item = page.locator(f'li[data-alert="{alert}"]')
+        item.wait_for(timeout=30_000)
+        page.wait_for_selector('path[data-sensor="it-map-dry"]', timeout=30_000)
+        alerts_box, map_box = page.locator(".alerts-box").bounding_box(), page.locator(".map-box").bounding_box()
+        assert alerts_box is not None
+        assert map_box is not None
+        assert alerts_box["y"] < map_box["y"]  # a leader sees what to act on before the map
+        assert alerts_box["width"] <= 390
+        page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
+        spanish = item.inner_text()
+        assert "bajo 0.2 durante" in spanish  # the rule's own words, in the page's language
+        assert "below" not in spanish
+        page.click("#lang")
+        assert "below 0.2 for" in page.locator(f'li[data-alert="{alert}"]').inner_text()
+        page.click("#lang")
+
+        item.locator("input").fill("Cisterna pedida a Sedapal")
+        item.locator('[data-action="acknowledge"]').click()
+        eventually(lambda: alert_now(stack, alert, leader)["state"] == "acknowledged" or None, what="acknowledged")
+        assert alert_now(stack, alert, leader)["note"] == "Cisterna pedida a Sedapal"
+        item = page.locator(f'li[data-alert="{alert}"]')
+        assert "acknowledged" in (item.get_attribute("class") or "")
+        assert item.locator("[data-action]").count() == 0  # a leader may not close it: no button that would fail
+
+        operator = api_headers(stack, "operator")["Authorization"].removeprefix("Bearer ")
+        desk = browser.new_page(viewport={"width": 1280, "height": 900})
+        desk.on("pageerror", lambda error: errors.append(str(error)))
+        desk.goto(f"http://{stack.api_host}:{stack.api_port}/#key={operator}")
+        desk.wait_for_selector(f'#district option[value="{district}"]', state="attached")
+        desk.select_option("#district", district)
+        row = desk.locator(f'li[data-alert="{alert}"]')
+        row.wait_for(timeout=30_000)
+        row.locator("input").fill("Llegó la cisterna, agua repuesta")
+        row.locator('[data-action="resolve"]').click()
+        eventually(lambda: alert_now(stack, alert, leader)["state"] == "resolved" or None, what="resolved")
+        assert alert_now(stack, alert, leader)["note"] == "Llegó la cisterna, agua repuesta"
+        desk.wait_for_selector(f'li.resolved[data-alert="{alert}"]')  # shown faded, without actions
+        assert desk.locator(f'li[data-alert="{alert}"] [data-action]').count() == 0
+        browser.close()
+    assert not errors
+
+
+def alert_now(stack: Settings, alert: str, headers: dict[str, str]) -> dict[str, str]:
+    answer: dict[str, str] = httpx.get(f"{base(stack)}/alerts/{alert}", headers=headers, timeout=10).json()
+    return answer
