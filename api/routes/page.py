@@ -22,6 +22,7 @@ ASSETS = {
     "app.js": "text/javascript",
     "map.js": "text/javascript",
     "alerts.js": "text/javascript",
+    "upload.js": "text/javascript",
     "style.css": "text/css",
 }
 LEAFLET_ASSETS = {

@@ -22,7 +22,10 @@ const TEXT = {
     sensorState: { ok: "reportando", warning: "con aviso", critical: "urgente", silent: "sin reportar" },
     model: "modelo", alertsHere: "alertas abiertas aquí", sensorsLayer: "Sensores",
     resolve: "Resuelta", note: "Nota", notePlaceholder: "nota (qué se hizo, quién)",
-    noReadings: "Sin lecturas en este periodo.", period: { "1": "1 día", "7": "7 días", "30": "30 días" },
+    noReadings: "Sin lecturas en este periodo.", assessTitle: "Evaluar una imagen",
+    dropHere: "Suelte aquí una foto aérea (PNG, JPEG o TIFF), o", assessing: "evaluando…", refused: "no se pudo",
+    notAnImage: "no es una imagen PNG, JPEG ni TIFF", uploadTile: "Subir una imagen de esta manzana:",
+    sending: "enviando…", queued: "en cola para el modelo", choose: "elija un archivo", period: { "1": "1 día", "7": "7 días", "30": "30 días" },
   },
   en: {
     district: "District", connecting: "connecting…", live: "Live alerts", key: "Access key",
@@ -43,7 +46,10 @@ const TEXT = {
     sensorState: { ok: "reporting", warning: "warning", critical: "urgent", silent: "not reporting" },
     model: "model", alertsHere: "open alerts here", sensorsLayer: "Sensors",
     resolve: "Resolved", note: "Note", notePlaceholder: "note (what was done, by whom)",
-    noReadings: "No readings in this period.", period: { "1": "1 day", "7": "7 days", "30": "30 days" },
+    noReadings: "No readings in this period.", assessTitle: "Assess an image",
+    dropHere: "Drop an aerial photo here (PNG, JPEG or TIFF), or", assessing: "assessing…", refused: "refused",
+    notAnImage: "not a PNG, JPEG or TIFF image", uploadTile: "Upload an image of this block:",
+    sending: "sending…", queued: "queued for the model", choose: "choose a file", period: { "1": "1 day", "7": "7 days", "30": "30 days" },
   },
 };
 
@@ -149,6 +155,7 @@ async function showTile(tileId) {
     `${tile.open_alerts.length} ${t("alertsHere")}`,
     ...tile.open_alerts.map((x) => `${t("severity")[x.severity]}: ${state.lang === "es" ? x.title_es : x.title_en}`),
   ]);
+  if (state.may.has("assess")) $("tile").appendChild(tileUpload(tile.tile_id));
   if (tile.sensors.length) { $("sensor").value = tile.sensors[0].sensor_id; await sensorChanged(); }
 }
 
@@ -235,6 +242,7 @@ async function openDistrict(name) {
 async function start() {
   translate();
   state.may = new Set((await api("/me")).may);
+  $("assess-box").hidden = !state.may.has("assess");
   const districts = await api("/districts");
   $("login").hidden = true; $("main").hidden = false;
   $("district").replaceChildren(...districts.map((d) => new Option(d.district, d.district)));
@@ -243,6 +251,7 @@ async function start() {
 }
 
 $("district").addEventListener("change", (e) => openDistrict(e.target.value));
+setUpUploads();
 $("sensor").addEventListener("change", sensorChanged);
 $("metric").addEventListener("change", drawChart);
 $("period").addEventListener("change", drawChart);

@@ -24,6 +24,12 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]  # fmt: skip
 DISTRICT = "it-map"
+# Every string of the page's English that its Spanish does not share (TEXT in api/web/app.js).
+ENGLISH_ONLY = """() => {
+  const flat = (o) => Object.values(o).flatMap((v) => (typeof v === "object" ? flat(v) : [v]));
+  const es = new Set(flat(TEXT.es));
+  return flat(TEXT.en).filter((s) => !es.has(s) && s.length > 3);
+}"""
 SENSOR = ("it-map-water", -12.0700, -76.9700)
 
 
@@ -73,6 +79,23 @@ def test_the_map_shows_the_districts_imagery_its_tiles_and_a_sensor_that_opens_i
         page.wait_for_selector(f'#tile[data-sensor="{SENSOR[0]}"]')
         assert SENSOR[0] in page.inner_text("#tile")
         page.screenshot(path=str(ARTIFACTS / "map.png"), full_page=True)
+        english_only = page.evaluate(ENGLISH_ONLY)
+        assert len(english_only) > 40
+        shown = page.inner_text("body")
+        assert [s for s in english_only if s in shown] == []  # the Spanish page says nothing in English
+
+        photo = stack.imagery_dir / "ucmerced" / "mobilehomepark" / "mobilehomepark30.jpg"
+        page.set_input_files("#assess-file", str(photo))  # the same as dropping it on the zone
+        verdict = page.wait_for_selector("#assessment .verdict", timeout=30_000).inner_text()
+        assert "mobilehomepark" in verdict
+        assert "vivienda" in verdict  # the housing score, said in the page's language
+        assert "built_up_fraction" in page.inner_text("#assessment")
+
+        page.locator("path[data-tile]").first.click()
+        page.locator(".tile-upload input").set_input_files(str(photo))
+        page.wait_for_selector(".tile-upload >> text=en cola para el modelo", timeout=30_000)
+        sql = "SELECT count(*) FROM imagery WHERE district = %(d)s AND source LIKE 'upload%%'"
+        eventually(lambda: query(stack, sql, {"d": district})[0][0] or None, what="the uploaded image archived")
         browser.close()
     assert not errors
 
