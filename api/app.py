@@ -32,6 +32,7 @@ from api.routes import (
     page,
     places,
     sensors,
+    service_continuity,
     sms,
     subscriptions,
 )
@@ -90,7 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(page.router)
     app.include_router(sms.router)
     app.include_router(chats.router)
-    routers = (me, sensors, places, map_tiles, alerts, subscriptions, deliveries, imagery, assess)
+    routers = (me, sensors, places, service_continuity, map_tiles, alerts, subscriptions, deliveries, imagery, assess)
     for router in (module.router for module in routers):
         app.include_router(router, responses=ERRORS)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 
@@ -119,3 +119,46 @@ def summarise(found: Iterable[Interruption]) -> Summary:
         longest=max((s.duration for s in spans), default=timedelta()),
         compensable=sum(1 for s in spans if s.compensable),
     )
+
+
+NOTICE = timedelta(hours=48)  # a programmed cut announced this far ahead is not the distributor's fault
+SLACK = timedelta(minutes=15)  # a programmed cut may begin a little before the hour announced
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A programmed cut an operator recorded: when it was to happen, and when people were told."""
+
+    service: Service
+    starts: datetime
+    ends: datetime
+    announced_at: datetime
+
+    @property
+    def in_time(self) -> bool:
+        return self.starts - self.announced_at >= NOTICE
+
+
+def announced(span: Interruption, service: Service, announcements: Iterable[Announcement]) -> bool:
+    """Whether `span` is a programmed cut announced 48 hours ahead: it began inside the announced window
+    and did not outlast it by more than the slack. Such cuts are listed but neither counted nor compensable."""
+    end = span.ended or span.started + span.duration
+    return any(
+        a.service is service and a.in_time and a.starts - SLACK <= span.started <= a.ends and end <= a.ends + SLACK
+        for a in announcements
+    )
+
+
+def supply_hours(
+    samples: Iterable[tuple[datetime, float]], standard: Standard, *, zone: tzinfo
+) -> dict[date, tuple[float, float]]:
+    """(hours with the service on, hours observed) per day in `zone`, from one sensor's one-minute samples,
+    as SUNASS reports water continuity in hours of supply a day. Unobserved minutes are neither on nor
+    off: the observed hours say how much of the day the figure rests on."""
+    on: dict[date, int] = {}
+    seen: dict[date, int] = {}
+    for at, value in samples:
+        day = at.astimezone(zone).date()
+        seen[day] = seen.get(day, 0) + 1
+        on[day] = on.get(day, 0) + (value >= standard.off_below)
+    return {day: (on[day] / 60, seen[day] / 60) for day in seen}

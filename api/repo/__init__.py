@@ -16,7 +16,7 @@ from api.repo.places import (
     tile_places,
     tile_sensors,
 )
-from api.repo.planning import priority_inputs, report_inputs, service_samples
+from api.repo.planning import announced_cuts, priority_inputs, record_cut, report_inputs, service_samples
 from api.repo.rows import NoRow, now, ping
 from api.repo.sensors import latest_readings, latest_windows, name_place, sensor, sensors, series_columns, uptime
 from api.repo.subscriptions import (
@@ -35,6 +35,7 @@ __all__ = [
     "alert_changes",
     "alert_history",
     "alerts",
+    "announced_cuts",
     "api_key",
     "change_alert",
     "create_subscription",
@@ -52,6 +53,7 @@ __all__ = [
     "now",
     "ping",
     "priority_inputs",
+    "record_cut",
     "report_inputs",
     "sensor",
     "sensors",

@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from api.repo.rows import IN_DISTRICTS, all_rows
+from api.repo.rows import IN_DISTRICTS, all_rows, one_row, present
 
 
 async def priority_inputs(
@@ -86,3 +86,27 @@ async def report_inputs(
         params,
     )
     return {"alerts_per_day": alerts_per_day, "uptime": uptime, "housing": housing}
+
+
+async def announced_cuts(
+    conn: AsyncConnection, *, district: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """The programmed cuts recorded for a district that overlap the period."""
+    return await all_rows(
+        conn,
+        """SELECT id, service, starts_at, ends_at, announced_at, note, recorded_by FROM announced_cuts
+           WHERE district = %(district)s AND starts_at < %(end)s AND ends_at > %(start)s ORDER BY starts_at""",
+        {"district": district, "start": start, "end": end},
+    )
+
+
+async def record_cut(conn: AsyncConnection, *, district: str, cut: dict[str, Any], by: str) -> dict[str, Any]:
+    row = await one_row(
+        conn,
+        """INSERT INTO announced_cuts (district, service, starts_at, ends_at, announced_at, note, recorded_by)
+           VALUES (%(district)s, %(service)s, %(starts_at)s, %(ends_at)s, %(announced_at)s, %(note)s, %(by)s)
+           RETURNING id, service, starts_at, ends_at, announced_at, note, recorded_by""",
+        {"district": district, "by": by, **cut},
+    )
+    recorded: dict[str, Any] = present(row, "INSERT INTO announced_cuts")
+    return recorded

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from itertools import groupby
 from typing import Annotated, Any, Literal
 
 import mercantile
@@ -12,20 +11,17 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from api import continuity, priorities, repo, report
+from api import priorities, repo, report
 from api.access import Action, Principal
-from api.deps import ConnDep, SettingsDep, allowed, period
+from api.deps import ConnDep, SettingsDep, allowed
 from api.params import DistrictPath, DistrictQuery
 from api.schemas import (
     Alert,
     Assessment,
-    Continuity,
     DistrictPriority,
     DistrictStatus,
-    InterruptionOut,
     PriorityRow,
     Problem,
-    ServiceSummary,
     Text,
     TileSensor,
     TileStatus,
@@ -45,7 +41,7 @@ def status_of(open_alerts: int, critical: int, assessed: bool) -> str:
     return "ok" if assessed else "unassessed"
 
 
-async def _visible_district(conn: ConnDep, district: str, principal: Principal) -> None:
+async def visible_district(conn: ConnDep, district: str, principal: Principal) -> None:
     if not principal.sees(district) or not await repo.district_exists(conn, district=district):
         raise HTTPException(404, f"district {district!r} has no sensors")
 
@@ -59,7 +55,7 @@ async def districts(conn: ConnDep, principal: Reader, settings: SettingsDep) -> 
 
 @router.get("/districts/{district}", response_model=DistrictStatus, responses=NOT_FOUND)
 async def district(conn: ConnDep, principal: Reader, settings: SettingsDep, district: DistrictPath) -> DistrictStatus:
-    await _visible_district(conn, district, principal)
+    await visible_district(conn, district, principal)
     rows = await repo.districts(conn, districts=[district], zoom=settings.tile_zoom)
     row = rows[0]
     return DistrictStatus(**row, status=status_of(row["open_alerts"], row["critical_alerts"], True))
@@ -79,7 +75,7 @@ async def district_geojson(
     conn: ConnDep, principal: Reader, settings: SettingsDep, district: DistrictPath
 ) -> dict[str, Any]:
     """The district's tiles as polygons, with housing score, class, sensors and open alerts, for a map."""
-    await _visible_district(conn, district, principal)
+    await visible_district(conn, district, principal)
     tiles = await repo.district_tiles(conn, district=district, zoom=settings.tile_zoom)
     features = [
         {
@@ -216,66 +212,6 @@ async def district_priorities(
     return [DistrictPriority(**vars(d)) for d in priorities.rank_districts(ranked)]
 
 
-def _service(
-    samples: list[tuple[str, str, datetime, float]], standard: continuity.Standard, end: datetime
-) -> ServiceSummary:
-    found: list[InterruptionOut] = []
-    spans: list[continuity.Interruption] = []
-    sensors = 0
-    for (sensor_id, tile_id), rows in groupby(samples, key=lambda row: (row[0], row[1])):
-        sensors += 1
-        for span in continuity.interruptions(((r[2], r[3]) for r in rows), standard, period_end=end):
-            spans.append(span)
-            found.append(
-                InterruptionOut(
-                    sensor_id=sensor_id, tile_id=tile_id, started=span.started, ended=span.ended,
-                    minutes=round(span.duration.total_seconds() / 60, 1),
-                    unobserved_minutes=round(span.unobserved.total_seconds() / 60, 1), compensable=span.compensable,
-                )
-            )  # fmt: skip
-    summary = continuity.summarise(spans)
-    return ServiceSummary(
-        count=summary.count,
-        total_minutes=round(summary.total.total_seconds() / 60, 1),
-        longest_minutes=round(summary.longest.total_seconds() / 60, 1),
-        compensable=summary.compensable,
-        sensors=sensors,
-        interruptions=sorted(found, key=lambda i: i.started),
-    )
-
-
-def _rule(standard: continuity.Standard) -> str:
-    minutes = standard.counted_from.total_seconds() / 60
-    rule = f"{standard.metric} below {standard.off_below:g} for a whole minute, counted from {minutes:g} minutes"
-    if standard.compensable_after is not None:
-        rule += f"; over {standard.compensable_after.total_seconds() / 3600:g} hours is compensable"
-    return rule
-
-
-@router.get("/districts/{district}/continuity", response_model=Continuity, responses=NOT_FOUND)
-async def district_continuity(
-    conn: ConnDep,
-    principal: Reader,
-    district: DistrictPath,
-    start: Annotated[datetime | None, Query(description="default: end minus 30 days")] = None,
-    end: Annotated[datetime | None, Query(description="default: now")] = None,
-) -> Continuity:
-    """Every power interruption of 3 minutes or more and every water outage of 30 minutes or more.
-
-    Counted per sensor from one-minute windows, as the NTCSE counts interruptions; power
-    interruptions over 4 consecutive hours are flagged compensable (D.L. 25844, art. 86).
-    Time a sensor was silent inside an interruption is reported apart, as weaker evidence.
-    """
-    await _visible_district(conn, district, principal)
-    start, end = period(start, end, timedelta(days=30))
-    summaries, rules = {}, {}
-    for service, standard in continuity.STANDARDS.items():
-        samples = await repo.service_samples(conn, district=district, metric=standard.metric, start=start, end=end)
-        summaries[service.value] = _service(samples, standard, end)
-        rules[service.value] = _rule(standard)
-    return Continuity(district=district, start=start, end=end, rules=rules, **summaries)
-
-
 @router.get(
     "/districts/{district}/report",
     response_class=Response,
@@ -290,7 +226,7 @@ async def district_report(
     format: Literal["html", "pdf"] = "html",
 ) -> Response:
     """The district over the period, with plots: alerts per day, sensor uptime, housing scores, top priorities."""
-    await _visible_district(conn, district, principal)
+    await visible_district(conn, district, principal)
     end = datetime.now(UTC)
     start = end - timedelta(days=days)
     inputs = await repo.report_inputs(conn, district=district, start=start, end=end, zoom=settings.tile_zoom)

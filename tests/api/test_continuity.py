@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from api.continuity import STANDARDS, Service, interruptions, summarise
 
@@ -68,3 +68,35 @@ def test_summary_counts_totals_and_the_longest() -> None:
 def test_no_samples_no_interruptions() -> None:
     assert interruptions([], POWER, period_end=T0) == []
     assert summarise([]).count == 0
+
+
+def test_a_programmed_cut_announced_48_hours_ahead_is_listed_but_not_counted() -> None:
+    from api.continuity import Announcement, Interruption, Service, announced
+
+    t0 = datetime(2026, 3, 10, 9, tzinfo=UTC)
+    span = Interruption(
+        started=t0 + timedelta(minutes=5), ended=t0 + timedelta(hours=5), duration=timedelta(hours=4, minutes=55),
+        unobserved=timedelta(), compensable=True,
+    )  # fmt: skip
+    ahead = Announcement(Service.POWER, t0, t0 + timedelta(hours=5), announced_at=t0 - timedelta(hours=49))
+    late = Announcement(Service.POWER, t0, t0 + timedelta(hours=5), announced_at=t0 - timedelta(hours=20))
+    short = Announcement(Service.POWER, t0, t0 + timedelta(hours=2), announced_at=t0 - timedelta(days=3))
+    water = Announcement(Service.WATER, t0, t0 + timedelta(hours=5), announced_at=t0 - timedelta(days=3))
+    assert announced(span, Service.POWER, [ahead])
+    assert not announced(span, Service.POWER, [late])  # told too late: it counts, and is compensable
+    assert not announced(span, Service.POWER, [short])  # outlasted what was announced
+    assert not announced(span, Service.POWER, [water])  # another service's cut
+
+
+def test_hours_of_supply_a_day_are_counted_in_limas_day_over_the_minutes_observed() -> None:
+    from zoneinfo import ZoneInfo
+
+    from api.continuity import STANDARDS, Service, supply_hours
+
+    lima = ZoneInfo("America/Lima")
+    start = datetime(2026, 3, 10, 5, tzinfo=UTC)  # midnight in Lima
+    samples = [(start + timedelta(minutes=m), 1.5 if 6 * 60 <= m < 10 * 60 else 0.0) for m in range(12 * 60)]
+    samples += [(start + timedelta(days=1, minutes=m), 1.2) for m in range(120)]
+    hours = supply_hours(samples, STANDARDS[Service.WATER], zone=lima)
+    assert hours[date(2026, 3, 10)] == (4.0, 12.0)  # four hours of water out of twelve observed
+    assert hours[date(2026, 3, 11)] == (2.0, 2.0)
