@@ -23,6 +23,7 @@ ASSETS = {
     "map.js": "text/javascript",
     "alerts.js": "text/javascript",
     "upload.js": "text/javascript",
+    "continuity.js": "text/javascript",
     "style.css": "text/css",
 }
 LEAFLET_ASSETS = {

@@ -25,7 +25,12 @@ const TEXT = {
     noReadings: "Sin lecturas en este periodo.", assessTitle: "Evaluar una imagen",
     dropHere: "Suelte aquí una foto aérea (PNG, JPEG o TIFF), o", assessing: "evaluando…", refused: "no se pudo",
     notAnImage: "no es una imagen PNG, JPEG ni TIFF", uploadTile: "Subir una imagen de esta manzana:",
-    sending: "enviando…", queued: "en cola para el modelo", choose: "elija un archivo", period: { "1": "1 día", "7": "7 días", "30": "30 días" },
+    sending: "enviando…", queued: "en cola para el modelo", choose: "elija un archivo",
+    continuityTitle: "Continuidad del servicio (30 días)", service: "Servicio", interruptions: "Cortes",
+    duration: "Duración", compensableHead: "Compensables", announcedHead: "Programados",
+    compensableList: "Cortes de luz de más de 4 horas", none: "Ninguno.", supplyTitle: "Horas de agua por día",
+    reportHtml: "Informe (HTML)", reportPdf: "Informe (PDF)", services: { power: "Luz", water: "Agua" },
+    ofWater: "con agua", observed: "observadas", period: { "1": "1 día", "7": "7 días", "30": "30 días" },
   },
   en: {
     district: "District", connecting: "connecting…", live: "Live alerts", key: "Access key",
@@ -49,7 +54,12 @@ const TEXT = {
     noReadings: "No readings in this period.", assessTitle: "Assess an image",
     dropHere: "Drop an aerial photo here (PNG, JPEG or TIFF), or", assessing: "assessing…", refused: "refused",
     notAnImage: "not a PNG, JPEG or TIFF image", uploadTile: "Upload an image of this block:",
-    sending: "sending…", queued: "queued for the model", choose: "choose a file", period: { "1": "1 day", "7": "7 days", "30": "30 days" },
+    sending: "sending…", queued: "queued for the model", choose: "choose a file",
+    continuityTitle: "Service continuity (30 days)", service: "Service", interruptions: "Interruptions",
+    duration: "Duration", compensableHead: "Compensable", announcedHead: "Programmed",
+    compensableList: "Power cuts over 4 hours", none: "None.", supplyTitle: "Hours of water a day",
+    reportHtml: "Report (HTML)", reportPdf: "Report (PDF)", services: { power: "Power", water: "Water" },
+    ofWater: "with water", observed: "observed", period: { "1": "1 day", "7": "7 days", "30": "30 days" },
   },
 };
 
@@ -236,7 +246,7 @@ async function loadPriorities() {
 async function openDistrict(name) {
   state.district = name;
   if (districtMap) districtMap.bounds = null; // the next tiles drawn set the view
-  await Promise.all([loadStatus(), loadMap(), loadAlerts(), loadSensors(), loadPriorities()]);
+  await Promise.all([loadStatus(), loadMap(), loadAlerts(), loadSensors(), loadPriorities(), loadContinuity()]);
 }
 
 async function start() {
@@ -252,13 +262,15 @@ async function start() {
 
 $("district").addEventListener("change", (e) => openDistrict(e.target.value));
 setUpUploads();
+$("report-html").addEventListener("click", () => downloadReport("html"));
+$("report-pdf").addEventListener("click", () => downloadReport("pdf"));
 $("sensor").addEventListener("change", sensorChanged);
 $("metric").addEventListener("change", drawChart);
 $("period").addEventListener("change", drawChart);
 $("lang").addEventListener("click", () => {
   state.lang = state.lang === "es" ? "en" : "es";
   localStorage.setItem("vigia.lang", state.lang);
-  translate(); renderAlerts(); if (state.district) loadPriorities();
+  translate(); renderAlerts(); if (state.district) { loadPriorities(); loadContinuity(); }
 });
 $("login").addEventListener("submit", (e) => {
   e.preventDefault();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -82,7 +83,8 @@ def test_the_map_shows_the_districts_imagery_its_tiles_and_a_sensor_that_opens_i
         english_only = page.evaluate(ENGLISH_ONLY)
         assert len(english_only) > 40
         shown = page.inner_text("body")
-        assert [s for s in english_only if s in shown] == []  # the Spanish page says nothing in English
+        said = [s for s in english_only if re.search(rf"(?<!\w){re.escape(s)}(?!\w)", shown)]
+        assert said == []  # the Spanish page says nothing in English
 
         photo = stack.imagery_dir / "ucmerced" / "mobilehomepark" / "mobilehomepark30.jpg"
         page.set_input_files("#assess-file", str(photo))  # the same as dropping it on the zone
@@ -90,6 +92,11 @@ def test_the_map_shows_the_districts_imagery_its_tiles_and_a_sensor_that_opens_i
         assert "mobilehomepark" in verdict
         assert "vivienda" in verdict  # the housing score, said in the page's language
         assert "built_up_fraction" in page.inner_text("#assessment")
+
+        with page.expect_download() as report:
+            page.click("#report-pdf")
+        assert report.value.suggested_filename == f"vigia-{district}.pdf"
+        assert Path(report.value.path()).read_bytes().startswith(b"%PDF")
 
         page.locator("path[data-tile]").first.click()
         page.locator(".tile-upload input").set_input_files(str(photo))
@@ -123,6 +130,8 @@ def test_on_a_phone_the_alerts_come_first_a_leader_acknowledges_and_an_operator_
         assert alerts_box["y"] < map_box["y"]  # a leader sees what to act on before the map
         assert alerts_box["width"] <= 390
         page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
+        water = page.locator("#continuity tbody tr").nth(1).inner_text().split("\t")
+        assert water[:2] == ["Agua", "1"]  # the dry spell, counted as the regulator counts outages
         spanish = item.inner_text()
         assert "bajo 0.2 durante" in spanish  # the rule's own words, in the page's language
         assert "below" not in spanish
