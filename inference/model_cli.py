@@ -7,6 +7,7 @@ champion within `VIGIA_MODEL_CHECK_SECONDS`, without a restart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,7 +19,7 @@ from vigia.settings import Settings, load_settings
 from vigia.terminal import console, fail
 
 if TYPE_CHECKING:
-    from inference.registry import ModelRegistry
+    from inference.registry import ModelRegistry, RegisteredVersion
 
 model_app = typer.Typer(help="The imagery model registry (MLflow).", no_args_is_help=True)
 
@@ -55,39 +56,34 @@ def _figure(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
-@model_app.command("register")
-def model_register(path: Annotated[Path, typer.Argument(help="a model file written by `vigia train`")]) -> None:
-    """Add a model file (and the card, report and plots beside it) to the registry, not yet champion."""
+def _registry_change(change: Callable[[ModelRegistry], RegisteredVersion]) -> RegisteredVersion:
+    """Run one change against the registry; its refusal or absence ends the command with one line."""
     from inference.registry import RegistryError
 
     try:
-        entry = _registry(load_settings()).register_file(path)
+        return change(_registry(load_settings()))
     except RegistryError as error:
         raise fail(error) from error
+
+
+@model_app.command("register")
+def model_register(path: Annotated[Path, typer.Argument(help="a model file written by `vigia train`")]) -> None:
+    """Add a model file (and the card, report and plots beside it) to the registry, not yet champion."""
+    entry = _registry_change(lambda registry: registry.register_file(path))
     console.print(f"registered {entry.version} as version {entry.number}")
 
 
 @model_app.command("promote")
 def model_promote(version: Annotated[str, typer.Argument(help="Vigía's version or MLflow's number")]) -> None:
     """Make a registered version the champion, which the inference workers serve (within their check interval)."""
-    from inference.registry import RegistryError
-
-    try:
-        entry = _registry(load_settings()).promote(version)
-    except RegistryError as error:
-        raise fail(error) from error
+    entry = _registry_change(lambda registry: registry.promote(version))
     console.print(f"champion: {entry.version} (version {entry.number})")
 
 
 @model_app.command("rollback")
 def model_rollback() -> None:
     """Make champion again the version that was champion before the current one."""
-    from inference.registry import RegistryError
-
-    try:
-        entry = _registry(load_settings()).rollback()
-    except RegistryError as error:
-        raise fail(error) from error
+    entry = _registry_change(lambda registry: registry.rollback())
     console.print(f"champion: {entry.version} (version {entry.number})")
 
 
