@@ -63,6 +63,25 @@ const TEXT = {
   },
 };
 
+// What the model and the sensors call things, said in Spanish; English keeps the identifiers' words.
+const NAMES_ES = {
+  agricultural: "cultivos", airplane: "avión", baseballdiamond: "campo de béisbol", beach: "playa",
+  buildings: "edificios", chaparral: "matorral", denseresidential: "vivienda densa", forest: "bosque",
+  freeway: "autopista", golfcourse: "campo de golf", harbor: "puerto", intersection: "cruce de vías",
+  mediumresidential: "vivienda media", mobilehomepark: "vivienda ligera agrupada", overpass: "paso elevado",
+  parkinglot: "estacionamiento", river: "río", runway: "pista", sparseresidential: "vivienda dispersa",
+  storagetanks: "tanques", tenniscourt: "cancha de tenis", unassessed: "sin evaluar",
+  water_pressure: "presión de agua", tank_level: "nivel del tanque", flow: "caudal", mains_voltage: "tensión de red",
+  temperature: "temperatura", relative_humidity: "humedad relativa", pm25: "PM2,5", co: "monóxido de carbono",
+  tilt: "inclinación", vibration: "vibración", flood_level: "nivel de inundación", battery: "batería",
+  water: "agua", power: "luz", air: "aire", structure: "estructura", flood: "inundación", climate: "clima",
+  gateway: "pasarela",
+  built_up_fraction: "fracción construida", vegetation_fraction: "fracción con vegetación",
+  roof_brightness: "brillo de techos", roof_brightness_spread: "variación del brillo de techos",
+  texture_contrast: "contraste de textura", edge_density: "densidad de bordes",
+};
+const nameOf = (id) => (state.lang === "es" && NAMES_ES[id]) || String(id).replace(/_/g, " ");
+
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 const state = {
@@ -157,9 +176,9 @@ function panel(title, lines) {
 async function showTile(tileId) {
   const tile = await api(`/tiles/${tileId}`);
   const a = tile.assessment;
-  const features = a && a.features ? Object.entries(a.features).map(([k, v]) => `${k} ${Number(v).toFixed(2)}`).join(" · ") : "";
+  const features = a && a.features ? Object.entries(a.features).map(([k, v]) => `${nameOf(k)} ${Number(v).toFixed(2)}`).join(" · ") : "";
   panel(tile.place ? `${tile.place} (${tile.tile_id})` : `${t("tile")} ${tile.tile_id}`, [
-    a ? `${a.land_use_class} · ${t("housing")}: ${a.housing_score.toFixed(2)} · ${t("model")} ${a.model_version}` : t("unassessed"),
+    a ? `${nameOf(a.land_use_class)} · ${t("housing")}: ${a.housing_score.toFixed(2)} · ${t("model")} ${a.model_version}` : t("unassessed"),
     features,
     `${tile.sensors.length} ${t("sensors")}: ${tile.sensors.map((x) => x.sensor_id).join(", ")}`,
     `${tile.open_alerts.length} ${t("alertsHere")}`,
@@ -174,7 +193,7 @@ async function openSensor(sensorId) {
   if (!sensor) return;
   const open = [...state.alerts.values()].filter((x) => x.sensor_id === sensorId);
   panel(`${t("chart")} ${sensor.sensor_id}`, [
-    `${sensor.sensor_type} · ${sensor.place || sensor.tile_id} · ${t("sensorState")[sensorState(sensor)]}`,
+    `${nameOf(sensor.sensor_type)} · ${sensor.place || sensor.tile_id} · ${t("sensorState")[sensorState(sensor)]}`,
     `${t("lastSeen")}: ${sensor.last_seen ? lima(sensor.last_seen) : t("never")}`,
     `${open.length} ${t("alertsHere")}`,
     ...open.map((x) => `${t("severity")[x.severity]}: ${state.lang === "es" ? x.title_es : x.title_en}`),
@@ -189,14 +208,14 @@ async function loadSensors() {
   const sensors = await api(`/sensors?district=${state.district}&limit=1000`);
   state.sensors = new Map(sensors.map((s) => [s.sensor_id, s]));
   drawSensors();
-  $("sensor").replaceChildren(...sensors.map((s) => new Option(`${s.sensor_id} (${s.sensor_type})`, s.sensor_id)));
+  $("sensor").replaceChildren(...sensors.map((s) => new Option(`${s.sensor_id} (${nameOf(s.sensor_type)})`, s.sensor_id)));
   await sensorChanged();
 }
 
 async function sensorChanged() {
   const sensor = state.sensors.get($("sensor").value);
   if (!sensor) return;
-  $("metric").replaceChildren(...sensor.metrics.map((m) => new Option(m, m)));
+  $("metric").replaceChildren(...sensor.metrics.map((m) => new Option(nameOf(m), m)));
   await drawChart();
 }
 

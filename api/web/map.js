@@ -90,7 +90,7 @@ function drawTiles(geo) {
     }),
     onEachFeature: (f, shape) => {
       const p = f.properties;
-      shape.bindTooltip(`${p.place || p.tile_id} · ${p.land_use_class || t("unassessed")}` +
+      shape.bindTooltip(`${p.place || p.tile_id} · ${p.land_use_class ? nameOf(p.land_use_class) : t("unassessed")}` +
         ` · ${p.housing_score == null ? "–" : p.housing_score.toFixed(2)} · ${p.open_alerts} ${t("open")}`);
       shape.on("click", () => showTile(p.tile_id));
       if (shape._path) shape._path.dataset.tile = p.tile_id;

@@ -20,12 +20,12 @@ function showAssessment(result) {
   box.replaceChildren();
   const head = document.createElement("p");
   head.className = "verdict";
-  head.textContent = `${result.land_use_class} (${(100 * result.class_probability).toFixed(0)} %) · ` +
+  head.textContent = `${nameOf(result.land_use_class)} (${(100 * result.class_probability).toFixed(0)} %) · ` +
     `${t("housing")}: ${result.housing_score.toFixed(2)}`;
   const lines = document.createElement("ul");
   const rows = [
-    ...result.top_classes.map((c) => `${c.land_use_class}: ${(100 * c.probability).toFixed(0)} %`),
-    ...Object.entries(result.features).map(([name, value]) => `${name}: ${Number(value).toFixed(2)}`),
+    ...result.top_classes.map((c) => `${nameOf(c.land_use_class)}: ${(100 * c.probability).toFixed(0)} %`),
+    ...Object.entries(result.features).map(([name, value]) => `${nameOf(name)}: ${Number(value).toFixed(2)}`),
     `${t("model")} ${result.model_version}`,
   ];
   lines.replaceChildren(...rows.map((text) => { const li = document.createElement("li"); li.textContent = text; return li; }));

@@ -89,9 +89,9 @@ def test_the_map_shows_the_districts_imagery_its_tiles_and_a_sensor_that_opens_i
         photo = stack.imagery_dir / "ucmerced" / "mobilehomepark" / "mobilehomepark30.jpg"
         page.set_input_files("#assess-file", str(photo))  # the same as dropping it on the zone
         verdict = page.wait_for_selector("#assessment .verdict", timeout=30_000).inner_text()
-        assert "mobilehomepark" in verdict
-        assert "vivienda" in verdict  # the housing score, said in the page's language
-        assert "built_up_fraction" in page.inner_text("#assessment")
+        assert "vivienda ligera agrupada" in verdict  # the class the model found (mobile home park), in Spanish
+        assert "vivienda (0 sólida" in verdict  # the housing score, said in the page's language
+        assert "fracción construida" in page.inner_text("#assessment")
 
         with page.expect_download() as report:
             page.click("#report-pdf")
