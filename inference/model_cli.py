@@ -97,7 +97,7 @@ def _model_to_evaluate(settings: Settings, explicit: Path | None) -> Path:
         registry = _registry(settings)
         champion = registry.champion()
         if champion is not None:
-            return registry.fetch(champion, settings.state_dir / "models" / "registry")
+            return registry.fetch(champion)
     except RegistryError as error:
         console.print(f"{error}: evaluating the shipped default model")
     return DEFAULT_MODEL

@@ -81,6 +81,7 @@ class ModelRegistry:
         self.uri = settings.mlflow_tracking_uri
         self.name = settings.model_name
         self.client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+        self.cache = settings.state_dir / "models" / "registry"  # downloaded versions, one folder each
 
     @contextmanager
     def calls(self, doing: str) -> Iterator[None]:
@@ -193,8 +194,9 @@ class ModelRegistry:
         previous = max(earlier, key=lambda e: e.promoted_at or datetime.min.replace(tzinfo=UTC))
         return self.promote(previous.number)
 
-    def fetch(self, entry: RegisteredVersion, cache: Path) -> Path:
-        """The version's weights on this disk: downloaded from the server once, then read from `cache`."""
+    def fetch(self, entry: RegisteredVersion) -> Path:
+        """The version's weights on this disk: downloaded from the server once, then read from the cache."""
+        cache = self.cache
         target = cache / entry.version
         if (target / MODEL_FILE).is_file():
             return target / MODEL_FILE

@@ -88,7 +88,7 @@ class TileWorker:
         champion = self.registry.ensure_champion()
         if self.assessor is not None and self.assessor.version == champion.version:
             return
-        path = self.registry.fetch(champion, self.settings.state_dir / "models" / "registry")
+        path = self.registry.fetch(champion)
         fresh = Assessor.from_file(path, threads=self.settings.inference_threads)
         if fresh.version != champion.version:
             fresh.close()
