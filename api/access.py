@@ -36,7 +36,7 @@ class Action(StrEnum):
     SUBSCRIBE = "subscribe"  # alert deliveries: webhooks, channels
     MANAGE_SENSORS = "manage-sensors"
     ASSESS = "assess"  # upload imagery to the model
-    ANNOUNCE = "announce"  # record a programmed cut and when it was announced
+    ANNOUNCE = "announce"  # record a programmed cut and when it was announced; set continuity tolerances
 
 
 GRANTS: dict[Role, frozenset[Action]] = {

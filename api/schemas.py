@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -228,57 +228,3 @@ class DistrictPriority(BaseModel):
     tiles: int
     open_alerts: int
     why: str
-
-
-class InterruptionOut(BaseModel):
-    sensor_id: str
-    tile_id: str
-    started: datetime
-    ended: datetime | None = Field(description="null: still off at the end of the period")
-    minutes: float
-    unobserved_minutes: float = Field(description="minutes inside it with no reading: weigh as evidence")
-    compensable: bool = Field(description="power only: longer than 4 consecutive hours, and not announced in time")
-    announced: bool = Field(False, description="a programmed cut announced 48 hours ahead: listed, not counted")
-
-
-class CutIn(BaseModel):
-    """A programmed cut, as the utility or distributor announced it."""
-
-    service: Literal["power", "water"]
-    starts_at: datetime
-    ends_at: datetime
-    announced_at: datetime = Field(description="when people were told (a notice, a radio spot, a letter)")
-    note: Text = Field("", max_length=300, examples=["Mantenimiento de la red, aviso de Luz del Sur"])
-
-
-class Cut(CutIn):
-    id: int
-    recorded_by: str
-
-
-class DailySupply(BaseModel):
-    day: date = Field(description="a day in Lima")
-    hours: float = Field(description="mean hours with water over the district's water sensors that reported")
-    observed_hours: float = Field(description="mean hours those sensors reported: what the figure rests on")
-    sensors: int
-
-
-class ServiceSummary(BaseModel):
-    count: int = Field(description="interruptions counted: announced programmed cuts are not")
-    total_minutes: float
-    longest_minutes: float
-    announced: int = Field(0, description="programmed cuts announced 48 hours ahead, listed but not counted")
-    compensable: int
-    sensors: int = Field(description="sensors of this service in the district")
-    interruptions: list[InterruptionOut]
-
-
-class Continuity(BaseModel):
-    district: str
-    start: datetime
-    end: datetime
-    rules: dict[str, str] = Field(description="how each service's interruptions are counted")
-    power: ServiceSummary
-    water: ServiceSummary
-    cuts: list[Cut] = Field(description="programmed cuts recorded for the period")
-    water_supply: list[DailySupply] = Field(description="hours of water a day, as SUNASS reports continuity")

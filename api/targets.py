@@ -13,6 +13,7 @@ import ipaddress
 import re
 import socket
 from collections.abc import Mapping
+from typing import Literal
 from urllib.parse import urlsplit
 
 import apprise
@@ -45,6 +46,26 @@ async def check_webhook(url: str, *, allow_private: bool) -> None:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
             raise _invalid(f"{parts.hostname!r} is not a public address")
+
+
+def channels(apprise_urls: Mapping[str, str]) -> list[str]:
+    """The channels this deployment sends on: the person-to-person ones first, as a form should offer them."""
+    order = ["sms", "whatsapp", "email", "telegram"]
+    known = BUILT_IN | set(apprise_urls)
+    return sorted(known, key=lambda name: (order.index(name) if name in order else len(order), name))
+
+
+def kind(channel: str) -> Literal["phone", "email", "url", "apprise", "label"]:
+    """What a subscription's target is for `channel`."""
+    if channel in PHONE_NUMBER_CHANNELS:
+        return "phone"
+    if channel == "email":
+        return "email"
+    if channel == "webhook":
+        return "url"
+    if channel == "log":
+        return "label"
+    return "apprise" if channel == "apprise" else "label"
 
 
 async def checked(channel: str, target: str, *, apprise_urls: Mapping[str, str], allow_private: bool) -> str:

@@ -16,7 +16,15 @@ from api.repo.places import (
     tile_places,
     tile_sensors,
 )
-from api.repo.planning import announced_cuts, priority_inputs, record_cut, report_inputs, service_samples
+from api.repo.planning import (
+    announced_cuts,
+    priority_inputs,
+    record_cut,
+    report_inputs,
+    service_samples,
+    set_tolerance,
+    tolerances,
+)
 from api.repo.rows import NoRow, now, ping
 from api.repo.sensors import latest_readings, latest_windows, name_place, sensor, sensors, series_columns, uptime
 from api.repo.subscriptions import (
@@ -59,10 +67,12 @@ __all__ = [
     "sensors",
     "series_columns",
     "service_samples",
+    "set_tolerance",
     "subscription",
     "subscriptions",
     "tile_assessment",
     "tile_places",
     "tile_sensors",
+    "tolerances",
     "uptime",
 ]

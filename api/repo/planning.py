@@ -110,3 +110,31 @@ async def record_cut(conn: AsyncConnection, *, district: str, cut: dict[str, Any
     )
     recorded: dict[str, Any] = present(row, "INSERT INTO announced_cuts")
     return recorded
+
+
+async def tolerances(conn: AsyncConnection, *, district: str) -> dict[str, dict[str, Any]]:
+    """The continuity tolerances an operator set for a district, by service."""
+    rows = await all_rows(
+        conn,
+        """SELECT service, interruptions, hours, set_by, set_at FROM continuity_tolerances
+           WHERE district = %(district)s""",
+        {"district": district},
+    )
+    return {row.pop("service"): row for row in rows}
+
+
+async def set_tolerance(
+    conn: AsyncConnection, *, district: str, service: str, interruptions: int, hours: float, by: str
+) -> dict[str, Any]:
+    row = await one_row(
+        conn,
+        """INSERT INTO continuity_tolerances (district, service, interruptions, hours, set_by)
+           VALUES (%(district)s, %(service)s, %(interruptions)s, %(hours)s, %(by)s)
+           ON CONFLICT (district, service) DO UPDATE
+           SET interruptions = excluded.interruptions, hours = excluded.hours, set_by = excluded.set_by,
+               set_at = now()
+           RETURNING interruptions, hours, set_by, set_at""",
+        {"district": district, "service": service, "interruptions": interruptions, "hours": hours, "by": by},
+    )
+    saved: dict[str, Any] = present(row, "INSERT INTO continuity_tolerances")
+    return saved

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from api import priorities, repo, report
+from api import evidence, priorities, repo, report, semester
 from api.access import Action, Principal
 from api.deps import ConnDep, SettingsDep, allowed
 from api.params import DistrictPath, DistrictQuery
@@ -224,17 +224,26 @@ async def district_report(
     district: DistrictPath,
     days: Days = 30,
     format: Literal["html", "pdf"] = "html",
+    lang: Literal["es", "en"] = "es",
 ) -> Response:
-    """The district over the period, with plots: alerts per day, sensor uptime, housing scores, top priorities."""
+    """The district over the period, in Spanish or English: alerts per day, sensor uptime, housing scores, top
+    priorities, the service-continuity evidence and the running semester's indicators beside the tolerances."""
     await visible_district(conn, district, principal)
     end = datetime.now(UTC)
     start = end - timedelta(days=days)
     inputs = await repo.report_inputs(conn, district=district, start=start, end=end, zoom=settings.tile_zoom)
-    ranked = await _ranked(conn, principal, settings, district, days)
-    places = await repo.tile_places(conn, tile_ids=[r.tile_id for r in ranked[:10]])
-    data = report.ReportData(district=district, start=start, end=end, priorities=ranked, places=places, **inputs)
+    ranked = await _ranked(conn, principal, settings, district, days, lang)
+    continuity = await evidence.period(conn, district, start, end)
+    half = await evidence.semester_figures(conn, district, semester.semester_of(end, evidence.LIMA), end)
+    named = {r.tile_id for r in ranked[:10]} | {i.tile_id for i in continuity.power.interruptions}
+    named |= {p.tile_id for s in (half.power, half.water) for p in s.supply_points}
+    places = await repo.tile_places(conn, tile_ids=sorted(named))
+    data = report.ReportData(
+        district=district, start=start, end=end, priorities=ranked, places=places, continuity=continuity,
+        semester=half, language=lang, **inputs,
+    )  # fmt: skip
     if format == "pdf":
         pdf = await asyncio.to_thread(report.to_pdf, data)
-        headers = {"Content-Disposition": f'inline; filename="vigia-{district}-{end:%Y%m%d}.pdf"'}
+        headers = {"Content-Disposition": f'inline; filename="vigia-{district}-{end:%Y%m%d}-{lang}.pdf"'}
         return Response(pdf, media_type="application/pdf", headers=headers)
     return HTMLResponse(await asyncio.to_thread(report.to_html, data))

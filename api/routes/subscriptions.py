@@ -133,6 +133,20 @@ async def subscribe(
     return CreatedSubscription(**row)
 
 
+class Channel(BaseModel):
+    channel: str = Field(examples=["sms"])
+    target: Literal["phone", "email", "url", "apprise", "label"] = Field(
+        description="what the subscription's target is for this channel"
+    )
+
+
+@router.get("/channels", response_model=list[Channel])
+async def channels(settings: SettingsDep, principal: Subscriber) -> list[Channel]:
+    """The channels this deployment can send on, each with the kind of target it takes, so a form asks for the
+    right thing: the built-in ones and those configured in VIGIA_APPRISE_URLS."""
+    return [Channel(channel=name, target=targets.kind(name)) for name in targets.channels(settings.apprise_urls)]
+
+
 @router.get("", response_model=list[Subscription])
 async def subscriptions(conn: ConnDep, principal: Subscriber) -> list[Subscription]:
     return [Subscription(**row) for row in await repo.subscriptions(conn, districts=principal.districts())]

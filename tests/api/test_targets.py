@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from fastapi import HTTPException
 
+from api import targets
 from api.targets import checked
 
 URLS = {"email": "mailto://127.0.0.1:2525/{target}", "whatsapp": "whatsapp://T@1/{target}"}
@@ -37,3 +38,9 @@ def test_what_is_not_a_target_of_its_channel_is_refused_with_the_reason(channel:
         check(channel, target)
     assert refused.value.status_code == 422
     assert says in str(refused.value.detail)
+
+
+def test_a_form_is_offered_the_configured_channels_people_use_first_with_their_kind_of_target() -> None:
+    offered = targets.channels({"whatsapp": "whatsapp://…", "email": "mailto://…", "telegram": "tgram://…"})
+    assert offered == ["sms", "whatsapp", "email", "telegram", "apprise", "log", "webhook"]
+    assert [targets.kind(c) for c in offered] == ["phone", "phone", "email", "label", "apprise", "label", "url"]

@@ -288,8 +288,12 @@ def test_series_continuity_geojson_and_priorities_tell_the_same_outage(
 
     page = api.get("/districts/it-api-north/report", params={"days": 1})
     assert page.headers["content-type"].startswith("text/html")
-    assert page.text.count("<svg") == 4
+    assert page.text.count("<svg") >= 5  # four plots, and the semester's hours per water supply point
     assert outages["tile"] in page.text  # among the top priorities
+    assert "Continuidad del servicio" in page.text  # Spanish unless asked otherwise
+    english = api.get("/districts/it-api-north/report", params={"days": 1, "lang": "en"}).text
+    assert "Service continuity" in english
+    assert "Continuidad" not in english
     pdf = api.get("/districts/it-api-north/report", params={"days": 1, "format": "pdf"})
     assert pdf.content.startswith(b"%PDF")
 
