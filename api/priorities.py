@@ -22,6 +22,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from api.land_use import class_name
+
 SEVERITY_WEIGHT = {"critical": 3.0, "warning": 2.0, "info": 1.0}
 BURDEN_SCALE_HOURS = 48.0
 UNASSESSED_VULNERABILITY = 0.5
@@ -79,7 +81,7 @@ WHY_WORDS = {
     },
     "es": {
         "unassessed": "vivienda aún sin evaluar (se toma como intermedia)",
-        "housing": "vivienda {score:.2f} ({land_use})",
+        "housing": "puntaje de vivienda {score:.2f} ({land_use})",
         "quiet": "{housing}; sin alertas en el periodo",
         "busy": "{housing}; {alerts} alerta{s}, {hours:.0f} horas-alerta ponderadas ({rules}){still_open}",
         "still_open": "; {n} aún abierta{s}",
@@ -92,7 +94,7 @@ def why(facts: TileFacts, vulnerability: float, hours: float, language: str = "e
     if facts.housing_score is None:
         housing = words["unassessed"]
     else:
-        housing = words["housing"].format(score=vulnerability, land_use=facts.land_use_class)
+        housing = words["housing"].format(score=vulnerability, land_use=class_name(facts.land_use_class, language))
     if not facts.alerts:
         return words["quiet"].format(housing=housing)
     by_rule: dict[str, float] = {}

@@ -31,7 +31,7 @@ async def priority_inputs(
     )
     spans = await all_rows(
         conn,
-        f"""SELECT tile_id, rule, severity, state IN ('open', 'acknowledged') AS open,
+        f"""SELECT tile_id, rule, title_es, title_en, severity, state IN ('open', 'acknowledged') AS open,
                    extract(epoch FROM least(coalesce(resolved_at, %(end)s), %(end)s) - greatest(opened_at, %(start)s))
                        / 3600.0 AS hours
             FROM alerts

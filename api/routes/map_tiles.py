@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Path
+from fastapi import APIRouter, Header, HTTPException, Path, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from api import map_tiles
 from api.access import Action, Principal
 from api.deps import ConnDep, SettingsDep, allowed
 from api.repo import imagery as imagery_repo
 from vigia.archive import ImageryArchive
+from vigia.settings import Settings
 
 router = APIRouter(tags=["places"])
 Reader = Annotated[Principal, allowed(Action.READ)]
@@ -49,6 +52,37 @@ class RenderedTiles:
 RENDERED = RenderedTiles()
 
 
+class Acquisition(BaseModel):
+    captured_at: datetime
+    source: str = Field(examples=["vuelo-dron-2026-03.tif"])
+    tiles: int = Field(description="imagery tiles of this acquisition inside the map tile")
+
+
+def _area(settings: Settings, z: int, x: int, y: int) -> map_tiles.Span:
+    try:
+        return map_tiles.span(z, x, y, imagery_zoom=settings.imagery_zoom)
+    except map_tiles.OutOfRange as error:
+        raise HTTPException(404, str(error)) from error
+
+
+@router.get("/imagery/{z}/{x}/{y}/acquisitions", response_model=list[Acquisition])
+async def acquisitions(
+    conn: ConnDep,
+    settings: SettingsDep,
+    principal: Reader,
+    z: Annotated[int, Path(ge=0, le=24)],
+    x: Annotated[int, Path(ge=0)],
+    y: Annotated[int, Path(ge=0)],
+) -> list[Acquisition]:
+    """When this place was imaged, oldest first: the dates to compare it between (`?at=` on the PNG)."""
+    area = _area(settings, z, x, y)
+    rows = await imagery_repo.acquisitions_inside(
+        conn, zoom=settings.imagery_zoom, x0=area.x0, x1=area.x1, y0=area.y0, y1=area.y1,
+        districts=principal.districts(),
+    )  # fmt: skip
+    return [Acquisition(**row) for row in rows]
+
+
 @router.get(
     "/imagery/{z}/{x}/{y}.png",
     response_class=Response,
@@ -63,19 +97,17 @@ async def imagery_tile(
     z: Annotated[int, Path(ge=0, le=24)],
     x: Annotated[int, Path(ge=0)],
     y: Annotated[int, Path(ge=0)],
+    at: Annotated[datetime | None, Query(description="as the place was then: images captured by this time")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """A map tile of the archived imagery: the newest image of every imagery tile inside it."""
-    try:
-        area = map_tiles.span(z, x, y, imagery_zoom=settings.imagery_zoom)
-    except map_tiles.OutOfRange as error:
-        raise HTTPException(404, str(error)) from error
+    """A map tile of the archived imagery: the newest image of every imagery tile inside it (by `at`)."""
+    area = _area(settings, z, x, y)
     images = await imagery_repo.newest_inside(
         conn, zoom=settings.imagery_zoom, x0=area.x0, x1=area.x1, y0=area.y0, y1=area.y1,
-        districts=principal.districts(),
+        districts=principal.districts(), at=at,
     )  # fmt: skip
     if not images:
-        raise HTTPException(404, f"no imagery in tile {z}/{x}/{y}")
+        raise HTTPException(404, f"no imagery in tile {z}/{x}/{y}" + (f" by {at:%Y-%m-%d}" if at else ""))
     tag = f'"{map_tiles.etag(images)}-{area.depth}"'
     headers = {**HEADERS, "ETag": tag}
     if if_none_match == tag:

@@ -20,6 +20,9 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 LEAFLET = WEB / "node_modules" / "leaflet" / "dist"
 ASSETS = {
     "app.js": "text/javascript",
+    "text.js": "text/javascript",
+    "subscriptions.js": "text/javascript",
+    "compare.js": "text/javascript",
     "map.js": "text/javascript",
     "alerts.js": "text/javascript",
     "upload.js": "text/javascript",

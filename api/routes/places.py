@@ -173,7 +173,12 @@ async def _ranked(
     by_tile: dict[str, list[priorities.AlertSpan]] = {}
     for s in spans:
         by_tile.setdefault(s["tile_id"], []).append(
-            priorities.AlertSpan(rule=s["rule"], severity=s["severity"], hours=float(s["hours"]), open=s["open"])
+            priorities.AlertSpan(  # the rule named as people read it, in the language asked for
+                rule=s[f"title_{language}"] or s["rule"],
+                severity=s["severity"],
+                hours=float(s["hours"]),
+                open=s["open"],
+            )
         )
     facts = [
         priorities.TileFacts(

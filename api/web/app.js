@@ -2,91 +2,12 @@
 // Plain script, no build step and nothing from outside this server.
 "use strict";
 
-const TEXT = {
-  es: {
-    district: "Distrito", connecting: "conectando…", live: "Alertas en vivo", key: "Clave de acceso",
-    enter: "Entrar", map: "Mapa de manzanas", sound: "vivienda sólida", precarious: "vivienda precaria",
-    unassessed: "sin evaluar", chart: "Sensor", priorities: "Dónde actuar primero", tile: "Manzana",
-    index: "Índice", why: "Por qué", sensors: "sensores", reporting: "reportando", open: "alertas abiertas",
-    critical: "críticas", housing: "vivienda (0 sólida, 1 precaria)", connected: "en vivo", offline: "sin conexión",
-    acknowledge: "Atendiendo", since: "desde", noAlerts: "Sin alertas abiertas.", badKey: "Clave no válida.",
-    state: { open: "abierta", acknowledged: "atendida", resolved: "resuelta", withdrawn: "retirada" },
-    severity: { critical: "URGENTE", warning: "Aviso", info: "Info" },
-    other: "English", by: "por", messages: "Mensajes", noMessages: "Ningún mensaje enviado.",
-    receipt: { delivered: "recibido", accepted: "aceptado por el operador", buffered: "en espera en la red",
-      failed: "no llegó", rejected: "rechazado por el operador" },
-    delivery: { pending: "por enviar", delivered: "enviado", failed: "falló", skipped: "no hizo falta",
-      held: "para el resumen", digested: "en un resumen" },
-    imagery: "Imágenes del distrito", blocks: "Manzanas por vivienda", zoomDistrict: "Ver todo el distrito",
-    imageryCredit: "Imágenes: archivo de Vigía", lastSeen: "última lectura", never: "nunca",
-    sensorState: { ok: "reportando", warning: "con aviso", critical: "urgente", silent: "sin reportar" },
-    model: "modelo", alertsHere: "alertas abiertas aquí", sensorsLayer: "Sensores",
-    resolve: "Resuelta", note: "Nota", notePlaceholder: "nota (qué se hizo, quién)",
-    noReadings: "Sin lecturas en este periodo.", assessTitle: "Evaluar una imagen",
-    dropHere: "Suelte aquí una foto aérea (PNG, JPEG o TIFF), o", assessing: "evaluando…", refused: "no se pudo",
-    notAnImage: "no es una imagen PNG, JPEG ni TIFF", uploadTile: "Subir una imagen de esta manzana:",
-    sending: "enviando…", queued: "en cola para el modelo", choose: "elija un archivo",
-    continuityTitle: "Continuidad del servicio (30 días)", service: "Servicio", interruptions: "Cortes",
-    duration: "Duración", compensableHead: "Compensables", announcedHead: "Programados",
-    compensableList: "Cortes de luz de más de 4 horas", none: "Ninguno.", supplyTitle: "Horas de agua por día",
-    reportHtml: "Informe (HTML)", reportPdf: "Informe (PDF)", services: { power: "Luz", water: "Agua" },
-    ofWater: "con agua", observed: "observadas", period: { "1": "1 día", "7": "7 días", "30": "30 días" },
-  },
-  en: {
-    district: "District", connecting: "connecting…", live: "Live alerts", key: "Access key",
-    enter: "Enter", map: "Block map", sound: "sound housing", precarious: "precarious housing",
-    unassessed: "not assessed", chart: "Sensor", priorities: "Where to act first", tile: "Block",
-    index: "Index", why: "Why", sensors: "sensors", reporting: "reporting", open: "open alerts",
-    critical: "critical", housing: "housing (0 sound, 1 precarious)", connected: "live", offline: "offline",
-    acknowledge: "On it", since: "since", noAlerts: "No open alerts.", badKey: "Key not valid.",
-    state: { open: "open", acknowledged: "acknowledged", resolved: "resolved", withdrawn: "withdrawn" },
-    severity: { critical: "URGENT", warning: "Warning", info: "Info" },
-    other: "Español", by: "by", messages: "Messages", noMessages: "No message sent.",
-    receipt: { delivered: "received", accepted: "accepted by the carrier", buffered: "waiting in the network",
-      failed: "did not arrive", rejected: "rejected by the carrier" },
-    delivery: { pending: "to send", delivered: "sent", failed: "failed", skipped: "not needed",
-      held: "for the digest", digested: "in a digest" },
-    imagery: "District imagery", blocks: "Blocks by housing", zoomDistrict: "Show the whole district",
-    imageryCredit: "Imagery: Vigía's archive", lastSeen: "last reading", never: "never",
-    sensorState: { ok: "reporting", warning: "warning", critical: "urgent", silent: "not reporting" },
-    model: "model", alertsHere: "open alerts here", sensorsLayer: "Sensors",
-    resolve: "Resolved", note: "Note", notePlaceholder: "note (what was done, by whom)",
-    noReadings: "No readings in this period.", assessTitle: "Assess an image",
-    dropHere: "Drop an aerial photo here (PNG, JPEG or TIFF), or", assessing: "assessing…", refused: "refused",
-    notAnImage: "not a PNG, JPEG or TIFF image", uploadTile: "Upload an image of this block:",
-    sending: "sending…", queued: "queued for the model", choose: "choose a file",
-    continuityTitle: "Service continuity (30 days)", service: "Service", interruptions: "Interruptions",
-    duration: "Duration", compensableHead: "Compensable", announcedHead: "Programmed",
-    compensableList: "Power cuts over 4 hours", none: "None.", supplyTitle: "Hours of water a day",
-    reportHtml: "Report (HTML)", reportPdf: "Report (PDF)", services: { power: "Power", water: "Water" },
-    ofWater: "with water", observed: "observed", period: { "1": "1 day", "7": "7 days", "30": "30 days" },
-  },
-};
-
-// What the model and the sensors call things, said in Spanish; English keeps the identifiers' words.
-const NAMES_ES = {
-  agricultural: "cultivos", airplane: "avión", baseballdiamond: "campo de béisbol", beach: "playa",
-  buildings: "edificios", chaparral: "matorral", denseresidential: "vivienda densa", forest: "bosque",
-  freeway: "autopista", golfcourse: "campo de golf", harbor: "puerto", intersection: "cruce de vías",
-  mediumresidential: "vivienda media", mobilehomepark: "vivienda ligera agrupada", overpass: "paso elevado",
-  parkinglot: "estacionamiento", river: "río", runway: "pista", sparseresidential: "vivienda dispersa",
-  storagetanks: "tanques", tenniscourt: "cancha de tenis", unassessed: "sin evaluar",
-  water_pressure: "presión de agua", tank_level: "nivel del tanque", flow: "caudal", mains_voltage: "tensión de red",
-  temperature: "temperatura", relative_humidity: "humedad relativa", pm25: "PM2,5", co: "monóxido de carbono",
-  tilt: "inclinación", vibration: "vibración", flood_level: "nivel de inundación", battery: "batería",
-  water: "agua", power: "luz", air: "aire", structure: "estructura", flood: "inundación", climate: "clima",
-  gateway: "pasarela",
-  built_up_fraction: "fracción construida", vegetation_fraction: "fracción con vegetación",
-  roof_brightness: "brillo de techos", roof_brightness_spread: "variación del brillo de techos",
-  texture_contrast: "contraste de textura", edge_density: "densidad de bordes",
-};
-const nameOf = (id) => (state.lang === "es" && NAMES_ES[id]) || String(id).replace(/_/g, " ");
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 const state = {
   lang: localStorage.getItem("vigia.lang") || "es", key: null, district: null, alerts: new Map(), sensors: new Map(),
-  places: new Map(), may: new Set(),
+  places: new Map(), may: new Set(), tolerances: {},
 };
 const t = (name) => TEXT[state.lang][name];
 
@@ -117,6 +38,8 @@ function translate() {
   document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
   $("lang").textContent = t("other");
   for (const option of $("period").options) option.textContent = t("period")[option.value];
+  fillContinuityForms();
+  if (channelKinds.size) fillSubscribeForm();
   if (districtMap) { nameLayers(); drawSensors(); }
 }
 
@@ -184,6 +107,8 @@ async function showTile(tileId) {
     `${tile.open_alerts.length} ${t("alertsHere")}`,
     ...tile.open_alerts.map((x) => `${t("severity")[x.severity]}: ${state.lang === "es" ? x.title_es : x.title_en}`),
   ]);
+  const dated = await compareDates(tile.tile_id);
+  if (dated) $("tile").appendChild(dated);
   if (state.may.has("assess")) $("tile").appendChild(tileUpload(tile.tile_id));
   if (tile.sensors.length) { $("sensor").value = tile.sensors[0].sensor_id; await sensorChanged(); }
 }
@@ -265,13 +190,18 @@ async function loadPriorities() {
 async function openDistrict(name) {
   state.district = name;
   if (districtMap) districtMap.bounds = null; // the next tiles drawn set the view
-  await Promise.all([loadStatus(), loadMap(), loadAlerts(), loadSensors(), loadPriorities(), loadContinuity()]);
+  await Promise.all([
+    loadStatus(), loadMap(), loadAlerts(), loadSensors(), loadPriorities(), loadContinuity(), loadSemester(),
+    loadSubscriptions(),
+  ]);
 }
 
 async function start() {
   translate();
   state.may = new Set((await api("/me")).may);
   $("assess-box").hidden = !state.may.has("assess");
+  $("subs-box").hidden = !state.may.has("subscribe");
+  $("tolerance").hidden = $("cut").hidden = !state.may.has("announce");
   const districts = await api("/districts");
   $("login").hidden = true; $("main").hidden = false;
   $("district").replaceChildren(...districts.map((d) => new Option(d.district, d.district)));
@@ -281,6 +211,8 @@ async function start() {
 
 $("district").addEventListener("change", (e) => openDistrict(e.target.value));
 setUpUploads();
+setUpContinuity();
+setUpSubscriptions();
 $("report-html").addEventListener("click", () => downloadReport("html"));
 $("report-pdf").addEventListener("click", () => downloadReport("pdf"));
 $("sensor").addEventListener("change", sensorChanged);
@@ -289,7 +221,8 @@ $("period").addEventListener("change", drawChart);
 $("lang").addEventListener("click", () => {
   state.lang = state.lang === "es" ? "en" : "es";
   localStorage.setItem("vigia.lang", state.lang);
-  translate(); renderAlerts(); if (state.district) { loadPriorities(); loadContinuity(); }
+  translate(); renderAlerts();
+  if (state.district) { loadPriorities(); loadContinuity(); loadSemester(); loadSubscriptions(); }
 });
 $("login").addEventListener("submit", (e) => {
   e.preventDefault();

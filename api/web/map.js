@@ -56,6 +56,7 @@ function createMap() {
   L.control.scale({ metric: true, imperial: false }).addTo(map);
   new DistrictButton().addTo(map);
   districtMap = { map, imagery, tiles, sensors, layers, bounds: null };
+  map.on("zoomend", () => drawSensors()); // the ring around shared points is in pixels
   nameLayers();
   return districtMap;
 }
@@ -103,12 +104,38 @@ function drawTiles(geo) {
   if (first) zoomToDistrict();
 }
 
+// Sensors installed at one point (a water and a power sensor on the same house) would hide each other: those
+// within a metre of one another are set around their point in a small ring, each joined to it by a thin line.
+function spreadOffsets(sensors, radius = 11) {
+  const groups = new Map();
+  for (const s of sensors) {
+    const key = `${s.latitude.toFixed(5)},${s.longitude.toFixed(5)}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(s.sensor_id);
+  }
+  const offsets = new Map();
+  for (const ids of groups.values()) {
+    const ring = ids.length > 1 ? Math.max(radius, (ids.length * 16) / (2 * Math.PI)) : 0;
+    ids.forEach((id, i) => {
+      const angle = -Math.PI / 2 + (2 * Math.PI * i) / ids.length;
+      offsets.set(id, [ring * Math.cos(angle), ring * Math.sin(angle)]);
+    });
+  }
+  return offsets;
+}
+
 function drawSensors() {
   const m = districtMap || createMap();
   m.sensors.clearLayers();
+  // before the first view is set there are no pixels to spread in; the first zoom draws them again
+  const offsets = m.map._loaded ? spreadOffsets([...state.sensors.values()]) : new Map();
   for (const sensor of state.sensors.values()) {
     const now = sensorState(sensor);
-    const marker = L.circleMarker([sensor.latitude, sensor.longitude], {
+    const at = L.latLng(sensor.latitude, sensor.longitude);
+    const [dx, dy] = offsets.get(sensor.sensor_id) || [0, 0];
+    const shown = dx || dy ? m.map.layerPointToLatLng(m.map.latLngToLayerPoint(at).add([dx, dy])) : at;
+    if (dx || dy) L.polyline([at, shown], { color: "#ffffff", weight: 1, opacity: 0.8, pane: "sensors" }).addTo(m.sensors);
+    const marker = L.circleMarker(shown, {
       radius: 7, color: "#ffffff", weight: 2, fillColor: SENSOR_COLOURS[now], fillOpacity: 1, pane: "sensors",
     });
     marker.bindTooltip(`${sensor.sensor_id} · ${sensor.place || sensor.tile_id} · ${t("sensorState")[now]}`);

@@ -75,10 +75,11 @@ def test_a_district_is_ranked_by_its_worst_tiles_not_diluted_by_quiet_ones() -> 
 
 
 def test_the_reason_reads_in_spanish_for_a_spanish_page() -> None:
-    facts = TileFacts("17/1/1", "sjl", 0.8, "mobilehomepark", [AlertSpan("water-outage", "critical", 10, True)])
+    facts = TileFacts("17/1/1", "sjl", 0.8, "mobilehomepark", [AlertSpan("Sin agua", "critical", 10, True)])
     [row] = rank([facts], "es")
     expected = (
-        "vivienda 0.80 (mobilehomepark); 1 alerta, 30 horas-alerta ponderadas (water-outage 10.0 h); 1 aún abierta"
+        "puntaje de vivienda 0.80 (vivienda ligera agrupada); 1 alerta, 30 horas-alerta ponderadas (Sin agua 10.0 h);"
+        " 1 aún abierta"
     )
     assert row.why == expected
     [unassessed] = rank([TileFacts("17/1/2", "sjl", None)], "es")

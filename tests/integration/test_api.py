@@ -282,7 +282,7 @@ def test_series_continuity_geojson_and_priorities_tell_the_same_outage(
     mine = next(r for r in ranked if r["tile_id"] == outages["tile"])
     assert mine["rank"] <= 2
     assert mine["open_alerts"] == 1
-    assert "water-outage" in mine["why"]
+    assert "No water" in mine["why"]  # the rule as its title says it
     assert "1 still open" in mine["why"]
     assert api.get("/metrics").text.count("vigia_api_request_seconds_count") > 0
 

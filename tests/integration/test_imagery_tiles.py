@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -98,3 +98,35 @@ def test_a_promoted_model_assesses_the_archived_imagery_again(
     nothing = vigia("imagery", "reassess", "--district", "no-such-district")
     assert nothing.returncode == 1
     assert "no archived imagery" in nothing.stdout
+
+
+def test_a_place_imaged_twice_is_shown_as_it_was_on_either_date(stack: Settings) -> None:
+    x, y = X + 8, Y  # a tile of its own, in a district of its own
+    first, second = datetime(2025, 9, 10, 15, tzinfo=UTC), datetime(2026, 9, 10, 15, tzinfo=UTC)
+    taken = [(first, "forest", "vuelo-2025.tif"), (second, "denseresidential", "vuelo-2026.tif")]
+    for when, name, source in taken:
+        data = (stack.imagery_dir / "ucmerced" / name / f"{name}20.jpg").read_bytes()
+        tile = ImageTile(tile_id=f"19/{x}/{y}", source=source, captured_at=when, data=data)
+        asyncio.run(intake.queue_tiles(stack, [tile], district="sjl-dates"))
+    sql = "SELECT count(*) FROM imagery WHERE district = 'sjl-dates'"
+    eventually(lambda: query(stack, sql)[0][0] == 2 or None, what="both acquisitions archived")
+
+    base = f"http://{stack.api_host}:{stack.api_port}/imagery"
+    headers = api_headers(stack, "viewer")
+    block = f"17/{x // 4}/{y // 4}"
+    dates = httpx.get(f"{base}/{block}/acquisitions", headers=headers, timeout=10).json()
+    assert [(d["source"], d["tiles"]) for d in dates] == [("vuelo-2025.tif", 1), ("vuelo-2026.tif", 1)]
+    assert datetime.fromisoformat(dates[0]["captured_at"]) == first
+
+    def at(when: datetime | None) -> np.ndarray:
+        params = {"at": when.isoformat()} if when else {}
+        return png(httpx.get(f"{base}/19/{x}/{y}.png", params=params, headers=headers, timeout=30))
+
+    then, now, newest = at(first), at(second + timedelta(days=1)), at(None)
+    assert np.array_equal(now, newest)  # without a date: the newest
+    assert not np.array_equal(then, now)  # the forest, then the houses
+    before = httpx.get(f"{base}/19/{x}/{y}.png", params={"at": "2024-01-01T00:00:00Z"}, headers=headers)
+    assert before.status_code == 404
+    assert "by 2024-01-01" in before.json()["detail"]
+    stranger = api_headers(stack, "leader", district="another-district")
+    assert httpx.get(f"{base}/{block}/acquisitions", headers=stranger).json() == []

@@ -25,7 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]  # fmt: skip
 DISTRICT = "it-map"
-# Every string of the page's English that its Spanish does not share (TEXT in api/web/app.js).
+# Every string of the page's English that its Spanish does not share (TEXT in api/web/text.js).
 ENGLISH_ONLY = """() => {
   const flat = (o) => Object.values(o).flatMap((v) => (typeof v === "object" ? flat(v) : [v]));
   const es = new Set(flat(TEXT.es));
@@ -47,9 +47,11 @@ def district(stack: Settings) -> str:
                   captured_at=when, data=(stack.imagery_dir / "ucmerced" / name / f"{name}20.jpg").read_bytes())
         for (dx, dy), name in zip(((0, 0), (1, 0), (0, 1), (1, 1)), names, strict=True)
     ]  # fmt: skip
-    asyncio.run(intake.queue_tiles(stack, tiles, district=DISTRICT))
+    later = ImageTile(tile_id=tiles[0].tile_id, source="vuelo-2026-09.jpg", captured_at=when.replace(month=9),
+                      data=(stack.imagery_dir / "ucmerced" / "forest" / "forest20.jpg").read_bytes())  # fmt: skip
+    asyncio.run(intake.queue_tiles(stack, [*tiles, later], district=DISTRICT))
     sql = "SELECT count(*) FROM imagery WHERE district = %(d)s"
-    eventually(lambda: query(stack, sql, {"d": DISTRICT})[0][0] == 4 or None, what="the district's imagery archived")
+    eventually(lambda: query(stack, sql, {"d": DISTRICT})[0][0] == 5 or None, what="the district's imagery archived")
     return DISTRICT
 
 
@@ -79,7 +81,6 @@ def test_the_map_shows_the_districts_imagery_its_tiles_and_a_sensor_that_opens_i
         page.locator(f'path[data-sensor="{SENSOR[0]}"]').click()  # markers are redrawn as alerts change
         page.wait_for_selector(f'#tile[data-sensor="{SENSOR[0]}"]')
         assert SENSOR[0] in page.inner_text("#tile")
-        page.screenshot(path=str(ARTIFACTS / "map.png"), full_page=True)
         english_only = page.evaluate(ENGLISH_ONLY)
         assert len(english_only) > 40
         shown = page.inner_text("body")
@@ -98,9 +99,20 @@ def test_the_map_shows_the_districts_imagery_its_tiles_and_a_sensor_that_opens_i
         assert report.value.suggested_filename == f"vigia-{district}.pdf"
         assert Path(report.value.path()).read_bytes().startswith(b"%PDF")
 
-        page.locator("path[data-tile]").first.click()
+        page.select_option("#tolerance-service", "water")
+        page.fill("#tolerance-n", "4")
+        page.fill("#tolerance-d", "12")
+        page.click("#tolerance button")
+        page.wait_for_selector("#semester >> text=N ≤ 4 · D ≤ 12 h", timeout=10_000)
+
+        sensor_tile = mercantile.tile(SENSOR[2], SENSOR[1], stack.tile_zoom)
+        page.locator(f'path[data-tile="{sensor_tile.z}/{sensor_tile.x}/{sensor_tile.y}"]').click()
+        page.wait_for_selector(".compare img.dated[data-at] >> nth=1", state="attached", timeout=30_000)
+        assert page.locator(".compare select").count() == 2  # before and after, either date may be chosen
+        assert page.locator(".compare img.dated").evaluate_all("(imgs) => imgs.every((i) => i.naturalWidth > 0)")
         page.locator(".tile-upload input").set_input_files(str(photo))
         page.wait_for_selector(".tile-upload >> text=en cola para el modelo", timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "map.png"), full_page=True)
         sql = "SELECT count(*) FROM imagery WHERE district = %(d)s AND source LIKE 'upload%%'"
         eventually(lambda: query(stack, sql, {"d": district})[0][0] or None, what="the uploaded image archived")
         browser.close()
@@ -138,6 +150,19 @@ def test_on_a_phone_the_alerts_come_first_a_leader_acknowledges_and_an_operator_
         page.click("#lang")
         assert "below 0.2 for" in page.locator(f'li[data-alert="{alert}"]').inner_text()
         page.click("#lang")
+
+        page.select_option("#sub-channel", "sms")
+        page.fill("#sub-target", "987 654 321")
+        page.fill("#sub-name", "Rosa Quispe")
+        page.click("#subscribe button[type=submit]")
+        mine = page.locator("#subscriptions li[data-subscription]")
+        mine.wait_for(timeout=10_000)
+        assert "+51987654321 · Rosa Quispe" in mine.inner_text()  # stored as the network dials it
+        page.fill("#sub-target", "12")
+        page.click("#subscribe button[type=submit]")
+        page.wait_for_selector("#sub-said.error", timeout=10_000)  # a number that is none, refused with a reason
+        mine.locator("button").click()
+        page.wait_for_selector("#subscriptions >> text=Nadie suscrito todavía.", timeout=10_000)
 
         item.locator("input").fill("Cisterna pedida a Sedapal")
         item.locator('[data-action="acknowledge"]').click()
