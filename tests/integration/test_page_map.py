@@ -151,6 +151,8 @@ def test_on_a_phone_the_alerts_come_first_a_leader_acknowledges_and_an_operator_
         assert "below 0.2 for" in page.locator(f'li[data-alert="{alert}"]').inner_text()
         page.click("#lang")
 
+        assert page.locator("#tolerance").is_hidden()  # tolerances and programmed cuts are an operator's to record
+        assert page.locator("#cut").is_hidden()
         page.select_option("#sub-channel", "sms")
         page.fill("#sub-target", "987 654 321")
         page.fill("#sub-name", "Rosa Quispe")
