@@ -16,6 +16,7 @@ import typer
 import yaml
 from rich.console import Console
 
+from vigia import scenes
 from vigia.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -211,29 +212,42 @@ def imagery_ingest(
     min_valid: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="least share of a tile inside the scene's data")
     ] = 0.5,
+    max_tiles: Annotated[
+        int, typer.Option(min=1, help="refuse a scene that makes more tiles than this (nothing is queued)")
+    ] = scenes.MAX_TILES,
     wait: Annotated[bool, typer.Option(help="wait until every tile's assessment is stored")] = False,
     timeout: Annotated[float, typer.Option(help="seconds to wait with --wait")] = 300.0,
 ) -> None:
-    """Cut imagery into tiles and queue them for the inference worker, with a progress bar."""
-    from inference import intake, tiling
+    """Cut imagery into tiles and queue them for the inference worker, with a progress bar.
+
+    A scene is read whole before any tile is queued: an unreadable, damaged or truncated one
+    ends with one line saying what is wrong, and so does one more than four times coarser than
+    the zoom's pixel (it names the zoom that fits) or one making more than --max-tiles tiles."""
+    from inference import intake, spool, tiling
     from vigia.contracts import DISTRICT_PATTERN
 
     if not re.fullmatch(DISTRICT_PATTERN, district):
         raise _fail(f"district {district!r}: lower-case letters, digits, '_' or '-', at most 64")
+    if not path.exists():
+        raise _fail(f"{path}: no such file or folder")
     settings = load_settings()
     zoom = zoom or settings.imagery_zoom
     report = tiling.CutReport()
-    try:
-        tiles = (
-            tiling.cut_scene(path, zoom, min_valid=min_valid, report=report)
-            if tiling.is_scene(path)
-            else tiling.folder_tiles(path, zoom, report=report)
-        )
-        queued = asyncio.run(intake.queue_tiles(settings, tiles, district=district, show_progress=True))
-    except tiling.SceneError as error:
-        raise _fail(str(error)) from error
-    for warning in report.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+    with spool.TileSpool(settings.state_dir) as held:
+        try:
+            tiles = (
+                tiling.cut_scene(path, zoom, min_valid=min_valid, report=report, max_tiles=max_tiles)
+                if tiling.is_scene(path)
+                else tiling.folder_tiles(path, zoom, report=report)
+            )
+            held.fill(tiles, show_progress=True)
+        except tiling.SceneError as error:
+            raise _fail(f"{error}; nothing was queued") from error
+        for warning in report.warnings + [f"skipped {bad}" for bad in report.skipped_unreadable]:
+            console.print(f"[yellow]warning:[/yellow] {warning}")
+        resolution = f" from {report.metres_per_pixel:.2f} m a pixel" if report.metres_per_pixel else ""
+        console.print(f"{len(held)} tiles cut at zoom {zoom}{resolution}; queueing them")
+        queued = asyncio.run(intake.queue_tiles(settings, held.tiles(), district=district, show_progress=True))
     console.print(
         f"queued {len(queued)} tiles at zoom {zoom} for {district} "
         f"({report.partial} partial, {report.skipped_no_data} skipped for no data"

@@ -17,13 +17,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import mercantile
 import numpy as np
 from numpy.typing import NDArray
 
 from inference.dataset import EXTENSIONS
-from vigia.images import RGB
+from vigia import scenes
+from vigia.images import RGB, ImageError, decode
 from vigia.tiles import parse_tile_id
 
 log = logging.getLogger(__name__)
@@ -47,9 +49,12 @@ class CutReport:
     """What cutting a scene or reading a folder found, for the progress line and the summary."""
 
     tiles: int = 0
+    planned: int = 0  # tiles of the grid the scene covers, before those without data are skipped
+    metres_per_pixel: float | None = None
     partial: int = 0
     skipped_no_data: int = 0
     skipped_unnamed: list[str] = field(default_factory=list)
+    skipped_unreadable: list[str] = field(default_factory=list)  # each with what is wrong with it
     warnings: list[str] = field(default_factory=list)
 
 
@@ -82,81 +87,119 @@ def _stretch(sample: NDArray[np.generic], valid: NDArray[np.bool_]) -> tuple[NDA
     return np.array(lows), np.array(highs)
 
 
-def cut_scene(path: Path, zoom: int, *, min_valid: float = 0.5, report: CutReport | None = None) -> Iterator[ImageTile]:
-    """The scene's tiles at `zoom`, in row order. Tiles with too little data are counted, not yielded."""
+def _gdal_says(error: Exception) -> str:
+    """GDAL's own words: rasterio's read error only points to the exception before it."""
+    cause = error.__cause__ or error.__context__
+    return str(cause or error).strip().splitlines()[0][:200]
+
+
+def cut_scene(
+    path: Path,
+    zoom: int,
+    *,
+    min_valid: float = 0.5,
+    report: CutReport | None = None,
+    max_tiles: int | None = scenes.MAX_TILES,
+    coarseness: float = scenes.MAX_COARSENESS,
+) -> Iterator[ImageTile]:
+    """The scene's tiles at `zoom`, in row order. Tiles with too little data are counted, not yielded.
+
+    Refused before the first tile (`SceneError`): a scene more than `coarseness` times coarser
+    than the zoom's pixel, or one that would make more than `max_tiles` tiles. A scene that
+    turns out damaged part-way raises `SceneError` too, so a caller must hold the tiles back
+    until the last one was read (see `inference/spool.py`)."""
     import rasterio
+    from rasterio.errors import CRSError, RasterioError
+
+    report = report if report is not None else CutReport()
+    try:
+        src = rasterio.open(path)
+    except RasterioError as error:
+        raise SceneError(f"{path}: not a readable raster ({_gdal_says(error)})") from error
+    with src:
+        try:
+            yield from _cut(src, path, zoom, min_valid, report, max_tiles, coarseness)
+        except scenes.SceneRefused as error:
+            raise SceneError(str(error)) from error
+        except (RasterioError, CRSError) as error:
+            stopped = f"stopped after {report.tiles} tiles"
+            raise SceneError(f"{path}: damaged or truncated, {stopped} ({_gdal_says(error)})") from error
+
+
+def _cut(
+    src: Any, path: Path, zoom: int, min_valid: float, report: CutReport, max_tiles: int | None, coarseness: float
+) -> Iterator[ImageTile]:
     from rasterio.enums import ColorInterp, Resampling
-    from rasterio.errors import RasterioIOError
     from rasterio.transform import Affine
     from rasterio.vrt import WarpedVRT
     from rasterio.warp import transform_bounds
     from rasterio.windows import Window
 
-    report = report if report is not None else CutReport()
-    try:
-        src = rasterio.open(path)
-    except RasterioIOError as error:
-        raise SceneError(f"{path}: not a readable raster ({error})") from error
-    with src:
-        if src.crs is None:
-            raise SceneError(f"{path}: no coordinate reference system; georeference it first (gdal_edit.py -a_srs)")
-        if src.count >= 3:
-            interp = list(src.colorinterp)
-            try:
-                bands = [interp.index(c) + 1 for c in (ColorInterp.red, ColorInterp.green, ColorInterp.blue)]
-            except ValueError:
-                bands = [1, 2, 3]
-        else:
-            bands = [1, 1, 1]
-            report.warnings.append(f"{path.name}: a single band, assessed as grey; the model was trained on colour")
-        dtype = np.dtype(src.dtypes[bands[0] - 1])
-        if dtype not in (np.uint8, np.uint16, np.int16):
-            raise SceneError(f"{path}: {dtype} pixels; expected 8- or 16-bit imagery")
-        captured = _captured_at(src.tags(), path)
-        west, south, east, north = transform_bounds(src.crs, "EPSG:4326", *src.bounds)
-        grid = list(mercantile.tiles(west, south, east, north, zooms=[zoom]))
-        if not grid:
-            return
-        xs = [t.x for t in grid]
-        ys = [t.y for t in grid]
-        corner = mercantile.xy_bounds(mercantile.Tile(min(xs), min(ys), zoom))
-        size = (corner.right - corner.left) / TILE_SIDE
-        # A warped view aligned to the tile grid at exactly TILE_SIDE pixels per tile: each
-        # tile is then one whole window of it, and GDAL warps only the blocks a window needs.
-        with WarpedVRT(
-            src,
-            crs=WEB_MERCATOR,
-            transform=Affine(size, 0.0, corner.left, 0.0, -size, corner.top),
-            width=(max(xs) - min(xs) + 1) * TILE_SIDE,
-            height=(max(ys) - min(ys) + 1) * TILE_SIDE,
-            resampling=Resampling.bilinear,
-            # Without no-data or alpha, GDAL would call the area outside the scene valid black.
-            add_alpha=src.nodata is None and ColorInterp.alpha not in src.colorinterp,
-        ) as vrt:
-            stretch = None
-            if dtype != np.uint8:
-                scale = max(1, max(vrt.width, vrt.height) // 1024)
-                shape = (max(1, vrt.height // scale), max(1, vrt.width // scale))
-                sample = vrt.read(bands, out_shape=(3, *shape), resampling=Resampling.nearest)
-                valid = vrt.dataset_mask(out_shape=shape) > 0
-                stretch = _stretch(sample, valid)
-            for tile in grid:
-                window = Window((tile.x - min(xs)) * TILE_SIDE, (tile.y - min(ys)) * TILE_SIDE, TILE_SIDE, TILE_SIDE)
-                mask = vrt.dataset_mask(window=window) > 0
-                valid_fraction = float(mask.mean())
-                if valid_fraction < min_valid:
-                    report.skipped_no_data += 1
-                    continue
-                rgb = _to_rgb8(vrt.read(bands, window=window), mask, stretch)
-                report.tiles += 1
-                report.partial += valid_fraction < 1.0
-                yield ImageTile(
-                    tile_id=f"{tile.z}/{tile.x}/{tile.y}",
-                    source=path.name,
-                    captured_at=captured,
-                    rgb=rgb,
-                    valid_fraction=round(valid_fraction, 4),
-                )
+    if src.crs is None:
+        raise SceneError(f"{path}: no coordinate reference system; georeference it first (gdal_edit.py -a_srs)")
+    if src.count >= 3:
+        interp = list(src.colorinterp)
+        try:
+            bands = [interp.index(c) + 1 for c in (ColorInterp.red, ColorInterp.green, ColorInterp.blue)]
+        except ValueError:
+            bands = [1, 2, 3]
+    else:
+        bands = [1, 1, 1]
+        report.warnings.append(f"{path.name}: a single band, assessed as grey; the model was trained on colour")
+    dtype = np.dtype(src.dtypes[bands[0] - 1])
+    if dtype not in (np.uint8, np.uint16, np.int16):
+        raise SceneError(f"{path}: {dtype} pixels; expected 8- or 16-bit imagery")
+    captured = _captured_at(src.tags(), path)
+    west, south, east, north = transform_bounds(src.crs, "EPSG:4326", *src.bounds)
+    latitude = (south + north) / 2
+    report.metres_per_pixel = scenes.dataset_resolution(src, latitude)
+    scenes.check_resolution(path.name, report.metres_per_pixel, zoom, latitude, coarseness)
+    grid = list(mercantile.tiles(west, south, east, north, zooms=[zoom]))
+    report.planned = len(grid)
+    if max_tiles is not None:
+        scenes.check_tile_count(path.name, len(grid), zoom, max_tiles)
+    if not grid:
+        return
+    xs = [t.x for t in grid]
+    ys = [t.y for t in grid]
+    corner = mercantile.xy_bounds(mercantile.Tile(min(xs), min(ys), zoom))
+    size = (corner.right - corner.left) / TILE_SIDE
+    # A warped view aligned to the tile grid at exactly TILE_SIDE pixels per tile: each
+    # tile is then one whole window of it, and GDAL warps only the blocks a window needs.
+    with WarpedVRT(
+        src,
+        crs=WEB_MERCATOR,
+        transform=Affine(size, 0.0, corner.left, 0.0, -size, corner.top),
+        width=(max(xs) - min(xs) + 1) * TILE_SIDE,
+        height=(max(ys) - min(ys) + 1) * TILE_SIDE,
+        resampling=Resampling.bilinear,
+        # Without no-data or alpha, GDAL would call the area outside the scene valid black.
+        add_alpha=src.nodata is None and ColorInterp.alpha not in src.colorinterp,
+    ) as vrt:
+        stretch = None
+        if dtype != np.uint8:
+            scale = max(1, max(vrt.width, vrt.height) // 1024)
+            shape = (max(1, vrt.height // scale), max(1, vrt.width // scale))
+            sample = vrt.read(bands, out_shape=(3, *shape), resampling=Resampling.nearest)
+            valid = vrt.dataset_mask(out_shape=shape) > 0
+            stretch = _stretch(sample, valid)
+        for tile in grid:
+            window = Window((tile.x - min(xs)) * TILE_SIDE, (tile.y - min(ys)) * TILE_SIDE, TILE_SIDE, TILE_SIDE)
+            mask = vrt.dataset_mask(window=window) > 0
+            valid_fraction = float(mask.mean())
+            if valid_fraction < min_valid:
+                report.skipped_no_data += 1
+                continue
+            rgb = _to_rgb8(vrt.read(bands, window=window), mask, stretch)
+            report.tiles += 1
+            report.partial += valid_fraction < 1.0
+            yield ImageTile(
+                tile_id=f"{tile.z}/{tile.x}/{tile.y}",
+                source=path.name,
+                captured_at=captured,
+                rgb=rgb,
+                valid_fraction=round(valid_fraction, 4),
+            )
 
 
 def _to_rgb8(
@@ -202,9 +245,15 @@ def folder_tiles(root: Path, zoom: int, *, report: CutReport | None = None) -> I
         if tile_id is None:
             report.skipped_unnamed.append(relative.as_posix())
             continue
+        data = path.read_bytes()
+        try:
+            decode(data)  # the worker would refuse it to the dead letters; say so here instead
+        except ImageError as error:
+            report.skipped_unreadable.append(f"{relative.as_posix()}: {error}")
+            continue
         report.tiles += 1
         captured = datetime.fromtimestamp(int(path.stat().st_mtime), UTC)
-        yield ImageTile(tile_id=tile_id, source=relative.as_posix(), captured_at=captured, data=path.read_bytes())
+        yield ImageTile(tile_id=tile_id, source=relative.as_posix(), captured_at=captured, data=data)
 
 
 def _id_from_name(relative: Path) -> str | None:

@@ -14,6 +14,7 @@ from api.deps import SettingsDep, allowed
 from api.params import DistrictQuery
 from api.schemas import Problem
 from api.tile_jobs import QueueUnavailable, TileJobQueue
+from vigia import scenes
 from vigia.contracts import TileJob
 from vigia.images import MAX_BYTES, ImageError, decode
 
@@ -48,6 +49,18 @@ async def read_image(request: Request) -> bytes:
         if len(body) > MAX_BYTES:
             raise HTTPException(413, f"more than {MAX_BYTES:,} bytes")
     return bytes(body)
+
+
+def _fits_the_tile(data: bytes, zoom: int) -> None:
+    """A georeferenced TIFF far coarser than the tile's zoom is refused, as `vigia imagery ingest` refuses it."""
+    found = scenes.geotiff_resolution(data)
+    if found is None:
+        return
+    metres, latitude = found
+    try:
+        scenes.check_resolution("the image", metres, zoom, latitude)
+    except scenes.SceneRefused as error:
+        raise HTTPException(422, str(error).replace("cut it with --zoom", "upload it for a tile at zoom")) from None
 
 
 def image_refused(error: ImageError) -> HTTPException:
@@ -90,6 +103,8 @@ async def upload(
         rgb = await asyncio.to_thread(decode, data)
     except ImageError as error:
         raise image_refused(error) from error
+    if request.headers.get("content-type", "").lower().startswith("image/tiff"):
+        await asyncio.to_thread(_fits_the_tile, data, z)
     if captured_at is not None and captured_at.tzinfo is None:
         raise HTTPException(422, "captured_at must carry a timezone, e.g. 2026-01-15T15:00:00Z")
     when = (captured_at or datetime.now(UTC)).astimezone(UTC)

@@ -20,6 +20,7 @@ from api import map_tiles
 from api.access import Action, Principal
 from api.deps import ConnDep, SettingsDep, allowed
 from api.repo import imagery as imagery_repo
+from api.schemas import Problem
 from vigia.archive import ImageryArchive
 from vigia.settings import Settings
 
@@ -65,7 +66,11 @@ def _area(settings: Settings, z: int, x: int, y: int) -> map_tiles.Span:
         raise HTTPException(404, str(error)) from error
 
 
-@router.get("/imagery/{z}/{x}/{y}/acquisitions", response_model=list[Acquisition])
+@router.get(
+    "/imagery/{z}/{x}/{y}/acquisitions",
+    response_model=list[Acquisition],
+    responses={404: {"model": Problem, "description": "a zoom this layer does not draw"}},
+)
 async def acquisitions(
     conn: ConnDep,
     settings: SettingsDep,

@@ -5,6 +5,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -72,3 +73,21 @@ def test_imagery_for_a_district_no_one_could_query_is_refused_before_anything_is
     assert result.exit_code == 1
     assert "district 'San Juan'" in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_a_scene_that_cannot_be_cut_ends_in_one_line_and_queues_nothing(tmp_path: Path) -> None:
+    from tests.inference.scenes import write_scene
+
+    coarse = write_scene(tmp_path / "sentinel.tif", np.zeros((64, 64, 3), dtype=np.uint8), metres_per_pixel=10.0)
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"II*\x00" + b"\x00" * 64)
+    for scene, said in ((coarse, "--zoom 15 or coarser"), (junk, "not a readable raster"),
+                        (tmp_path / "missing.tif", "no such file")):  # fmt: skip
+        result = runner.invoke(app, ["imagery", "ingest", str(scene), "--district", "sjl"])
+        assert result.exit_code == 1
+        said_all = " ".join(result.output.split())
+        assert said in said_all
+        assert "Traceback" not in result.output
+    assert "nothing was queued" in " ".join(
+        runner.invoke(app, ["imagery", "ingest", str(junk), "--district", "sjl"]).output.split()
+    )

@@ -103,3 +103,41 @@ def test_folder_tiles_by_name_and_by_bounds(tmp_path: Path) -> None:
 def test_parent_tile() -> None:
     assert tiling.parent_tile("19/150041/279759", 17) == "17/37510/69939"
     assert tiling.parent_tile("17/37510/69939", 17) == "17/37510/69939"
+
+
+def test_a_scene_far_coarser_than_the_zoom_is_refused_before_a_single_tile(tmp_path: Path, rgb: np.ndarray) -> None:
+    landsat = write_scene(tmp_path / "landsat.tif", rgb, metres_per_pixel=30.0)  # 15 km a side
+    report = tiling.CutReport()
+    tiles = tiling.cut_scene(landsat, 19, report=report)
+    with pytest.raises(tiling.SceneError, match=r"30 m a pixel .* --zoom 14 or coarser"):
+        next(tiles)
+    assert report.tiles == 0
+    assert report.metres_per_pixel == pytest.approx(30.0)
+    assert len(list(tiling.cut_scene(landsat, 14))) >= 1  # at the zoom it fits, it is cut
+
+
+def test_a_scene_making_more_tiles_than_the_limit_is_refused_with_the_count(tmp_path: Path, rgb: np.ndarray) -> None:
+    scene = write_scene(tmp_path / "wide.tif", rgb, metres_per_pixel=1.0)  # 512 m a side, 1 m a pixel, zoom 18
+    with pytest.raises(tiling.SceneError, match=r"tiles at zoom 18 is more than the limit of 10"):
+        next(tiling.cut_scene(scene, 18, max_tiles=10))
+    assert len(list(tiling.cut_scene(scene, 18, max_tiles=None))) > 10
+
+
+def test_a_truncated_scene_says_so_in_one_line_instead_of_gdals_traceback(tmp_path: Path) -> None:
+    whole = write_scene(tmp_path / "whole.tif", mosaic(DENSE[:16], 4))  # 1,024 px in 256 px blocks
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(data[: len(data) * 6 // 10])
+    with pytest.raises(tiling.SceneError, match=r"cut.tif: damaged or truncated, stopped after \d+ tiles") as caught:
+        list(tiling.cut_scene(cut, 19))
+    assert "\n" not in str(caught.value)
+
+
+def test_a_folder_tile_that_is_no_image_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    cv2.imwrite(str(tmp_path / "19_150041_279759.png"), np.zeros((64, 64, 3), dtype=np.uint8))
+    (tmp_path / "19_150042_279759.jpg").write_bytes(b"\xff\xd8\xff\xe0 half a jpeg")
+    report = tiling.CutReport()
+    found = [t.tile_id for t in tiling.folder_tiles(tmp_path, 19, report=report)]
+    assert found == ["19/150041/279759"]
+    [skipped] = report.skipped_unreadable
+    assert skipped.startswith("19_150042_279759.jpg: ")
