@@ -24,6 +24,7 @@ from api.routes import (
     alerts,
     assess,
     chats,
+    coverage,
     deliveries,
     health,
     imagery,
@@ -91,7 +92,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(page.router)
     app.include_router(sms.router)
     app.include_router(chats.router)
-    routers = (me, sensors, places, service_continuity, map_tiles, alerts, subscriptions, deliveries, imagery, assess)
+    routers = (
+        me, sensors, places, service_continuity, coverage, map_tiles, alerts, subscriptions, deliveries, imagery,
+        assess,
+    )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router, responses=ERRORS)
 

@@ -1,4 +1,5 @@
-"""A district's continuity evidence, gathered from the database for the API, the page and the report.
+"""A district's evidence gathered from the database for the API, the page and the report: service continuity
+and coverage gaps.
 
 Interruptions come from the sensors' one-minute windows (`api/continuity.py` says how each
 service is counted). A programmed cut announced 48 hours ahead is listed beside the others
@@ -17,9 +18,10 @@ from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import mercantile
 from psycopg import AsyncConnection
 
-from api import continuity, repo, semester
+from api import continuity, coverage, repo, semester
 from api.continuity_models import (
     Continuity,
     Cut,
@@ -31,6 +33,8 @@ from api.continuity_models import (
     SupplyPointOut,
     Tolerance,
 )
+from api.schemas import CoverageGap
+from vigia.tiles import parent_tile, parse_tile_id
 
 LIMA = ZoneInfo("America/Lima")
 Samples = list[tuple[str, str, datetime, float]]
@@ -179,3 +183,23 @@ async def semester_figures(
         found, tiles = _found(samples, standard, service, end, cuts)
         services[service.value] = _semester_service(found, tiles, saved.get(service.value))
     return SemesterEvidence(district=district, semester=period_.label, start=period_.start, end=end, **services)
+
+
+async def coverage_gaps(
+    conn: AsyncConnection, district: str, *, imagery_zoom: int, tile_zoom: int
+) -> list[CoverageGap] | None:
+    """Every coverage gap of the district, ranked (`api/coverage.py`); None when it has neither sensors nor
+    assessed imagery."""
+    rows, sensors = await repo.coverage_inputs(conn, district=district, zoom=imagery_zoom)
+    if not rows and not sensors:
+        return None
+    found = coverage.gaps((coverage.Assessed(**row) for row in rows), sensors)
+    blocks = {g.tile_id: parent_tile(g.tile_id, tile_zoom) for g in found}
+    places = await repo.tile_places(conn, tile_ids=sorted(set(blocks.values())))
+    out = []
+    for gap in found:
+        tile = parse_tile_id(gap.tile_id)
+        centre = mercantile.ul(tile.x + 0.5, tile.y + 0.5, tile.z)  # the corner half a tile on: the middle
+        out.append(CoverageGap(**vars(gap), place=places.get(blocks[gap.tile_id], ""), latitude=round(centre.lat, 6),
+                               longitude=round(centre.lng, 6)))  # fmt: skip
+    return out

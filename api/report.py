@@ -21,8 +21,10 @@ from matplotlib.figure import Figure
 
 from api import report_figures
 from api.continuity_models import Continuity, SemesterEvidence, SemesterService
+from api.land_use import class_name
 from api.priorities import Ranked
 from api.report_text import WORDS, Language, rules
+from api.schemas import CoverageGap
 
 LIMA = ZoneInfo("America/Lima")
 SERVICES = ("power", "water")
@@ -41,6 +43,7 @@ class ReportData:
     places: Mapping[str, str] = field(default_factory=dict)  # tile id -> how people name the block
     continuity: Continuity | None = None
     semester: SemesterEvidence | None = None
+    gaps: Sequence[CoverageGap] = ()
     language: Language = "en"
 
     def place(self, tile_id: str) -> str:
@@ -145,9 +148,21 @@ def _semester_tables(data: ReportData, s: SemesterEvidence) -> list[tuple[str, T
     return found
 
 
+def _gaps(data: ReportData) -> Table:
+    w = data.words
+    rows = [
+        [str(g.rank), data.place(g.tile_id) if not g.place else f"{g.place} ({g.tile_id})",
+         class_name(g.land_use_class, data.language), f"{g.housing_score:.2f}",
+         "–" if g.built_up_fraction is None else f"{100 * g.built_up_fraction:.0f} %",
+         "–" if g.nearest_sensor_m is None else f"{g.nearest_sensor_m:.0f}"]
+        for g in data.gaps[:10]
+    ]  # fmt: skip
+    return ["#", w["block"], w["land_use"], w["housing"], w["built_up"], w["nearest"]], rows
+
+
 def sections(data: ReportData) -> list[tuple[str, Table]]:
     """Every table of the report after the summary, titled, in the report's language."""
-    found = [(data.words["priorities"], _priorities(data))]
+    found = [(data.words["priorities"], _priorities(data)), (data.words["gaps"], _gaps(data))]
     if data.continuity is not None:
         found += _continuity_tables(data, data.continuity)
     if data.semester is not None:

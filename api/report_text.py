@@ -63,6 +63,11 @@ WORDS: dict[Language, dict[str, str]] = {
         " over {hours:g} hours is compensable (D.L. 25844, art. 86).",
         "rule_water": "Water: outages of {minutes:g} minutes or more with the pressure below {limit:g} bar.",
         "rule_cuts": "Programmed cuts an operator recorded as announced 48 hours ahead are listed, not counted.",
+        "gaps": "Where to install the next ten sensors: precarious housing (0.6 or more) no sensor watches",
+        "land_use": "Land use",
+        "housing": "Housing",
+        "built_up": "Built up",
+        "nearest": "Nearest sensor (m)",
     },
     "es": {
         "title": "Informe del distrito",
@@ -118,6 +123,11 @@ WORDS: dict[Language, dict[str, str]] = {
         "rule_water": "Agua: cortes de {minutes:g} minutos o más con la presión por debajo de {limit:g} bar.",
         "rule_cuts": "Los cortes programados que un operador registró como anunciados con 48 horas de"
         " anticipación se listan pero no se cuentan.",
+        "gaps": "Dónde instalar los próximos diez sensores: vivienda precaria (0,6 o más) que ningún sensor vigila",
+        "land_use": "Uso",
+        "housing": "Vivienda",
+        "built_up": "Construido",
+        "nearest": "Sensor más cercano (m)",
     },
 }
 

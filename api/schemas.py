@@ -228,3 +228,16 @@ class DistrictPriority(BaseModel):
     tiles: int
     open_alerts: int
     why: str
+
+
+class CoverageGap(BaseModel):
+    rank: int
+    tile_id: str = Field(examples=["19/150041/279759"])
+    place: str = Field(description="the name of the block it lies in, where one is known")
+    housing_score: float
+    built_up_fraction: float | None = Field(description="the share of the tile under roofs: a proxy for homes")
+    land_use_class: str
+    need: float = Field(description="housing score times built-up fraction (at least 0.25): what ranks the gaps")
+    nearest_sensor_m: float | None = Field(description="from the tile's centre; null when the district has none")
+    latitude: float
+    longitude: float

@@ -18,10 +18,9 @@ from pydantic import ValidationError
 from inference.assessor import Assessment
 from inference.housing import RollUp
 from inference.repo import AssessmentRow
-from inference.tiling import parent_tile
 from vigia.contracts import RejectedTileJob, TileEmbedding, TileJob
 from vigia.images import ImageError
-from vigia.tiles import parse_tile_id
+from vigia.tiles import parent_tile, parse_tile_id
 
 
 @dataclass

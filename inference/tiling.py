@@ -267,12 +267,3 @@ def _id_from_name(relative: Path) -> str | None:
     except ValueError:
         return None
     return tile_id
-
-
-def parent_tile(tile_id: str, zoom: int) -> str:
-    """The tile at `zoom` containing `tile_id` (itself when already at or above it)."""
-    tile = parse_tile_id(tile_id)
-    if tile.z <= zoom:
-        return tile_id
-    parent = mercantile.parent(tile, zoom=zoom)
-    return f"{parent.z}/{parent.x}/{parent.y}"

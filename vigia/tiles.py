@@ -18,3 +18,12 @@ def parse_tile_id(tile_id: str) -> mercantile.Tile:
     if not 0 <= z <= 30 or not (0 <= x < 2**z and 0 <= y < 2**z):
         raise ValueError(f"tile id {tile_id!r} is outside the grid")
     return mercantile.Tile(x, y, z)
+
+
+def parent_tile(tile_id: str, zoom: int) -> str:
+    """The tile at `zoom` containing `tile_id` (itself when already at or above it)."""
+    tile = parse_tile_id(tile_id)
+    if tile.z <= zoom:
+        return tile_id
+    parent = mercantile.parent(tile, zoom=zoom)
+    return f"{parent.z}/{parent.x}/{parent.y}"

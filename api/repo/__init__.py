@@ -18,6 +18,7 @@ from api.repo.places import (
 )
 from api.repo.planning import (
     announced_cuts,
+    coverage_inputs,
     priority_inputs,
     record_cut,
     report_inputs,
@@ -46,6 +47,7 @@ __all__ = [
     "announced_cuts",
     "api_key",
     "change_alert",
+    "coverage_inputs",
     "create_subscription",
     "delete_subscription",
     "deliveries",

@@ -138,3 +138,22 @@ async def set_tolerance(
     )
     saved: dict[str, Any] = present(row, "INSERT INTO continuity_tolerances")
     return saved
+
+
+async def coverage_inputs(
+    conn: AsyncConnection, *, district: str, zoom: int
+) -> tuple[list[dict[str, Any]], list[tuple[float, float]]]:
+    """(the newest assessment of each imagery tile of the district, every active sensor's longitude and latitude)."""
+    assessed = await all_rows(
+        conn,
+        """SELECT DISTINCT ON (tile_id) tile_id, housing_score, land_use_class,
+                  (features->>'built_up_fraction')::float AS built_up_fraction
+           FROM tile_assessments WHERE district = %(district)s AND zoom = %(zoom)s
+           ORDER BY tile_id, time DESC, computed_at DESC""",
+        {"district": district, "zoom": zoom},
+    )
+    cur = await conn.execute(
+        "SELECT longitude, latitude FROM sensors WHERE district = %(district)s AND revoked_at IS NULL",
+        {"district": district},
+    )
+    return assessed, [(float(lon), float(lat)) for lon, lat in await cur.fetchall()]

@@ -240,12 +240,15 @@ async def district_report(
     ranked = await _ranked(conn, principal, settings, district, days, lang)
     continuity = await evidence.period(conn, district, start, end)
     half = await evidence.semester_figures(conn, district, semester.semester_of(end, evidence.LIMA), end)
+    gaps = await evidence.coverage_gaps(
+        conn, district, imagery_zoom=settings.imagery_zoom, tile_zoom=settings.tile_zoom
+    )
     named = {r.tile_id for r in ranked[:10]} | {i.tile_id for i in continuity.power.interruptions}
     named |= {p.tile_id for s in (half.power, half.water) for p in s.supply_points}
     places = await repo.tile_places(conn, tile_ids=sorted(named))
     data = report.ReportData(
         district=district, start=start, end=end, priorities=ranked, places=places, continuity=continuity,
-        semester=half, language=lang, **inputs,
+        semester=half, gaps=gaps or [], language=lang, **inputs,
     )  # fmt: skip
     if format == "pdf":
         pdf = await asyncio.to_thread(report.to_pdf, data)

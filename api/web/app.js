@@ -186,14 +186,39 @@ async function loadPriorities() {
   }));
 }
 
+// --- where to install the next sensors -------------------------------------------------------
+async function loadGaps() {
+  const [rows, geo] = await Promise.all([
+    api(`/districts/${state.district}/coverage-gaps?limit=10`),
+    api(`/districts/${state.district}/coverage-gaps.geojson?limit=10`),
+  ]);
+  drawGaps(geo);
+  $("gaps-none").hidden = rows.length > 0;
+  $("gaps").hidden = !rows.length;
+  $("gaps").tBodies[0].replaceChildren(...rows.map((g) => {
+    const tr = document.createElement("tr");
+    const built = g.built_up_fraction == null ? "–" : `${Math.round(100 * g.built_up_fraction)} %`;
+    const far = g.nearest_sensor_m == null ? "–" : `${Math.round(g.nearest_sensor_m)} m`;
+    for (const value of [g.rank, g.place || g.tile_id, nameOf(g.land_use_class), g.housing_score.toFixed(2), built, far]) {
+      const td = document.createElement("td"); td.textContent = value; tr.appendChild(td);
+    }
+    tr.addEventListener("click", () => zoomToTile(g.tile_id));
+    return tr;
+  }));
+}
+
 // --- start ---------------------------------------------------------------------------------
 async function openDistrict(name) {
   state.district = name;
   if (districtMap) districtMap.bounds = null; // the next tiles drawn set the view
-  await Promise.all([
+  // One part failing (a slow query, a server older than the page) leaves the others shown.
+  const parts = await Promise.allSettled([
     loadStatus(), loadMap(), loadAlerts(), loadSensors(), loadPriorities(), loadContinuity(), loadSemester(),
-    loadSubscriptions(),
+    loadSubscriptions(), loadGaps(),
   ]);
+  const failed = parts.filter((p) => p.status === "rejected").map((p) => p.reason);
+  if (failed.some((error) => error.message === "unauthorised")) throw failed[0];
+  failed.forEach((error) => console.error("part of the page could not be loaded:", error));
 }
 
 async function start() {

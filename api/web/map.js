@@ -52,10 +52,11 @@ function createMap() {
   map.createPane("sensors").style.zIndex = 450; // above the blocks, whenever either is drawn again
   const tiles = L.layerGroup().addTo(map);
   const sensors = L.layerGroup().addTo(map);
+  const gaps = L.layerGroup().addTo(map);
   const layers = L.control.layers({}, {}, { collapsed: false }).addTo(map);
   L.control.scale({ metric: true, imperial: false }).addTo(map);
   new DistrictButton().addTo(map);
-  districtMap = { map, imagery, tiles, sensors, layers, bounds: null };
+  districtMap = { map, imagery, tiles, sensors, gaps, layers, bounds: null };
   map.on("zoomend", () => drawSensors()); // the ring around shared points is in pixels
   nameLayers();
   return districtMap;
@@ -63,10 +64,11 @@ function createMap() {
 
 function nameLayers() {
   const m = districtMap;
-  [m.imagery, m.tiles, m.sensors].forEach((layer) => m.layers.removeLayer(layer));
+  [m.imagery, m.tiles, m.sensors, m.gaps].forEach((layer) => m.layers.removeLayer(layer));
   m.layers.addOverlay(m.imagery, t("imagery"));
   m.layers.addOverlay(m.tiles, t("blocks"));
   m.layers.addOverlay(m.sensors, t("sensorsLayer"));
+  m.layers.addOverlay(m.gaps, t("gapsLayer"));
 }
 
 function zoomToDistrict() {
@@ -143,4 +145,25 @@ function drawSensors() {
     marker.on("add", () => { marker._path.dataset.sensor = sensor.sensor_id; marker._path.dataset.state = now; });
     marker.addTo(m.sensors);
   }
+}
+
+// Precarious housing no sensor watches, numbered by need: where to install the next sensors.
+function drawGaps(geo) {
+  const m = districtMap || createMap();
+  m.gaps.clearLayers();
+  // a permanent label needs the map's view, which the district's tiles set when they arrive
+  m.map.whenReady(() => L.geoJSON(geo, {
+    style: () => ({ color: "#8e24aa", weight: 2, dashArray: "4 3", fill: false }),
+    onEachFeature: (f, shape) => {
+      shape.bindTooltip(String(f.properties.rank), { permanent: true, direction: "center", className: "gap-rank" });
+      shape.on("add", () => { if (shape._path) shape._path.dataset.gap = f.properties.rank; });
+    },
+  }).addTo(m.gaps));
+}
+
+function zoomToTile(tileId) {
+  const [z, x, y] = tileId.split("/").map(Number);
+  const lon = (v) => (v / 2 ** z) * 360 - 180;
+  const lat = (v) => (Math.atan(Math.sinh(Math.PI * (1 - (2 * v) / 2 ** z))) * 180) / Math.PI;
+  districtMap.map.fitBounds([[lat(y + 1), lon(x)], [lat(y), lon(x + 1)]], { maxZoom: z });
 }

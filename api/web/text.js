@@ -49,6 +49,10 @@ const TEXT = {
     compareTitle: "Esta manzana en dos fechas", imageryOf: "Imagen de esta manzana", before: "antes",
     after: "después", noImagery: "sin imagen para esa fecha",
     noWaterSensors: "Ningún sensor de agua reportó en el periodo.",
+    gapsTitle: "Dónde instalar los próximos sensores", gapsLayer: "Dónde instalar sensores",
+    gapsWhy: "Vivienda precaria (0,6 o más) sin ningún sensor en la celda ni alrededor, por necesidad.",
+    landUse: "Uso", housingShort: "Vivienda", builtUp: "Construido", nearest: "Sensor más cercano",
+    noGaps: "Toda la vivienda precaria evaluada tiene un sensor cerca.",
   },
   en: {
     district: "District", connecting: "connecting…", live: "Live alerts", key: "Access key",
@@ -96,6 +100,10 @@ const TEXT = {
     compareTitle: "This block on two dates", imageryOf: "This block's imagery", before: "before",
     after: "after", noImagery: "no image by that date",
     noWaterSensors: "No water sensor reported in the period.",
+    gapsTitle: "Where to install the next sensors", gapsLayer: "Where to install sensors",
+    gapsWhy: "Precarious housing (0.6 or more) with no sensor in the cell or around it, by need.",
+    landUse: "Land use", housingShort: "Housing", builtUp: "Built up", nearest: "Nearest sensor",
+    noGaps: "All the precarious housing assessed has a sensor near it.",
   },
 };
 

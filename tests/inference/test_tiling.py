@@ -100,11 +100,6 @@ def test_folder_tiles_by_name_and_by_bounds(tmp_path: Path) -> None:
     assert found["19_150041_279759.png"].data is not None
 
 
-def test_parent_tile() -> None:
-    assert tiling.parent_tile("19/150041/279759", 17) == "17/37510/69939"
-    assert tiling.parent_tile("17/37510/69939", 17) == "17/37510/69939"
-
-
 def test_a_scene_far_coarser_than_the_zoom_is_refused_before_a_single_tile(tmp_path: Path, rgb: np.ndarray) -> None:
     landsat = write_scene(tmp_path / "landsat.tif", rgb, metres_per_pixel=30.0)  # 15 km a side
     report = tiling.CutReport()

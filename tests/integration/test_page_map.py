@@ -77,7 +77,7 @@ def test_the_map_shows_the_districts_imagery_its_tiles_and_a_sensor_that_opens_i
         assert drawn, [f"{r.status} {r.url}" for r in imagery]
         assert all(r.headers["content-type"] == "image/png" for r in drawn)
         assert page.locator(".leaflet-control-scale").count() == 1
-        assert page.locator(".leaflet-control-layers-overlays label").count() == 3
+        assert page.locator(".leaflet-control-layers-overlays label").count() == 4
         page.locator(f'path[data-sensor="{SENSOR[0]}"]').click()  # markers are redrawn as alerts change
         page.wait_for_selector(f'#tile[data-sensor="{SENSOR[0]}"]')
         assert SENSOR[0] in page.inner_text("#tile")
@@ -141,6 +141,7 @@ def test_on_a_phone_the_alerts_come_first_a_leader_acknowledges_and_an_operator_
         assert map_box is not None
         assert alerts_box["y"] < map_box["y"]  # a leader sees what to act on before the map
         assert alerts_box["width"] <= 390
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing widens the page
         page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
         water = page.locator("#continuity tbody tr").nth(1).inner_text().split("\t")
         assert water[:2] == ["Agua", "1"]  # the dry spell, counted as the regulator counts outages

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from vigia.tiles import parse_tile_id, tile_id_for
+from vigia.tiles import parent_tile, parse_tile_id, tile_id_for
 
 
 def test_a_point_in_lima_falls_in_the_expected_tiles() -> None:
@@ -20,3 +20,8 @@ def test_a_point_in_lima_falls_in_the_expected_tiles() -> None:
 def test_malformed_tile_ids_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="tile id"):
         parse_tile_id(bad)
+
+
+def test_parent_tile() -> None:
+    assert parent_tile("19/150041/279759", 17) == "17/37510/69939"
+    assert parent_tile("17/37510/69939", 17) == "17/37510/69939"
