@@ -77,6 +77,10 @@ bench-stream: install
 bench-api: install
 	$(BIN)/python -m bench.api
 
+# The imagery change threshold between a tile seen twice and tiles of different classes.
+bench-change: install
+	$(BIN)/python -m bench.change
+
 # The stream worker's window memory per sensor and metric, against the same run without eviction.
 bench-state: $(STAMP)
 	$(BIN)/python -m bench.state

@@ -157,6 +157,9 @@ class Alert(BaseModel):
     model_version: str | None
     land_use_class: str
     housing_score: float | None
+    window_start: datetime | None = Field(None, description="the window the condition was seen in; for a change"
+                                          " seen from the air, the earlier acquisition")  # fmt: skip
+    window_end: datetime | None = Field(None, description="for a change seen from the air, the later acquisition")
 
 
 class AlertEvent(BaseModel):

@@ -1,7 +1,8 @@
-"""SQL for tile assessments."""
+"""SQL for tile assessments, the imagery archive's index and the changes between acquisitions."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,6 +10,7 @@ from datetime import datetime
 import psycopg
 from psycopg.types.json import Jsonb
 
+from inference.change import Change, Kind
 from inference.housing import SubTile
 
 
@@ -135,3 +137,79 @@ def archived(
             {"d": district},
         ).fetchall()
     ]
+
+
+def previous_seen(
+    conn: psycopg.Connection, *, tile_id: str, model_version: str, before: datetime
+) -> tuple[datetime, str, float, list[float], dict[str, float]] | None:
+    """The tile's acquisition just before `before`, as the same model assessed it, if any."""
+    row = conn.execute(
+        """SELECT time, land_use_class, housing_score, embedding, coalesce(features, '{}'::jsonb)
+           FROM tile_assessments WHERE tile_id = %s AND model_version = %s AND time < %s
+           ORDER BY time DESC LIMIT 1""",
+        (tile_id, model_version, before),
+    ).fetchone()
+    return None if row is None else (row[0], row[1], float(row[2]), list(row[3]), dict(row[4]))
+
+
+def is_newest(conn: psycopg.Connection, *, tile_id: str, captured_at: datetime) -> bool:
+    """Whether no later acquisition of the tile was archived: only news about the present is alerted."""
+    row = conn.execute("SELECT 1 FROM imagery WHERE tile_id = %s AND captured_at > %s LIMIT 1", (tile_id, captured_at))
+    return row.fetchone() is None
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    tile_id: str
+    before_at: datetime
+    after_at: datetime
+    model_version: str
+    district: str | None
+    change: Change
+    block_id: str  # the sensor tile holding the imagery tile: where the alert is raised
+
+
+def record_change(conn: psycopg.Connection, row: ChangeRow) -> bool:
+    """Store the comparison; True when this pair of acquisitions was compared for the first time by any model."""
+    seen = conn.execute(
+        "SELECT 1 FROM tile_changes WHERE tile_id = %s AND before_at = %s AND after_at = %s LIMIT 1",
+        (row.tile_id, row.before_at, row.after_at),
+    ).fetchone()
+    c = row.change
+    conn.execute(
+        """INSERT INTO tile_changes (tile_id, before_at, after_at, model_version, district, distance, housing_delta,
+                                     built_up_delta, vegetation_delta, class_before, class_after, kind, significant)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+           ON CONFLICT (tile_id, before_at, after_at, model_version) DO NOTHING""",
+        (row.tile_id, row.before_at, row.after_at, row.model_version, row.district, c.distance, c.housing_delta,
+         c.built_up_delta, c.vegetation_delta, c.class_before, c.class_after, c.kind.value, c.significant),
+    )  # fmt: skip
+    return seen is None
+
+
+def open_change_alert(conn: psycopg.Connection, row: ChangeRow, *, title: tuple[str, str], detail: str) -> str | None:
+    """An alert of rule `imagery-change` on the tile, written with its event for the alerts topic's outbox;
+    None when one is already open on the tile (a person has not yet looked at the last change)."""
+    alert_id = str(uuid.uuid4())
+    c = row.change
+    severity = "warning" if c.kind in (Kind.CONSTRUCTION, Kind.LOSS) else "info"
+    inserted = conn.execute(
+        """INSERT INTO alerts (alert_id, rule, sensor_id, metric, district, tile_id, severity, state, opened_at,
+                               updated_at, value, detail, title_es, title_en, model_version, land_use_class,
+                               window_start, window_end)
+           VALUES (%s, 'imagery-change', 'imagery', NULL, %s, %s, %s, 'open', %s, now(), %s, %s, %s, %s, %s, %s,
+                   %s, %s)
+           ON CONFLICT DO NOTHING RETURNING alert_id""",
+        (alert_id, row.district or "", row.block_id, severity, row.after_at, c.distance, detail, title[0], title[1],
+         row.model_version, c.class_after, row.before_at, row.after_at),
+    ).fetchone()  # fmt: skip
+    if inserted is None:
+        return None
+    conn.execute(
+        """INSERT INTO alert_events (time, alert_id, change, severity, state, value, detail)
+           SELECT %s, alert_id, 'opened', severity, state, value, detail FROM alerts WHERE alert_id = %s""",
+        (row.after_at, alert_id),
+    )
+    conn.execute("UPDATE tile_changes SET alert_id = %s WHERE tile_id = %s AND before_at = %s AND after_at = %s",
+                 (alert_id, row.tile_id, row.before_at, row.after_at))  # fmt: skip
+    return alert_id

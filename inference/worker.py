@@ -25,7 +25,7 @@ import psycopg
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import start_http_server
 
-from inference import embeddings, jobs, repo, serve, telemetry
+from inference import change, embeddings, jobs, repo, serve, telemetry
 from inference.assessor import Assessor
 from inference.housing import roll_up
 from inference.registry import ModelRegistry, RegistryError
@@ -54,6 +54,7 @@ class BatchOutcome:
     assessed: int = 0
     embeddings: list[TileEmbedding] = field(default_factory=list)
     rejected: list[RejectedTileJob] = field(default_factory=list)
+    changes: int = 0  # change alerts opened
 
 
 class TileWorker:
@@ -122,6 +123,8 @@ class TileWorker:
         with conn.transaction():
             repo.record_imagery(conn, kept)
             repo.upsert_assessments(conn, rows)
+            imagery = [row for row in rows if row.zoom > self.settings.tile_zoom]  # not a block's own upload
+            outcome.changes = compare_with_previous(conn, imagery, version)
             rollups = []
             for parent in sorted({row.parent_tile_id for row in rows if row.parent_tile_id}):
                 parts, newest = repo.latest_sub_tiles(conn, parent_tile_id=parent, model_version=version)
@@ -216,6 +219,27 @@ class TileWorker:
             if self.conn is not None:
                 self.conn.close()
             log.info("inference worker stopped")
+
+
+def compare_with_previous(conn: psycopg.Connection, rows: list[repo.AssessmentRow], version: str) -> int:
+    """Each new acquisition against the one before it by the same model (`inference/change.py`); a significant
+    change in the tile's newest imagery, compared for the first time, opens an alert on the block (the sensor
+    tile) that holds it, so the map, the page and messages name it as they name the block. Returns how many."""
+    opened = 0
+    for row in rows:
+        previous = repo.previous_seen(conn, tile_id=row.tile_id, model_version=version, before=row.time)
+        if previous is None:
+            continue
+        before = change.Seen(*previous)
+        after = change.Seen(row.time, row.land_use_class, row.housing_score, row.embedding, row.features or {})
+        found = change.compare(before, after)
+        block = row.parent_tile_id or row.tile_id
+        stored = repo.ChangeRow(row.tile_id, before.captured_at, row.time, version, row.district, found, block)
+        first = repo.record_change(conn, stored)
+        if found.significant and first and repo.is_newest(conn, tile_id=row.tile_id, captured_at=row.time):
+            detail = f"{row.tile_id}: {change.detail(found, before.captured_at, row.time)}"
+            opened += repo.open_change_alert(conn, stored, title=change.TITLES[found.kind], detail=detail) is not None
+    return opened
 
 
 def run(settings: Settings) -> None:

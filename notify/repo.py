@@ -163,12 +163,15 @@ class RetryDigest(RuntimeError):
 
 
 async def alert_facts(conn: AsyncConnection, *, alert_ids: list[str]) -> dict[str, tuple[str, str]]:
-    """Per alert: its sensor's place name and who acknowledged it."""
+    """Per alert: where it is as people name it (its sensor's place, else its block's, as for a change seen from
+    the air, which has no sensor) and who acknowledged it."""
     rows = await _all(
         conn,
-        """SELECT a.alert_id::text AS alert_id, coalesce(s.place, '') AS place,
+        """SELECT a.alert_id::text AS alert_id, coalesce(nullif(s.place, ''), b.place, '') AS place,
                   coalesce(a.acknowledged_by, '') AS acknowledged_by
-           FROM alerts a LEFT JOIN sensors s USING (sensor_id) WHERE a.alert_id = ANY(%(ids)s::uuid[])""",
+           FROM alerts a LEFT JOIN sensors s USING (sensor_id)
+           LEFT JOIN tile_place_names b ON b.tile_id = a.tile_id
+           WHERE a.alert_id = ANY(%(ids)s::uuid[])""",
         {"ids": alert_ids},
     )
     return {row["alert_id"]: (row["place"], row["acknowledged_by"]) for row in rows}

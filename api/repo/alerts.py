@@ -13,7 +13,8 @@ from api.repo.rows import IN_DISTRICTS, all_rows, in_districts, one_row
 
 def alert_columns(table: str = "") -> str:
     names = """rule sensor_id metric district tile_id severity state opened_at updated_at resolved_at acknowledged_at
-               acknowledged_by note value detail title_es title_en model_version land_use_class housing_score"""
+               acknowledged_by note value detail title_es title_en model_version land_use_class housing_score
+               window_start window_end"""
     return ", ".join([f"{table}alert_id::text AS alert_id", *(f"{table}{name}" for name in names.split())])
 
 

@@ -47,3 +47,16 @@ async def acquisitions_inside(
            GROUP BY captured_at, coalesce(source, '') ORDER BY captured_at""",
         {"zoom": zoom, "x0": x0, "x1": x1, "y0": y0, "y1": y1, "districts": districts},
     )
+
+
+async def changes(conn: AsyncConnection, *, tile_ids: list[str], districts: list[str] | None) -> list[dict[str, Any]]:
+    """Every comparison of these tiles' acquisitions with the ones before them, newest first."""
+    return await all_rows(
+        conn,
+        """SELECT tile_id, before_at, after_at, model_version, distance, housing_delta, built_up_delta,
+                  vegetation_delta, class_before, class_after, kind, significant, alert_id::text AS alert_id
+           FROM tile_changes
+           WHERE tile_id = ANY(%(tiles)s) AND (%(districts)s::text[] IS NULL OR district = ANY(%(districts)s::text[]))
+           ORDER BY after_at DESC, tile_id, computed_at DESC""",
+        {"tiles": tile_ids, "districts": districts},
+    )

@@ -6,12 +6,14 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
+import mercantile
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from api.access import Action, Principal
-from api.deps import SettingsDep, allowed
+from api.deps import ConnDep, SettingsDep, allowed
 from api.params import DistrictQuery
+from api.repo import imagery as imagery_repo
 from api.schemas import Problem
 from api.tile_jobs import QueueUnavailable, TileJobQueue
 from vigia import scenes
@@ -115,3 +117,42 @@ async def upload(
     except QueueUnavailable as error:
         raise HTTPException(503, str(error)) from error
     return QueuedImage(tile_id=job.tile_id, captured_at=when, width=rgb.shape[1], height=rgb.shape[0])
+
+
+class TileChange(BaseModel):
+    tile_id: str = Field(examples=["19/150041/279759"])
+    before_at: datetime
+    after_at: datetime
+    model_version: str
+    distance: float = Field(description="cosine distance of the two embeddings; significant from 0.35")
+    housing_delta: float
+    built_up_delta: float
+    vegetation_delta: float
+    class_before: str
+    class_after: str
+    kind: str = Field(examples=["construction", "loss", "clearing", "land-use", "none"])
+    significant: bool
+    alert_id: str | None = Field(description="the alert it opened, if it did")
+
+
+@router.get("/{z}/{x}/{y}/changes", response_model=list[TileChange])
+async def tile_changes(
+    conn: ConnDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, allowed(Action.READ)],
+    z: Annotated[int, Path(ge=1, le=22)],
+    x: Annotated[int, Path(ge=0)],
+    y: Annotated[int, Path(ge=0)],
+) -> list[TileChange]:
+    """What changed between acquisitions of this tile, or of the imagery tiles inside this block, newest first:
+    each comparison by the model that assessed both, significant or not."""
+    if x >= 2**z or y >= 2**z:
+        raise HTTPException(422, f"tile {z}/{x}/{y} is outside the grid")
+    depth = settings.imagery_zoom - z
+    if depth > 5:
+        raise HTTPException(422, f"zoom {z} is too far out; ask for a block at zoom {settings.imagery_zoom - 5} or in")
+    inside = [mercantile.Tile(x, y, z)] if depth <= 0 else mercantile.children(x, y, z, zoom=settings.imagery_zoom)
+    rows = await imagery_repo.changes(
+        conn, tile_ids=[f"{t.z}/{t.x}/{t.y}" for t in inside], districts=principal.districts()
+    )
+    return [TileChange(**row) for row in rows]

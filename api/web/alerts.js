@@ -11,8 +11,17 @@ const DETAIL_ES = [
   [/^no reading for (\d+) min$/, "sin lecturas durante $1 min"],
 ];
 
+// A change seen from the air (inference/change.py) names its figures; the classes are said as the map says them.
+const CHANGE_WORDS_ES = [[/\bhousing\b/, "vivienda"], [/\bbuilt-up\b/, "construido"],
+  [/\bvegetation\b/, "vegetación"], [/\bdistance\b/, "distancia"]];
+
 function detailText(detail) {
   if (!detail || state.lang !== "es") return detail || "";
+  if (/; housing [+-]/.test(detail)) {
+    let said = detail.replace(/([a-z]+) -> ([a-z]+)/, (_, a, b) => `${nameOf(a)} -> ${nameOf(b)}`);
+    for (const [word, spanish] of CHANGE_WORDS_ES) said = said.replace(word, spanish);
+    return said;
+  }
   for (const [pattern, spanish] of DETAIL_ES) if (pattern.test(detail)) return detail.replace(pattern, spanish);
   return detail;
 }
@@ -40,6 +49,7 @@ function renderAlerts() {
     messages.querySelector("summary").textContent = t("messages");
     messages.addEventListener("toggle", () => { if (messages.open) showDeliveries(a.alert_id, messages.querySelector("ul")); });
     li.appendChild(messages);
+    if (a.rule === "imagery-change" && a.window_start && a.window_end) li.appendChild(beforeAndAfter(a));
     const actionable = (a.state === "open" && state.may.has("acknowledge")) || state.may.has("resolve");
     if ((a.state === "open" || a.state === "acknowledged") && actionable) {
       const actions = alertActions(a);
@@ -144,3 +154,26 @@ async function follow() {
   }
 }
 
+
+// A change seen from the air: the block at the earlier and the later acquisition, side by side.
+function beforeAndAfter(a) {
+  const box = document.createElement("details");
+  box.className = "compare";
+  box.innerHTML = `<summary></summary><div class="sides"></div>`;
+  box.querySelector("summary").textContent = t("beforeAfter");
+  box.addEventListener("toggle", () => {
+    if (!box.open || box.dataset.drawn) return;
+    box.dataset.drawn = "1";
+    for (const [label, at] of [[t("before"), a.window_start], [t("after"), a.window_end]]) {
+      const side = document.createElement("figure");
+      const img = document.createElement("img");
+      img.className = "dated"; img.width = 160; img.height = 160;
+      const caption = document.createElement("figcaption");
+      caption.textContent = `${label}: ${lima(at)}`;
+      side.append(img, caption);
+      box.querySelector(".sides").appendChild(side);
+      imageAt(a.tile_id, at, img);
+    }
+  });
+  return box;
+}
