@@ -75,7 +75,11 @@ def train(
     size: Annotated[int, typer.Option(min=64, max=512, help="input side in pixels")] = 192,
     scratch: Annotated[bool, typer.Option("--scratch", help="random initial weights instead of ImageNet")] = False,
     housing: Annotated[Path | None, typer.Option(help="YAML of housing class to weight in [0, 1]")] = None,
-    validation_share: Annotated[float, typer.Option(min=0.05, max=0.5)] = 0.2,
+    validation_share: Annotated[float, typer.Option(min=0.05, max=0.5, help="tiles choosing the epoch")] = 0.15,
+    test_share: Annotated[float, typer.Option(min=0.0, max=0.5, help="tiles held out for one final test")] = 0.15,
+    other_sensors: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="share of training tiles degraded as another sensor sees them")
+    ] = 0.5,
     seed: int = 0,
     threads: Annotated[int, typer.Option(min=1)] = 2,
     register: Annotated[
@@ -99,7 +103,8 @@ def train(
         raise _fail(str(error)) from error
     config = training.TrainConfig(
         input_size=size, epochs=epochs, patience=patience, pretrained=not scratch,
-        validation_share=validation_share, seed=seed, threads=threads,
+        validation_share=validation_share, test_share=test_share, other_sensors=other_sensors, seed=seed,
+        threads=threads,
     )  # fmt: skip
     console.print(
         f"training on {len(labelled.tiles)} tiles of {len(labelled.classes)} classes from {folder} "
@@ -132,6 +137,10 @@ def train(
     housing_classes = [name for name, w in weights.items() if w > 0]
     trained_at = training.trained_at()
     summary = result.evaluation.summary(housing_classes)
+    if result.test is not None and result.test_degraded is not None:
+        summary |= {f"test_{k}": v for k, v in result.test.summary(housing_classes).items()}
+        summary |= {f"test_degraded_{k}": v for k, v in result.test_degraded.summary(housing_classes).items()}
+        summary |= _calibration(result, weights)
     info = modelfile.ModelInfo(
         version=modelfile.version_for(modelfile.half_state(result.net), trained_at),
         classes=labelled.classes,
@@ -142,7 +151,7 @@ def train(
         initialisation="ImageNet (EfficientNet-Lite0)" if config.pretrained else "random",
     )
     target = _write_model_folder(out, result, info, housing_classes, data=folder)
-    console.print(f"wrote {target}/ (model.pt, report.json, confusion.png, curves.png, MODEL_CARD.md)")
+    console.print(f"wrote {target}/ (model.pt, report.json, confusion.png, curves.png, reliability.png, MODEL_CARD.md)")
     console.print(" ".join(f"{k}={v}" for k, v in summary.items()))
     if run is None:
         if register:
@@ -155,6 +164,33 @@ def train(
     console.print(
         f"registered {info.version} as version {registered.number} of {settings.model_name}; "
         f"serve it with: vigia model promote {info.version}"
+    )
+
+
+def _calibration(result: TrainResult, weights: dict[str, float]) -> dict[str, float]:
+    from inference import calibration
+    from inference.housing import class_weights
+
+    if result.test_probabilities is None or result.test_labels is None:
+        return {}
+    labels = result.test_labels.tolist()
+    housing = calibration.housing(result.test_probabilities, labels, class_weights(result.classes, weights))
+    confidence = calibration.confidence(result.test_probabilities, labels)
+    return {"housing_ece": housing.ece, "confidence_ece": confidence.ece}
+
+
+def _reliability(result: TrainResult, info: ModelInfo, path: Path) -> None:
+    from inference import calibration, report
+    from inference.housing import class_weights
+
+    if result.test_probabilities is None or result.test_labels is None:
+        return
+    labels = result.test_labels.tolist()
+    weights = class_weights(result.classes, info.housing_weights)
+    report.reliability_png(
+        calibration.housing(result.test_probabilities, labels, weights),
+        calibration.confidence(result.test_probabilities, labels),
+        path,
     )
 
 
@@ -177,6 +213,13 @@ def _write_model_folder(
         )  # fmt: skip
         report.confusion_png(result.evaluation, staging / "confusion.png", f"{info.version} on validation")
         report.curves_png(result.history_dicts(), staging / "curves.png")
+        held_out = ""
+        if result.test is not None and result.test_degraded is not None and "housing_ece" in info.metrics:
+            _reliability(result, info, staging / "reliability.png")
+            ece = {k: float(info.metrics[k]) for k in ("housing_ece", "confidence_ece")}
+            held_out = report.test_section(
+                result.test, result.test_degraded, housing_classes, tiles=result.test_tiles, ece=ece
+            )
         notes = {
             "epochs run": len(result.history),
             "best epoch": result.best_epoch,
@@ -192,6 +235,7 @@ def _write_model_folder(
             train_tiles=result.train_tiles,
             validation_tiles=result.validation_tiles,
             notes=notes,
+            held_out=held_out,
         )
         (staging / "MODEL_CARD.md").write_text(card)
         target = out / info.version

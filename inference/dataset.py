@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from inference.degrade import Degrade
 from vigia.images import RGB, ImageError, decode
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
@@ -66,12 +67,19 @@ def scan(root: Path, classes: Sequence[str] | None = None) -> LabelledFolder:
     return LabelledFolder(root, tuple(classes), tuple(tiles))
 
 
-def split(folder: LabelledFolder, validation_share: float = 0.2) -> tuple[list[LabelledTile], list[LabelledTile]]:
-    """Per class, the `validation_share` of tiles whose name hashes lowest go to validation."""
-    if not 0.0 < validation_share < 1.0:
-        raise DatasetError(f"validation share must lie strictly between 0 and 1, not {validation_share}")
+def split(
+    folder: LabelledFolder, validation_share: float = 0.2, test_share: float = 0.0
+) -> tuple[list[LabelledTile], list[LabelledTile], list[LabelledTile]]:
+    """(train, validation, test): per class, the `test_share` of tiles whose name hashes lowest are held out
+    for one final test, the next `validation_share` choose the epoch, the rest train. By name, so adding tiles
+    never moves one already placed from test into training."""
+    if not 0.0 < validation_share < 1.0 or not 0.0 <= test_share < 1.0 or validation_share + test_share >= 1.0:
+        raise DatasetError(
+            f"validation ({validation_share}) and test ({test_share}) shares must be fractions leaving tiles to train"
+        )
     train: list[LabelledTile] = []
     validation: list[LabelledTile] = []
+    test: list[LabelledTile] = []
     for label in range(len(folder.classes)):
         members = sorted(
             (t for t in folder.tiles if t.label == label),
@@ -79,10 +87,12 @@ def split(folder: LabelledFolder, validation_share: float = 0.2) -> tuple[list[L
         )
         if not members:
             continue
-        cut = max(1, round(len(members) * validation_share)) if len(members) > 1 else 0
-        validation.extend(members[:cut])
-        train.extend(members[cut:])
-    return train, validation
+        tested = round(len(members) * test_share) if len(members) > 2 else 0
+        held = max(1, round(len(members) * validation_share)) if len(members) - tested > 1 else 0
+        test.extend(members[:tested])
+        validation.extend(members[tested : tested + held])
+        train.extend(members[tested + held :])
+    return train, validation, test
 
 
 def load(tiles: Sequence[LabelledTile], side: int = LOAD_SIDE) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
@@ -108,8 +118,12 @@ class Augment:
     brightness: float = 0.2
     contrast: float = 0.2
     saturation: float = 0.2
+    other_sensors: float = 0.0  # share of tiles first degraded as another sensor would see them
+    degrade: Degrade = field(default_factory=Degrade)
 
     def __call__(self, image: RGB, rng: np.random.Generator) -> RGB:
+        if rng.random() < self.other_sensors:
+            image = self.degrade(image, rng)
         h, w = image.shape[:2]
         area = rng.uniform(self.min_crop, 1.0) * h * w
         aspect = np.exp(rng.uniform(np.log(3 / 4), np.log(4 / 3)))

@@ -109,11 +109,16 @@ def model_evaluate(
     model: Annotated[Path | None, typer.Option(help="a model file (default: the champion)")] = None,
     confusion: Annotated[Path | None, typer.Option(help="also write the confusion matrix as PNG here")] = None,
     threads: Annotated[int, typer.Option(min=1)] = 2,
+    degraded: Annotated[
+        bool, typer.Option(help="also as another sensor would see the tiles: 0.6-2 m a pixel, blur, JPEG, colour")
+    ] = False,
 ) -> None:
-    """Accuracy, macro-F1 over all and over the housing classes, and per-class figures on a folder."""
+    """Accuracy, macro-F1 over all and over the housing classes, and per-class figures on a folder; with
+    --degraded, the same figures on the tiles degraded as imagery from another source (inference/degrade.py)."""
     import numpy as np
 
     from inference import dataset, modelfile, report
+    from inference.degrade import as_other_sensors
     from inference.metrics import evaluate
 
     settings = load_settings()
@@ -127,8 +132,13 @@ def model_evaluate(
     from inference.assessor import Assessor
 
     served = Assessor(net, info, threads=threads)  # judged exactly as it serves
-    fitted = dataset.fit(images, info.input_size)
-    probabilities = np.concatenate([served.forward(fitted[i : i + 32])[0] for i in range(0, len(fitted), 32)])
+
+    def classify(tiles: np.ndarray) -> np.ndarray:
+        fitted = dataset.fit(tiles, info.input_size)
+        return np.concatenate([served.forward(fitted[i : i + 32])[0] for i in range(0, len(fitted), 32)])
+
+    probabilities = classify(images)
+    other = classify(as_other_sensors(images)) if degraded else None
     served.close()
     present = sorted(set(labels.tolist()))
     evaluation = evaluate(labels.tolist(), probabilities.argmax(axis=1).tolist(), info.classes)
@@ -143,3 +153,6 @@ def model_evaluate(
     housing = [name for name, w in info.housing_weights.items() if w > 0]
     summary = evaluation.summary(housing)
     print(" ".join(f"{k}={v:.4f}" for k, v in summary.items()))
+    if other is not None:
+        seen = evaluate(labels.tolist(), other.argmax(axis=1).tolist(), info.classes).summary(housing)
+        print("degraded " + " ".join(f"{k}={v:.4f}" for k, v in seen.items()))

@@ -37,7 +37,7 @@ from vigia.settings import Settings
 CHAMPION = "champion"
 ARTIFACT_PATH = "model"  # the folder of a run's artifacts a version is made from
 MODEL_FILE = "model.pt"
-COMPANIONS = ("MODEL_CARD.md", "report.json", "confusion.png", "curves.png")
+COMPANIONS = ("MODEL_CARD.md", "report.json", "confusion.png", "curves.png", "reliability.png")
 VERSION_TAG = "vigia.version"
 PROMOTED_TAG = "vigia.promoted_at"
 

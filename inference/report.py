@@ -14,6 +14,7 @@ matplotlib.use("Agg")  # files only; never a display
 import matplotlib.pyplot as plt  # the backend must be chosen first
 import numpy as np
 
+from inference.calibration import Reliability
 from inference.housing import PRECARIOUS
 from inference.metrics import Evaluation
 from inference.modelfile import ModelInfo
@@ -58,6 +59,53 @@ def curves_png(history: Sequence[Mapping[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def reliability_png(housing: Reliability, confidence: Reliability, path: Path) -> None:
+    """Predicted against observed per bin, the diagonal being perfect calibration; dot size is tiles."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4), dpi=110)
+    for ax, found, title, ylabel in (
+        (axes[0], housing, "Housing score", "mean true housing weight"),
+        (axes[1], confidence, "Class confidence", "share right"),
+    ):
+        ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1)
+        xs = [b.predicted for b in found.bins]
+        ys = [b.observed for b in found.bins]
+        ax.plot(xs, ys, color="#12355b", marker="o", linewidth=1)
+        ax.scatter(xs, ys, s=[8 + 2 * b.tiles for b in found.bins], color="#12355b", alpha=0.4)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("mean predicted")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{title} (ECE {found.ece:.3f})")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def test_section(
+    test: Evaluation, degraded: Evaluation, housing: Sequence[str], *, tiles: int, ece: Mapping[str, float]
+) -> str:
+    """The model card's figures on the held-out test split, clean and as other sensors would see it."""
+    clean, other = test.summary(housing), degraded.summary(housing)
+    rows = "\n".join(
+        f"| {name} | {clean[key]:.4f} | {other[key]:.4f} |"
+        for name, key in (("accuracy", "accuracy"), ("macro-F1", "macro_f1"), ("housing macro-F1", "housing_macro_f1"))
+    )
+    return f"""## Figures on the test split (used once)
+{tiles} tiles held out from training and from choosing the epoch. "Other sensors" are the same
+tiles resampled to 0.6-2 m a pixel, blurred, recoloured and re-compressed as JPEG
+(`inference/degrade.py`), as imagery from another source would show the same ground.
+
+| figure | as the archive shows them | as other sensors would |
+|---|---|---|
+{rows}
+
+Calibration on the clean test split: expected calibration error of the housing score
+{ece["housing_ece"]:.3f}, of the class confidence {ece["confidence_ece"]:.3f}
+(`reliability.png`). A score of 0.7 means the tile looks like classes whose housing weights
+average about 0.7; it is not a probability that the homes there are precarious.
+"""
+
+
 def report_json(evaluation: Evaluation, housing: Sequence[str], extra: Mapping[str, Any]) -> dict[str, Any]:
     return {
         **evaluation.summary(housing),
@@ -83,6 +131,7 @@ def model_card(
     train_tiles: int,
     validation_tiles: int,
     notes: Mapping[str, Any],
+    held_out: str = "",
 ) -> str:
     housing = [name for name, weight in info.housing_weights.items() if weight > 0]
     summary = evaluation.summary(housing)
@@ -123,6 +172,7 @@ accuracy {summary["accuracy"]:.4f} · macro-F1 {summary["macro_f1"]:.4f} · hous
 
 Confusion matrix: `confusion.png`; learning curves: `curves.png`.
 
+{held_out}
 ## Housing score
 The expected housing weight under the class probabilities, in [0, 1]; classes not listed
 weigh 0. A sub-tile at or above {PRECARIOUS} counts as precarious when sensor tiles are rolled up.
@@ -142,5 +192,10 @@ weigh 0. A sub-tile at or above {PRECARIOUS} counts as precarious when sensor ti
   labelled local tiles (`vigia train FOLDER`) before trusting scores in a district.
 - The housing weights are a judgement, not a measurement; change them with
   `vigia train --housing FILE` for your own classes.
-- One image per tile, one season; haze, clouds and off-nadir views were not seen.
+- One image per tile, one season; haze, clouds and off-nadir views were not seen. Training
+  varies resolution, blur, colour and compression, which narrows the gap to other sources
+  but does not close it: measure it on your own imagery with `vigia model evaluate FOLDER
+  --degraded` and, better, on labelled local tiles.
+- What the score cannot tell: the materials of a roof, whether a home has water, a title or
+  a foundation; two homes of very different quality under similar roofs look alike from above.
 """

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from tqdm import tqdm
 
 from inference import dataset
+from inference.degrade import as_other_sensors
 from inference.metrics import Evaluation, evaluate
 from inference.model import TileNet, build
 
@@ -36,7 +37,9 @@ class TrainConfig:
     weight_decay: float = 1e-4
     label_smoothing: float = 0.1
     patience: int = 4
-    validation_share: float = 0.2
+    validation_share: float = 0.15
+    test_share: float = 0.15  # held out from everything, used once at the end
+    other_sensors: float = 0.5  # share of training tiles degraded as another sensor would see them
     frozen_blocks: int = 3  # stem plus this many blocks keep their ImageNet weights
     pretrained: bool = True
     seed: int = 0
@@ -62,6 +65,11 @@ class TrainResult:
     best_epoch: int = 0
     train_tiles: int = 0
     validation_tiles: int = 0
+    test_tiles: int = 0
+    test: Evaluation | None = None  # the held-out test split, clean
+    test_degraded: Evaluation | None = None  # the same tiles as another sensor would see them
+    test_labels: NDArray[np.int64] | None = None
+    test_probabilities: NDArray[np.float32] | None = None  # clean, for the calibration figures
     config: TrainConfig = field(default_factory=TrainConfig)
 
     def history_dicts(self) -> list[dict[str, Any]]:
@@ -108,7 +116,7 @@ def train(
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     rng = np.random.default_rng(config.seed)
-    train_tiles, validation_tiles = dataset.split(folder, config.validation_share)
+    train_tiles, validation_tiles, test_tiles = dataset.split(folder, config.validation_share, config.test_share)
     if not validation_tiles:
         raise dataset.DatasetError("too few tiles to hold any back for validation (need two per class)")
     train_images, train_labels = dataset.load(train_tiles)
@@ -119,7 +127,7 @@ def train(
     frozen = _freeze(net, config.frozen_blocks) if config.pretrained else []
     parameters = [p for p in net.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
-    augment = dataset.Augment(config.input_size)
+    augment = dataset.Augment(config.input_size, other_sensors=config.other_sensors)
     steps_per_epoch = math.ceil(len(train_tiles) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
 
@@ -190,7 +198,22 @@ def train(
             break
     net.load_state_dict(best_state)
     net.eval()
+    if test_tiles:
+        _test_once(net, test_tiles, folder.classes, config, result)
     return result
+
+
+def _test_once(
+    net: TileNet, tiles: list[dataset.LabelledTile], classes: tuple[str, ...], config: TrainConfig, result: TrainResult
+) -> None:
+    """The kept model on the test split, clean and as other sensors would see it: figures nothing was chosen by."""
+    images, labels = dataset.load(tiles)
+    clean, _ = predict(net, dataset.fit(images, config.input_size))
+    other, _ = predict(net, dataset.fit(as_other_sensors(images, seed=config.seed), config.input_size))
+    result.test_tiles = len(tiles)
+    result.test = evaluate(labels.tolist(), clean.argmax(axis=1).tolist(), classes)
+    result.test_degraded = evaluate(labels.tolist(), other.argmax(axis=1).tolist(), classes)
+    result.test_labels, result.test_probabilities = labels, clean
 
 
 def trained_at() -> datetime:

@@ -30,6 +30,7 @@ def test_train_writes_weights_report_plots_and_card(tmp_path: Path) -> None:
         "report.json",
         "confusion.png",
         "curves.png",
+        "reliability.png",
         "MODEL_CARD.md",
     }
     _, info = modelfile.load(written / "model.pt")
@@ -38,7 +39,12 @@ def test_train_writes_weights_report_plots_and_card(tmp_path: Path) -> None:
     report = json.loads((written / "report.json").read_text())
     assert report["version"] == info.version
     assert len(report["confusion"]) == 3
-    assert "Not Peruvian imagery" in (written / "MODEL_CARD.md").read_text()
+    card = (written / "MODEL_CARD.md").read_text()
+    assert "Not Peruvian imagery" in card
+    assert "## Figures on the test split (used once)" in card
+    assert "as other sensors would" in card
+    assert "expected calibration error of the housing score" in card
+    assert "test_degraded_housing_macro_f1" in info.metrics
 
 
 def test_train_refuses_a_folder_without_classes(tmp_path: Path) -> None:

@@ -42,6 +42,20 @@ def test_split_is_deterministic_stratified_and_stable_when_other_classes_grow(tm
     assert names(a[1], 1) == names(b[1], 1)  # roofs' validation tiles do not move when fields grow
     assert not {t.path for t in a[0]} & {t.path for t in a[1]}
     assert dataset.split(dataset.scan(tmp_path / "a")) == a
+    assert a[2] == []  # no test split unless asked for
+
+
+def test_a_test_split_is_held_out_from_training_and_from_validation(tmp_path: Path) -> None:
+    train, validation, test = dataset.split(
+        dataset.scan(make_folder(tmp_path, {"roofs": 20, "fields": 20})), validation_share=0.15, test_share=0.15
+    )
+    assert (len(train), len(validation), len(test)) == (28, 6, 6)
+    paths = [{t.path for t in part} for part in (train, validation, test)]
+    assert not (paths[0] & paths[1])
+    assert not (paths[0] & paths[2])
+    assert not (paths[1] & paths[2])
+    with pytest.raises(dataset.DatasetError, match="leaving tiles to train"):
+        dataset.split(dataset.scan(tmp_path), validation_share=0.5, test_share=0.5)
 
 
 def test_load_resizes_and_names_the_bad_file(tmp_path: Path) -> None:

@@ -34,8 +34,13 @@ def generated(root: Path, per_class: int = 12) -> Path:
 @pytest.mark.slow
 def test_short_training_lowers_the_loss_and_beats_chance(tmp_path: Path) -> None:
     folder = dataset.scan(generated(tmp_path))
-    config = training.TrainConfig(input_size=64, epochs=3, batch_size=8, patience=3, validation_share=0.25, threads=2)
+    config = training.TrainConfig(
+        input_size=64, epochs=3, batch_size=8, patience=3, validation_share=0.25, test_share=0.2, threads=2
+    )
     result = training.train(folder, config, show_progress=False)
+    assert result.test is not None
+    assert result.test_degraded is not None
+    assert result.test_tiles == sum(c.support for c in result.test.per_class) > 0
     losses = [h.train_loss for h in result.history]
     assert losses[-1] < losses[0]
     assert result.evaluation.accuracy > 1 / 3 + 0.2
