@@ -32,6 +32,7 @@ from api.routes import (
     me,
     page,
     places,
+    plausibility,
     sensors,
     service_continuity,
     sms,
@@ -93,8 +94,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(sms.router)
     app.include_router(chats.router)
     routers = (
-        me, sensors, places, service_continuity, coverage, map_tiles, alerts, subscriptions, deliveries, imagery,
-        assess,
+        me, sensors, places, service_continuity, coverage, plausibility, map_tiles, alerts, subscriptions,
+        deliveries, imagery, assess,
     )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router, responses=ERRORS)

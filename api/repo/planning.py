@@ -157,3 +157,47 @@ async def coverage_inputs(
         {"district": district},
     )
     return assessed, [(float(lon), float(lat)) for lon, lat in await cur.fetchall()]
+
+
+async def plausibility_inputs(
+    conn: AsyncConnection, *, district: str, since: datetime
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """(the district's active sensors with their positions, each flood sensor's highest level since `since`)."""
+    sensors = await all_rows(
+        conn,
+        """SELECT sensor_id, sensor_type, latitude, longitude FROM sensors
+           WHERE district = %(district)s AND revoked_at IS NULL ORDER BY sensor_id""",
+        {"district": district},
+    )
+    cur = await conn.execute(
+        """SELECT sensor_id, max(max) FROM readings_1m
+           WHERE district = %(district)s AND metric = 'flood_level' AND bucket >= %(since)s GROUP BY sensor_id""",
+        {"district": district, "since": since},
+    )
+    return sensors, {str(sensor): float(level) for sensor, level in await cur.fetchall()}
+
+
+async def plausibility_decisions(conn: AsyncConnection, *, sensor_ids: list[str]) -> dict[tuple[str, str], Any]:
+    rows = await all_rows(
+        conn,
+        """SELECT sensor_id, rule, decision, note, decided_by, decided_at FROM plausibility_decisions
+           WHERE sensor_id = ANY(%(sensors)s)""",
+        {"sensors": sensor_ids},
+    )
+    return {(r["sensor_id"], r["rule"]): r for r in rows}
+
+
+async def decide_plausibility(
+    conn: AsyncConnection, *, sensor_id: str, rule: str, decision: str, note: str, by: str
+) -> dict[str, Any]:
+    row = await one_row(
+        conn,
+        """INSERT INTO plausibility_decisions (sensor_id, rule, decision, note, decided_by)
+           VALUES (%(sensor)s, %(rule)s, %(decision)s, %(note)s, %(by)s)
+           ON CONFLICT (sensor_id, rule) DO UPDATE SET decision = EXCLUDED.decision, note = EXCLUDED.note,
+               decided_by = EXCLUDED.decided_by, decided_at = now()
+           RETURNING sensor_id, rule, decision, note, decided_by, decided_at""",
+        {"sensor": sensor_id, "rule": rule, "decision": decision, "note": note, "by": by},
+    )
+    decided: dict[str, Any] = present(row, "INSERT INTO plausibility_decisions")
+    return decided

@@ -23,6 +23,7 @@ ASSETS = {
     "text.js": "text/javascript",
     "subscriptions.js": "text/javascript",
     "compare.js": "text/javascript",
+    "flags.js": "text/javascript",
     "map.js": "text/javascript",
     "alerts.js": "text/javascript",
     "upload.js": "text/javascript",

@@ -214,7 +214,7 @@ async function openDistrict(name) {
   // One part failing (a slow query, a server older than the page) leaves the others shown.
   const parts = await Promise.allSettled([
     loadStatus(), loadMap(), loadAlerts(), loadSensors(), loadPriorities(), loadContinuity(), loadSemester(),
-    loadSubscriptions(), loadGaps(),
+    loadSubscriptions(), loadGaps(), loadFlags(),
   ]);
   const failed = parts.filter((p) => p.status === "rejected").map((p) => p.reason);
   if (failed.some((error) => error.message === "unauthorised")) throw failed[0];
@@ -247,7 +247,7 @@ $("lang").addEventListener("click", () => {
   state.lang = state.lang === "es" ? "en" : "es";
   localStorage.setItem("vigia.lang", state.lang);
   translate(); renderAlerts();
-  if (state.district) { loadPriorities(); loadContinuity(); loadSemester(); loadSubscriptions(); }
+  if (state.district) { loadPriorities(); loadContinuity(); loadSemester(); loadSubscriptions(); loadFlags(); }
 });
 $("login").addEventListener("submit", (e) => {
   e.preventDefault();

@@ -53,6 +53,9 @@ const TEXT = {
     gapsWhy: "Vivienda precaria (0,6 o más) sin ningún sensor en la celda ni alrededor, por necesidad.",
     landUse: "Uso", housingShort: "Vivienda", builtUp: "Construido", nearest: "Sensor más cercano",
     noGaps: "Toda la vivienda precaria evaluada tiene un sensor cerca.",
+    flagsTitle: "Lecturas dudosas", noFlags: "Ninguna lectura contradice la imagen ni a los vecinos.",
+    flagState: { confirmed: "confirmada", dismissed: "descartada" },
+    flagDecide: { confirmed: "Confirmar", dismissed: "Descartar" },
   },
   en: {
     district: "District", connecting: "connecting…", live: "Live alerts", key: "Access key",
@@ -104,6 +107,9 @@ const TEXT = {
     gapsWhy: "Precarious housing (0.6 or more) with no sensor in the cell or around it, by need.",
     landUse: "Land use", housingShort: "Housing", builtUp: "Built up", nearest: "Nearest sensor",
     noGaps: "All the precarious housing assessed has a sensor near it.",
+    flagsTitle: "Doubtful readings", noFlags: "No reading contradicts the imagery or the neighbours.",
+    flagState: { confirmed: "confirmed", dismissed: "dismissed" },
+    flagDecide: { confirmed: "Confirm", dismissed: "Dismiss" },
   },
 };
 
