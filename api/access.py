@@ -37,11 +37,12 @@ class Action(StrEnum):
     MANAGE_SENSORS = "manage-sensors"
     ASSESS = "assess"  # upload imagery to the model
     ANNOUNCE = "announce"  # record a programmed cut and when it was announced; set continuity tolerances
+    LABEL = "label"  # say what a tile shows on the ground, for the model to learn from
 
 
 GRANTS: dict[Role, frozenset[Action]] = {
     Role.OPERATOR: frozenset(Action),
-    Role.LEADER: frozenset({Action.READ, Action.ACKNOWLEDGE, Action.SUBSCRIBE}),
+    Role.LEADER: frozenset({Action.READ, Action.ACKNOWLEDGE, Action.SUBSCRIBE, Action.LABEL}),
     Role.SENSOR_ADMIN: frozenset({Action.READ, Action.MANAGE_SENSORS}),
     Role.VIEWER: frozenset({Action.READ}),
 }

@@ -28,6 +28,7 @@ from api.routes import (
     deliveries,
     health,
     imagery,
+    labels,
     map_tiles,
     me,
     page,
@@ -95,7 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(chats.router)
     routers = (
         me, sensors, places, service_continuity, coverage, plausibility, map_tiles, alerts, subscriptions,
-        deliveries, imagery, assess,
+        deliveries, imagery, labels, assess,
     )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router, responses=ERRORS)

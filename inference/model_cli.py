@@ -87,7 +87,8 @@ def model_rollback() -> None:
     console.print(f"champion: {entry.version} (version {entry.number})")
 
 
-def _model_to_evaluate(settings: Settings, explicit: Path | None) -> Path:
+def current_model(settings: Settings, explicit: Path | None) -> Path:
+    """`explicit`, else the champion fetched from the registry, else the shipped model."""
     from inference.assessor import DEFAULT_MODEL
     from inference.registry import RegistryError
 
@@ -122,7 +123,7 @@ def model_evaluate(
     from inference.metrics import evaluate
 
     settings = load_settings()
-    path = _model_to_evaluate(settings, model)
+    path = current_model(settings, model)
     try:
         net, info = modelfile.load(path)
         labelled = dataset.scan(folder, classes=info.classes)

@@ -213,3 +213,18 @@ def open_change_alert(conn: psycopg.Connection, row: ChangeRow, *, title: tuple[
     conn.execute("UPDATE tile_changes SET alert_id = %s WHERE tile_id = %s AND before_at = %s AND after_at = %s",
                  (alert_id, row.tile_id, row.before_at, row.after_at))  # fmt: skip
     return alert_id
+
+
+def field_labels(conn: psycopg.Connection, *, district: str | None) -> list[tuple[str, str, str]]:
+    """(tile, class, digest of its newest archived image) for the newest label of every labelled tile."""
+    rows = conn.execute(
+        """SELECT l.tile_id, l.land_use_class, i.digest FROM (
+               SELECT DISTINCT ON (tile_id) tile_id, land_use_class FROM field_labels
+               WHERE %(d)s::text IS NULL OR district = %(d)s ORDER BY tile_id, labelled_at DESC
+           ) l
+           JOIN LATERAL (SELECT digest FROM imagery WHERE tile_id = l.tile_id ORDER BY captured_at DESC LIMIT 1) i
+             ON true
+           ORDER BY l.tile_id""",
+        {"d": district},
+    ).fetchall()
+    return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]

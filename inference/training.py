@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import torch.nn.functional as F
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from inference import dataset
+from inference import dataset, modelfile
 from inference.degrade import as_other_sensors
 from inference.metrics import Evaluation, evaluate
 from inference.model import TileNet, build
@@ -40,6 +41,7 @@ class TrainConfig:
     validation_share: float = 0.15
     test_share: float = 0.15  # held out from everything, used once at the end
     other_sensors: float = 0.5  # share of training tiles degraded as another sensor would see them
+    start_from: Path | None = None  # a model file to fine-tune instead of starting from ImageNet
     frozen_blocks: int = 3  # stem plus this many blocks keep their ImageNet weights
     pretrained: bool = True
     seed: int = 0
@@ -74,6 +76,17 @@ class TrainResult:
 
     def history_dicts(self) -> list[dict[str, Any]]:
         return [asdict(h) for h in self.history]
+
+
+def _starting_net(folder: dataset.LabelledFolder, config: TrainConfig) -> TileNet:
+    if config.start_from is None:
+        return build(len(folder.classes), pretrained=config.pretrained)
+    net, info = modelfile.load(config.start_from)
+    if tuple(info.classes) != tuple(folder.classes):
+        raise dataset.DatasetError(
+            f"the folder's classes ({', '.join(folder.classes)}) are not the model's ({', '.join(info.classes)})"
+        )
+    return net
 
 
 def _freeze(net: TileNet, blocks: int) -> list[torch.nn.Module]:
@@ -123,7 +136,7 @@ def train(
     validation_images, validation_labels = dataset.load(validation_tiles)
     validation_input = dataset.fit(validation_images, config.input_size)
 
-    net = build(len(folder.classes), pretrained=config.pretrained)
+    net = _starting_net(folder, config)
     frozen = _freeze(net, config.frozen_blocks) if config.pretrained else []
     parameters = [p for p in net.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)

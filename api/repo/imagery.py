@@ -60,3 +60,53 @@ async def changes(conn: AsyncConnection, *, tile_ids: list[str], districts: list
            ORDER BY after_at DESC, tile_id, computed_at DESC""",
         {"tiles": tile_ids, "districts": districts},
     )
+
+
+async def label_tile(
+    conn: AsyncConnection, *, tile_id: str, district: str | None, land_use_class: str, note: str, by: str
+) -> dict[str, Any]:
+    cur = await conn.execute(
+        """INSERT INTO field_labels (tile_id, district, land_use_class, note, labelled_by)
+           VALUES (%(tile)s, %(district)s, %(cls)s, %(note)s, %(by)s)
+           RETURNING tile_id, district, land_use_class, note, labelled_by, labelled_at""",
+        {"tile": tile_id, "district": district, "cls": land_use_class, "note": note, "by": by},
+    )
+    row = await cur.fetchone()
+    names = ("tile_id", "district", "land_use_class", "note", "labelled_by", "labelled_at")
+    return dict(zip(names, row or (), strict=True))
+
+
+async def tile_district(conn: AsyncConnection, *, tile_ids: list[str]) -> str | None:
+    """The district the tiles' imagery or sensors belong to, if any does."""
+    cur = await conn.execute(
+        """SELECT district FROM imagery WHERE tile_id = ANY(%(t)s) AND district IS NOT NULL
+           UNION ALL SELECT district FROM sensors WHERE tile_id = ANY(%(t)s) LIMIT 1""",
+        {"t": tile_ids},
+    )
+    row = await cur.fetchone()
+    return None if row is None else str(row[0])
+
+
+async def labels(conn: AsyncConnection, *, district: str) -> list[dict[str, Any]]:
+    """The newest label of each labelled tile of the district."""
+    return await all_rows(
+        conn,
+        """SELECT DISTINCT ON (tile_id) tile_id, district, land_use_class, note, labelled_by, labelled_at
+           FROM field_labels WHERE district = %(d)s ORDER BY tile_id, labelled_at DESC""",
+        {"d": district},
+    )
+
+
+async def least_sure(conn: AsyncConnection, *, district: str, zoom: int, limit: int) -> list[dict[str, Any]]:
+    """Unlabelled imagery tiles of the district whose newest assessment the model was least sure of."""
+    return await all_rows(
+        conn,
+        """SELECT * FROM (
+               SELECT DISTINCT ON (a.tile_id) a.tile_id, a.land_use_class, a.class_probability, a.housing_score
+               FROM tile_assessments a
+               WHERE a.district = %(d)s AND a.zoom = %(z)s AND a.class_probability IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM field_labels l WHERE l.tile_id = a.tile_id)
+               ORDER BY a.tile_id, a.time DESC, a.computed_at DESC
+           ) newest ORDER BY class_probability, tile_id LIMIT %(n)s""",
+        {"d": district, "z": zoom, "n": limit},
+    )

@@ -90,7 +90,12 @@ async def districts(conn: AsyncConnection, *, districts: list[str] | None, zoom:
 
 
 async def district_exists(conn: AsyncConnection, *, district: str) -> bool:
-    cur = await conn.execute("SELECT 1 FROM sensors WHERE district = %(d)s LIMIT 1", {"d": district})
+    """A district is known by its sensors, or by imagery ingested for it before any sensor was installed."""
+    cur = await conn.execute(
+        """SELECT 1 FROM sensors WHERE district = %(d)s
+           UNION ALL SELECT 1 FROM imagery WHERE district = %(d)s LIMIT 1""",
+        {"d": district},
+    )
     return await cur.fetchone() is not None
 
 

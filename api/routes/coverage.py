@@ -21,7 +21,7 @@ Limit = Annotated[int, Query(ge=1, le=500, description="how many, most in need f
 async def ranked_gaps(conn: ConnDep, settings: SettingsDep, principal: Reader, district: str) -> list[CoverageGap]:
     """Every gap of the district, ranked; 404 for a district the caller cannot see or nobody measured."""
     if not principal.sees(district):
-        raise HTTPException(404, f"district {district!r} has no sensors")
+        raise HTTPException(404, f"district {district!r} has neither sensors nor imagery")
     zooms = {"imagery_zoom": settings.imagery_zoom, "tile_zoom": settings.tile_zoom}
     found = await evidence.coverage_gaps(conn, district, **zooms)
     if found is None:

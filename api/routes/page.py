@@ -24,6 +24,7 @@ ASSETS = {
     "subscriptions.js": "text/javascript",
     "compare.js": "text/javascript",
     "flags.js": "text/javascript",
+    "labels.js": "text/javascript",
     "map.js": "text/javascript",
     "alerts.js": "text/javascript",
     "upload.js": "text/javascript",

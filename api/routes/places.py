@@ -43,7 +43,7 @@ def status_of(open_alerts: int, critical: int, assessed: bool) -> str:
 
 async def visible_district(conn: ConnDep, district: str, principal: Principal) -> None:
     if not principal.sees(district) or not await repo.district_exists(conn, district=district):
-        raise HTTPException(404, f"district {district!r} has no sensors")
+        raise HTTPException(404, f"district {district!r} has neither sensors nor imagery")
 
 
 @router.get("/districts", response_model=list[DistrictStatus])
@@ -164,7 +164,7 @@ async def _ranked(
     conn: ConnDep, principal: Principal, settings: SettingsDep, district: str | None, days: int, language: str = "en"
 ) -> list[priorities.Ranked]:
     if district is not None and not principal.sees(district):
-        raise HTTPException(404, f"district {district!r} has no sensors")
+        raise HTTPException(404, f"district {district!r} has neither sensors nor imagery")
     end = datetime.now(UTC)
     scope = [district] if district else principal.districts()
     tiles, spans = await repo.priority_inputs(

@@ -214,7 +214,7 @@ async function openDistrict(name) {
   // One part failing (a slow query, a server older than the page) leaves the others shown.
   const parts = await Promise.allSettled([
     loadStatus(), loadMap(), loadAlerts(), loadSensors(), loadPriorities(), loadContinuity(), loadSemester(),
-    loadSubscriptions(), loadGaps(), loadFlags(),
+    loadSubscriptions(), loadGaps(), loadFlags(), loadUncertain(),
   ]);
   const failed = parts.filter((p) => p.status === "rejected").map((p) => p.reason);
   if (failed.some((error) => error.message === "unauthorised")) throw failed[0];
@@ -226,6 +226,7 @@ async function start() {
   state.may = new Set((await api("/me")).may);
   $("assess-box").hidden = !state.may.has("assess");
   $("subs-box").hidden = !state.may.has("subscribe");
+  $("label-box").hidden = !state.may.has("label");
   $("tolerance").hidden = $("cut").hidden = !state.may.has("announce");
   const districts = await api("/districts");
   $("login").hidden = true; $("main").hidden = false;

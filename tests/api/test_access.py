@@ -9,7 +9,7 @@ from api.access import Action, BadKey, Principal, Role, new_key, secret_matches,
 LEADER = Principal("000000000001", Role.LEADER, "san-juan-de-lurigancho")
 EXPECTED = {
     Role.OPERATOR: set(Action),
-    Role.LEADER: {Action.READ, Action.ACKNOWLEDGE, Action.SUBSCRIBE},
+    Role.LEADER: {Action.READ, Action.ACKNOWLEDGE, Action.SUBSCRIBE, Action.LABEL},
     Role.SENSOR_ADMIN: {Action.READ, Action.MANAGE_SENSORS},
     Role.VIEWER: {Action.READ},
 }
