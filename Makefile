@@ -81,6 +81,10 @@ bench-api: install
 bench-change: install
 	$(BIN)/python -m bench.change
 
+# The imagery model on tiles as other sensors would show them, before and after AdaBN.
+bench-sources: install
+	$(BIN)/python -m bench.sources $(MODELS)
+
 # The stream worker's window memory per sensor and metric, against the same run without eviction.
 bench-state: $(STAMP)
 	$(BIN)/python -m bench.state

@@ -56,7 +56,7 @@ def _figure(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
-def _registry_change(change: Callable[[ModelRegistry], RegisteredVersion]) -> RegisteredVersion:
+def registry_change(change: Callable[[ModelRegistry], RegisteredVersion]) -> RegisteredVersion:
     """Run one change against the registry; its refusal or absence ends the command with one line."""
     from inference.registry import RegistryError
 
@@ -69,21 +69,21 @@ def _registry_change(change: Callable[[ModelRegistry], RegisteredVersion]) -> Re
 @model_app.command("register")
 def model_register(path: Annotated[Path, typer.Argument(help="a model file written by `vigia train`")]) -> None:
     """Add a model file (and the card, report and plots beside it) to the registry, not yet champion."""
-    entry = _registry_change(lambda registry: registry.register_file(path))
+    entry = registry_change(lambda registry: registry.register_file(path))
     console.print(f"registered {entry.version} as version {entry.number}")
 
 
 @model_app.command("promote")
 def model_promote(version: Annotated[str, typer.Argument(help="Vigía's version or MLflow's number")]) -> None:
     """Make a registered version the champion, which the inference workers serve (within their check interval)."""
-    entry = _registry_change(lambda registry: registry.promote(version))
+    entry = registry_change(lambda registry: registry.promote(version))
     console.print(f"champion: {entry.version} (version {entry.number})")
 
 
 @model_app.command("rollback")
 def model_rollback() -> None:
     """Make champion again the version that was champion before the current one."""
-    entry = _registry_change(lambda registry: registry.rollback())
+    entry = registry_change(lambda registry: registry.rollback())
     console.print(f"champion: {entry.version} (version {entry.number})")
 
 

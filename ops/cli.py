@@ -17,8 +17,8 @@ import psycopg
 import typer
 
 from api import cli as api_cli
+from inference import adapt_cli, model_cli, train_cli
 from inference import cli as inference_cli
-from inference import model_cli, train_cli
 from ingest import cli as ingest_cli
 from notify import cli as notify_cli
 from ops import control, demo, logs_cli
@@ -46,6 +46,7 @@ app.add_typer(notify_cli.app, name="notifier")
 app.add_typer(db_app, name="db")
 app.add_typer(kafka_app, name="kafka")
 app.command("train")(train_cli.train)
+model_cli.model_app.command("adapt")(adapt_cli.model_adapt)
 app.add_typer(model_cli.model_app, name="model")
 app.add_typer(inference_cli.imagery_app, name="imagery")
 app.add_typer(inference_cli.inference_app, name="inference")
