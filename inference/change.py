@@ -8,7 +8,7 @@ interpretable features then say what changed, in words a planner uses.
 `DISTANCE` is calibrated on the shared tiles (`make bench-change`, ten tiles of each of the
 21 classes): a tile against itself re-lit, blurred, shifted and re-encoded, as a second
 flight or another camera would see it, has a median distance of 0.01, a 99th percentile of
-0.10 and a maximum of 0.24; a tile against one of another class is never below 0.81. A
+0.07 and a maximum of 0.10; a tile against one of another class is never below 0.53. A
 change is significant when the distance passes 0.35 and something a person can name moved
 with it: the class, the housing score by 0.2, or the built-up or vegetated share by 0.15.
 The distance alone (a cloud shadow, a new season) is reported, not alerted.
