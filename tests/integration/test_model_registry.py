@@ -94,7 +94,8 @@ def test_a_trained_model_is_served_by_a_worker_with_an_empty_disk_and_the_server
     assert {"accuracy", "macro_f1", "housing_macro_f1"} <= set(run.data.metrics)
     artifacts = {a.path for a in registry.client.list_artifacts(run.info.run_id, "model")}
     assert artifacts == {
-        f"model/{n}" for n in ("model.pt", "MODEL_CARD.md", "report.json", "confusion.png", "curves.png")
+        f"model/{n}"
+        for n in ("model.pt", "MODEL_CARD.md", "report.json", "confusion.png", "curves.png", "reliability.png")
     }
 
     assert vigia("model", "promote", version).returncode == 0
