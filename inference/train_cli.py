@@ -17,6 +17,7 @@ from vigia.settings import Settings, load_settings
 from vigia.terminal import console, fail
 
 if TYPE_CHECKING:
+    from inference.calibration import Reliability
     from inference.modelfile import ModelInfo
     from inference.tracking import TrainingRun
     from inference.training import TrainResult
@@ -134,10 +135,12 @@ def train(
     housing_classes = [name for name, w in weights.items() if w > 0]
     trained_at = training.trained_at()
     summary = result.evaluation.summary(housing_classes)
+    calibrated = _calibration(result, weights)
     if result.test is not None and result.test_degraded is not None:
         summary |= {f"test_{k}": v for k, v in result.test.summary(housing_classes).items()}
         summary |= {f"test_degraded_{k}": v for k, v in result.test_degraded.summary(housing_classes).items()}
-        summary |= _calibration(result, weights)
+    if calibrated is not None:
+        summary |= {"housing_ece": calibrated[0].ece, "confidence_ece": calibrated[1].ece}
     info = modelfile.ModelInfo(
         version=modelfile.version_for(modelfile.half_state(result.net), trained_at),
         classes=labelled.classes,
@@ -147,7 +150,7 @@ def train(
         metrics={**summary, "best_epoch": result.best_epoch, "validation_tiles": result.validation_tiles},
         initialisation=_initialisation(start_info, pretrained=config.pretrained),
     )
-    target = _write_model_folder(out, result, info, housing_classes, data=folder)
+    target = _write_model_folder(out, result, info, housing_classes, data=folder, calibrated=calibrated)
     console.print(f"wrote {target}/ (model.pt, report.json, confusion.png, curves.png, reliability.png, MODEL_CARD.md)")
     console.print(" ".join(f"{k}={v}" for k, v in summary.items()))
     if run is None:
@@ -202,35 +205,28 @@ def _field_folder(settings: Settings, district: str | None, replay: int) -> tupl
     return root, base, info
 
 
-def _calibration(result: TrainResult, weights: Mapping[str, float]) -> dict[str, float]:
+def _calibration(result: TrainResult, weights: Mapping[str, float]) -> tuple[Reliability, Reliability] | None:
+    """(housing score, class confidence) reliability on the clean test split, when there was one."""
     from inference import calibration
     from inference.housing import class_weights
 
     if result.test_probabilities is None or result.test_labels is None:
-        return {}
+        return None
     labels = result.test_labels.tolist()
-    housing = calibration.housing(result.test_probabilities, labels, class_weights(result.classes, weights))
-    confidence = calibration.confidence(result.test_probabilities, labels)
-    return {"housing_ece": housing.ece, "confidence_ece": confidence.ece}
-
-
-def _reliability(result: TrainResult, info: ModelInfo, path: Path) -> None:
-    from inference import calibration, report
-    from inference.housing import class_weights
-
-    if result.test_probabilities is None or result.test_labels is None:
-        return
-    labels = result.test_labels.tolist()
-    weights = class_weights(result.classes, info.housing_weights)
-    report.reliability_png(
-        calibration.housing(result.test_probabilities, labels, weights),
+    return (
+        calibration.housing(result.test_probabilities, labels, class_weights(result.classes, weights)),
         calibration.confidence(result.test_probabilities, labels),
-        path,
     )
 
 
 def _write_model_folder(
-    out: Path, result: TrainResult, info: ModelInfo, housing_classes: list[str], *, data: Path
+    out: Path,
+    result: TrainResult,
+    info: ModelInfo,
+    housing_classes: list[str],
+    *,
+    data: Path,
+    calibrated: tuple[Reliability, Reliability] | None,
 ) -> Path:
     """`out/<version>/` with the weights, report, plots and card, written whole or not at all."""
     from inference import modelfile, report
@@ -249,9 +245,9 @@ def _write_model_folder(
         report.confusion_png(result.evaluation, staging / "confusion.png", f"{info.version} on validation")
         report.curves_png(result.history_dicts(), staging / "curves.png")
         held_out = ""
-        if result.test is not None and result.test_degraded is not None and "housing_ece" in info.metrics:
-            _reliability(result, info, staging / "reliability.png")
-            ece = {k: float(info.metrics[k]) for k in ("housing_ece", "confidence_ece")}
+        if result.test is not None and result.test_degraded is not None and calibrated is not None:
+            report.reliability_png(*calibrated, staging / "reliability.png")
+            ece = {"housing_ece": calibrated[0].ece, "confidence_ece": calibrated[1].ece}
             held_out = report.test_section(
                 result.test, result.test_degraded, housing_classes, tiles=result.test_tiles, ece=ece
             )

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import mercantile
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from api.access import Action, Principal
 from api.deps import ConnDep, SettingsDep, allowed
-from api.params import DistrictQuery
+from api.params import DistrictQuery, TileXPath, TileYPath, TileZoomPath
 from api.repo import imagery as imagery_repo
 from api.schemas import Problem
 from api.tile_jobs import QueueUnavailable, TileJobQueue
@@ -84,9 +84,9 @@ async def upload(
     request: Request,
     settings: SettingsDep,
     principal: Annotated[Principal, allowed(Action.ASSESS)],
-    z: Annotated[int, Path(ge=1, le=22)],
-    x: Annotated[int, Path(ge=0)],
-    y: Annotated[int, Path(ge=0)],
+    z: TileZoomPath,
+    x: TileXPath,
+    y: TileYPath,
     district: DistrictQuery = None,
     captured_at: Annotated[datetime | None, Query(description="when the image was taken; default: now")] = None,
 ) -> QueuedImage:
@@ -140,9 +140,9 @@ async def tile_changes(
     conn: ConnDep,
     settings: SettingsDep,
     principal: Annotated[Principal, allowed(Action.READ)],
-    z: Annotated[int, Path(ge=1, le=22)],
-    x: Annotated[int, Path(ge=0)],
-    y: Annotated[int, Path(ge=0)],
+    z: TileZoomPath,
+    x: TileXPath,
+    y: TileYPath,
 ) -> list[TileChange]:
     """What changed between acquisitions of this tile, or of the imagery tiles inside this block, newest first:
     each comparison by the model that assessed both, significant or not."""

@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Annotated
 
 import mercantile
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from api.access import Action, Principal
 from api.deps import ConnDep, SettingsDep, allowed
 from api.land_use import CLASSES_ES
-from api.params import DistrictPath
+from api.params import DistrictPath, TileXPath, TileYPath, TileZoomPath
 from api.repo import imagery as imagery_repo
 from api.routes.places import NOT_FOUND, Reader, visible_district
 from api.schemas import Text
@@ -49,9 +49,9 @@ async def label(
     conn: ConnDep,
     settings: SettingsDep,
     principal: Labeller,
-    z: Annotated[int, Path(ge=1, le=22)],
-    x: Annotated[int, Path(ge=0)],
-    y: Annotated[int, Path(ge=0)],
+    z: TileZoomPath,
+    x: TileXPath,
+    y: TileYPath,
     body: LabelIn,
 ) -> Label:
     """Say what a tile shows on the ground (at the imagery zoom), with who and when; `vigia train --labels`

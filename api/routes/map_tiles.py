@@ -12,13 +12,14 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query
+from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api import map_tiles
 from api.access import Action, Principal
 from api.deps import ConnDep, SettingsDep, allowed
+from api.params import MapZoomPath, TileXPath, TileYPath
 from api.repo import imagery as imagery_repo
 from api.schemas import Problem
 from vigia.archive import ImageryArchive
@@ -75,9 +76,9 @@ async def acquisitions(
     conn: ConnDep,
     settings: SettingsDep,
     principal: Reader,
-    z: Annotated[int, Path(ge=0, le=24)],
-    x: Annotated[int, Path(ge=0)],
-    y: Annotated[int, Path(ge=0)],
+    z: MapZoomPath,
+    x: TileXPath,
+    y: TileYPath,
 ) -> list[Acquisition]:
     """When this place was imaged, oldest first: the dates to compare it between (`?at=` on the PNG)."""
     area = _area(settings, z, x, y)
@@ -99,9 +100,9 @@ async def imagery_tile(
     conn: ConnDep,
     settings: SettingsDep,
     principal: Reader,
-    z: Annotated[int, Path(ge=0, le=24)],
-    x: Annotated[int, Path(ge=0)],
-    y: Annotated[int, Path(ge=0)],
+    z: MapZoomPath,
+    x: TileXPath,
+    y: TileYPath,
     at: Annotated[datetime | None, Query(description="as the place was then: images captured by this time")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:

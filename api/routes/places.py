@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import mercantile
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from api import evidence, priorities, repo, report, semester
 from api.access import Action, Principal
 from api.deps import ConnDep, SettingsDep, allowed
-from api.params import DistrictPath, DistrictQuery
+from api.params import DistrictPath, DistrictQuery, TileXPath, TileYPath, TileZoomPath
 from api.schemas import (
     Alert,
     Assessment,
@@ -109,9 +109,9 @@ async def _known_tile(
 async def tile(
     conn: ConnDep,
     principal: Reader,
-    z: Annotated[int, Path(ge=1, le=22)],
-    x: Annotated[int, Path(ge=0, le=4_194_303)],
-    y: Annotated[int, Path(ge=0, le=4_194_303)],
+    z: TileZoomPath,
+    x: TileXPath,
+    y: TileYPath,
 ) -> TileStatus:
     """A tile's newest assessment, its sensors and its open alerts."""
     if x >= 2**z or y >= 2**z:
@@ -143,9 +143,9 @@ class TilePlace(BaseModel):
 async def name_tile(
     conn: ConnDep,
     principal: Annotated[Principal, allowed(Action.MANAGE_SENSORS)],
-    z: Annotated[int, Path(ge=1, le=22)],
-    x: Annotated[int, Path(ge=0, le=4_194_303)],
-    y: Annotated[int, Path(ge=0, le=4_194_303)],
+    z: TileZoomPath,
+    x: TileXPath,
+    y: TileYPath,
     body: TilePlace,
 ) -> Response:
     """Name a block as its neighbours do; the page, messages and reports use it instead of the tile id."""
