@@ -124,7 +124,7 @@ def test_on_a_phone_the_alerts_come_first_a_leader_acknowledges_and_an_operator_
 ) -> None:
     register(stack, "it-map-dry", SENSOR[1] + 0.0004, SENSOR[2], "water", ["water_pressure"], district=district)
     publish_dry_spell(stack, "it-map-dry", district)
-    alert = open_alert(stack, "it-map-dry")
+    alert = open_alert(stack, "it-map-dry", rule="water-outage")
     leader = api_headers(stack, "leader", district=district)
     key = leader["Authorization"].removeprefix("Bearer ")
     errors: list[str] = []
