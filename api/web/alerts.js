@@ -106,7 +106,8 @@ function upsert(alert, fresh = false) {
 }
 
 async function loadAlerts() {
-  const rows = await api(`/alerts?district=${state.district}&state=open&state=acknowledged&limit=100`);
+  const rows = await forDistrict(`/alerts?district=${state.district}&state=open&state=acknowledged&limit=100`);
+  if (!rows) return;
   state.alerts = new Map(rows.map((a) => [a.alert_id, a]));
   renderAlerts();
   if (districtMap) drawSensors();

@@ -33,6 +33,14 @@ async function api(path, options = {}) {
   return response.json();
 }
 
+// A district's data, or null when the person chose another district while it was on its way: what arrives
+// late for a district no longer shown must not be drawn over the one that is (the map would fit its view to it).
+async function forDistrict(path) {
+  const district = state.district;
+  const data = await api(path);
+  return district === state.district ? data : null;
+}
+
 function translate() {
   document.documentElement.lang = state.lang;
   document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
@@ -50,7 +58,8 @@ function showLogin(message) {
 
 // --- status cards ----------------------------------------------------------------------
 async function loadStatus() {
-  const d = await api(`/districts/${state.district}`);
+  const d = await forDistrict(`/districts/${state.district}`);
+  if (!d) return;
   const cards = [
     [d.sensors, t("sensors")], [d.sensors_reporting, t("reporting")], [d.open_alerts, t("open")],
     [d.critical_alerts, t("critical"), d.critical_alerts ? "critical" : ""],
@@ -74,7 +83,8 @@ function scoreColour(score) {
 }
 
 async function loadMap() {
-  const geo = await api(`/districts/${state.district}/tiles.geojson`);
+  const geo = await forDistrict(`/districts/${state.district}/tiles.geojson`);
+  if (!geo) return;
   state.places = new Map(geo.features.filter((f) => f.properties.place).map((f) => [f.id, f.properties.place]));
   drawTiles(geo);
   renderAlerts();
@@ -130,7 +140,8 @@ async function openSensor(sensorId) {
 
 // --- sensor chart ----------------------------------------------------------------------
 async function loadSensors() {
-  const sensors = await api(`/sensors?district=${state.district}&limit=1000`);
+  const sensors = await forDistrict(`/sensors?district=${state.district}&limit=1000`);
+  if (!sensors) return;
   state.sensors = new Map(sensors.map((s) => [s.sensor_id, s]));
   drawSensors();
   $("sensor").replaceChildren(...sensors.map((s) => new Option(`${s.sensor_id} (${nameOf(s.sensor_type)})`, s.sensor_id)));
@@ -175,7 +186,8 @@ async function drawChart() {
 
 // --- priorities --------------------------------------------------------------------------
 async function loadPriorities() {
-  const rows = await api(`/priorities/tiles?district=${state.district}&limit=10&lang=${state.lang}`);
+  const rows = await forDistrict(`/priorities/tiles?district=${state.district}&limit=10&lang=${state.lang}`);
+  if (!rows) return;
   $("priorities").tBodies[0].replaceChildren(...rows.map((r) => {
     const tr = document.createElement("tr");
     for (const value of [r.rank, r.place || r.tile_id, r.index.toFixed(1), r.why]) {
@@ -189,9 +201,10 @@ async function loadPriorities() {
 // --- where to install the next sensors -------------------------------------------------------
 async function loadGaps() {
   const [rows, geo] = await Promise.all([
-    api(`/districts/${state.district}/coverage-gaps?limit=10`),
-    api(`/districts/${state.district}/coverage-gaps.geojson?limit=10`),
+    forDistrict(`/districts/${state.district}/coverage-gaps?limit=10`),
+    forDistrict(`/districts/${state.district}/coverage-gaps.geojson?limit=10`),
   ]);
+  if (!rows || !geo) return;
   drawGaps(geo);
   $("gaps-none").hidden = rows.length > 0;
   $("gaps").hidden = !rows.length;

@@ -12,7 +12,8 @@ function cell(row, text) {
 }
 
 async function loadContinuity() {
-  const c = await api(`/districts/${state.district}/continuity`);
+  const c = await forDistrict(`/districts/${state.district}/continuity`);
+  if (!c) return;
   const table = $("continuity").tBodies[0];
   table.replaceChildren();
   for (const service of ["power", "water"]) {
@@ -51,7 +52,8 @@ async function loadContinuity() {
 }
 
 async function loadSemester() {
-  const s = await api(`/districts/${state.district}/continuity/semester`);
+  const s = await forDistrict(`/districts/${state.district}/continuity/semester`);
+  if (!s) return;
   $("semester-label").textContent = `${s.semester} (${s.start.slice(0, 10)} – ${s.end.slice(0, 10)})`;
   $("semester").tBodies[0].replaceChildren(...["power", "water"].map((service) => {
     const x = s[service];

@@ -3,7 +3,8 @@
 "use strict";
 
 async function loadFlags() {
-  const flags = await api(`/districts/${state.district}/plausibility`);
+  const flags = await forDistrict(`/districts/${state.district}/plausibility`);
+  if (!flags) return;
   $("flags-none").hidden = flags.length > 0;
   $("flags").replaceChildren(...flags.map((f) => {
     const li = document.createElement("li");

@@ -8,7 +8,8 @@ const LABEL_CLASSES = ["mobilehomepark", "denseresidential", "mediumresidential"
 
 async function loadUncertain() {
   if (!state.may.has("label")) return;
-  const rows = await api(`/districts/${state.district}/uncertain?limit=8`);
+  const rows = await forDistrict(`/districts/${state.district}/uncertain?limit=8`);
+  if (!rows) return;
   $("uncertain-none").hidden = rows.length > 0;
   $("uncertain").replaceChildren(...rows.map((row) => {
     const li = document.createElement("li");

@@ -30,7 +30,9 @@ async function loadSubscriptions() {
     channelKinds = new Map((await api("/subscriptions/channels")).map((c) => [c.channel, c.target]));
     fillSubscribeForm();
   }
-  const mine = (await api("/subscriptions")).filter((s) => s.district === state.district);
+  const all = await forDistrict("/subscriptions");
+  if (!all) return;
+  const mine = all.filter((s) => s.district === state.district);
   const list = $("subscriptions");
   if (!mine.length) { list.innerHTML = `<li></li>`; list.firstChild.textContent = t("noSubs"); return; }
   list.replaceChildren(...mine.map(subscriptionItem));
