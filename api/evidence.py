@@ -146,11 +146,13 @@ async def period(conn: AsyncConnection, district: str, start: datetime, end: dat
 def _semester_service(found: list[Found], tiles: dict[str, str], saved: dict[str, Any] | None) -> SemesterService:
     tolerance = semester.Tolerance(saved["interruptions"], saved["hours"]) if saved else None
     counted = [f for f in found if not f.programmed]
+    spans: dict[str, list[timedelta]] = {sensor_id: [] for sensor_id in tiles}
+    for f in counted:
+        spans[f.sensor_id].append(f.span.duration)
     points = [
         semester.SupplyPoint(
-            sensor_id, tile_id,
-            interruptions=sum(1 for f in counted if f.sensor_id == sensor_id),
-            hours=round(sum(f.span.duration.total_seconds() for f in counted if f.sensor_id == sensor_id) / 3600, 2),
+            sensor_id, tile_id, interruptions=len(spans[sensor_id]),
+            hours=round(sum(spans[sensor_id], timedelta()).total_seconds() / 3600, 2),
         )
         for sensor_id, tile_id in tiles.items()
     ]  # fmt: skip
