@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 
 from stream.processor import Processor
 from stream.rules import load_rules
-from vigia.contracts import HousingContext, Metric, Reading
+from vigia.contracts import HousingContext, Metric, reading_id
+from vigia.reading_records import FlatReading
 
 LIMIT_BYTES = 2048  # per active sensor and metric
 WARMUP_HOURS = 2.0
@@ -46,18 +47,20 @@ class Held:
         return self.end_bytes / self.warm_bytes - 1 if self.warm_bytes else 0.0
 
 
-def batch(minute: int, sensors: int) -> list[Reading]:
-    at = T0 + timedelta(minutes=minute)
+def batch(minute: int, sensors: int) -> list[FlatReading]:
+    when = T0 + timedelta(minutes=minute)
+    at = when.timestamp()
     return [
-        Reading(
+        FlatReading(
             sensor_id=f"bench-{s:05d}",
             district="bench",
             tile_id="17/1/1",
-            metric=metric,
+            metric=metric.value,
             value=1.2 + (s + minute) % 7 / 10,
             unit="bar",
-            event_time=at,
+            ts=at,
             received_at=at,
+            reading_id=reading_id(f"bench-{s:05d}", metric.value, when),
         )
         for s in range(sensors)
         for metric in METRICS

@@ -38,6 +38,7 @@ from stream.rules import load_rules
 from stream.sink import Sink
 from vigia import kafka, topics
 from vigia.contracts import HousingContext, Metric, Reading
+from vigia.reading_records import encode
 from vigia.settings import Settings
 
 RULES = """
@@ -66,7 +67,7 @@ async def produce(settings: Settings, prefix: str, sensors: int, per_sensor: int
                     sensor_id=f"{prefix}-{s:04d}", district="bench", tile_id="17/1/1", metric=Metric.TILT,
                     value=1.0 + (i % 7) / 100, unit="deg", event_time=when, received_at=when,
                 )  # fmt: skip
-                await producer.send(topics.READINGS, reading.to_json(), key=reading.sensor_id.encode())
+                await producer.send(topics.READINGS, encode([reading]), key=reading.sensor_id.encode())
         await producer.flush()
     finally:
         await producer.stop()
@@ -186,7 +187,7 @@ async def steady(settings: Settings, sensors: int, rate: int, seconds: float) ->
                 )  # fmt: skip
                 await producer.send(
                     topics.READINGS,
-                    reading.to_json(),
+                    encode([reading]),
                     key=reading.sensor_id.encode(),
                     timestamp_ms=int(now.timestamp() * 1000),
                 )

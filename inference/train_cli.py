@@ -65,6 +65,10 @@ def train(
     other_sensors: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="share of training tiles degraded as another sensor sees them")
     ] = 0.5,
+    frozen_blocks: Annotated[
+        int, typer.Option(min=0, max=16, help="blocks after the stem that keep their ImageNet weights")
+    ] = 3,
+    label_smoothing: Annotated[float, typer.Option(min=0.0, max=0.3, help="softens the targets")] = 0.1,
     seed: int = 0,
     threads: Annotated[int, typer.Option(min=1)] = 2,
     register: Annotated[
@@ -101,7 +105,7 @@ def train(
         input_size=start_info.input_size if start_info else size, epochs=epochs or (4 if labels else 16),
         patience=patience, pretrained=not scratch, validation_share=validation_share, test_share=test_share,
         other_sensors=other_sensors, seed=seed, threads=threads, start_from=start_from,
-        learning_rate=3e-4 if labels else 1e-3,
+        learning_rate=3e-4 if labels else 1e-3, frozen_blocks=frozen_blocks, label_smoothing=label_smoothing,
     )  # fmt: skip
     size = config.input_size
     console.print(

@@ -1,5 +1,8 @@
 """The MQTT-to-Kafka bridge: every message becomes readings on Kafka or a dead letter.
 
+Each batch of messages becomes one readings record per sensor, holding every reading the
+batch brought of it (see `vigia/reading_records.py`), and one dead letter per refused message.
+
 Delivery: the MQTT session is persistent (QoS 1, clean session off) and each message is
 acknowledged to Mosquitto only after Kafka acknowledged what it became (acks=all,
 idempotent producer). A crash in between makes Mosquitto deliver it again; the reading id
@@ -36,7 +39,7 @@ from ingest.payload import Outcome, SensorInfo, parse_message
 from ingest.registry import SensorRegistry
 from ingest.rejection import Rejected
 from ingest.repo import active_sensor, load_active_sensors
-from vigia import kafka, logs, topics
+from vigia import kafka, logs, reading_records, topics
 from vigia.contracts import DeadLetter, Reading
 from vigia.heartbeat import beat_forever, heartbeat_path
 from vigia.settings import Settings
@@ -161,9 +164,7 @@ class Bridge:
                 batch = [self.inbox.popleft() for _ in range(min(len(self.inbox), MAX_BATCH))]
                 telemetry.QUEUE_DEPTH.set(len(self.inbox))
                 started = time.perf_counter()
-                produced = 0
-                for message in batch:
-                    produced += await self._produce_one(message)
+                produced = await self._produce_batch(batch)
                 futures = await self.batches.send()
                 # Counted once per batch: a labelled counter's lock per message shows in profiles.
                 telemetry.RECEIVED.inc(len(batch))
@@ -171,27 +172,32 @@ class Bridge:
                 telemetry.PRODUCED.inc(produced)
                 await self.acks.put((batch, futures, started))
 
-    async def _produce_one(self, message: Inbound) -> int:
-        """Append what one message became to the open batches; returns how many readings."""
-        outcome = classify(message, self.registry)
-        for reading in outcome.readings:
+    async def _produce_batch(self, batch: list[Inbound]) -> int:
+        """Append what a batch of messages became to the open batches: one record per sensor
+        holding all its readings of the batch, and a dead letter per refused message. Returns
+        how many readings."""
+        readings: list[Reading] = []
+        for message in batch:
+            outcome = classify(message, self.registry)
+            readings += outcome.readings
+            if outcome.dead_letter is not None:
+                for reason in outcome.reasons:
+                    telemetry.DEAD_LETTERS.labels(reason=reason).inc()
+                await self.batches.append(
+                    topics.READINGS_DEAD_LETTER,
+                    message.topic.encode(),
+                    outcome.dead_letter.model_dump_json().encode(),
+                    int(message.received_at * 1000),
+                )
+        for sensor_id, own in reading_records.by_sensor(readings).items():
             await self.batches.append(
                 topics.READINGS,
-                reading.sensor_id.encode(),
-                reading.to_json(),
-                # Kafka's timestamp is the event time, so the stream windows by event time.
-                int(reading.event_time.timestamp() * 1000),
+                sensor_id.encode(),
+                reading_records.encode(own),
+                # Kafka's timestamp is the newest event time the record carries.
+                int(max(r.event_time for r in own).timestamp() * 1000),
             )
-        if outcome.dead_letter is not None:
-            for reason in outcome.reasons:
-                telemetry.DEAD_LETTERS.labels(reason=reason).inc()
-            await self.batches.append(
-                topics.READINGS_DEAD_LETTER,
-                message.topic.encode(),
-                outcome.dead_letter.model_dump_json().encode(),
-                int(message.received_at * 1000),
-            )
-        return len(outcome.readings)
+        return len(readings)
 
     async def _acknowledge(self) -> None:
         while True:

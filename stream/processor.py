@@ -21,7 +21,8 @@ from stream.reconcile import Stored
 from stream.rule_book import Fired, Replayed, RuleBook
 from stream.rules import RuleFile
 from stream.window_book import Fold, Folded, HoppingRow, Key, PaneRow, WindowBook
-from vigia.contracts import HousingContext, Reading
+from vigia.contracts import HousingContext
+from vigia.reading_records import FlatReading
 
 HousingOf = Callable[[str], HousingContext]
 NO_PARTITION = -1  # sensors whose partition nobody said (pure use, the benchmarks)
@@ -32,14 +33,14 @@ class Outcome:
     panes: list[tuple[PaneRow, HousingContext]] = field(default_factory=list)
     hopping: list[tuple[HoppingRow, HousingContext]] = field(default_factory=list)
     fired: list[Fired] = field(default_factory=list)
-    late: list[Reading] = field(default_factory=list)  # beyond the horizon: stored, not folded
-    refolded: list[Reading] = field(default_factory=list)  # behind the lateness: their closed windows written again
+    late: list[FlatReading] = field(default_factory=list)  # beyond the horizon: stored, not folded
+    refolded: list[FlatReading] = field(default_factory=list)  # behind the lateness: their closed windows written again
     folded: int = 0
     evicted: int = 0  # panes no later reading can reach, dropped from memory
 
 
-def key_of(reading: Reading) -> Key:
-    return (reading.sensor_id, reading.metric.value)
+def key_of(reading: FlatReading) -> Key:
+    return (reading.sensor_id, reading.metric)
 
 
 class Processor:
@@ -80,13 +81,13 @@ class Processor:
         partition = self.partition_of.get(sensor_id)
         return partition is not None and partition in self.owned
 
-    def history_spans(self, readings: Sequence[Reading], sensors: set[str]) -> list[tuple[str, str, float, float]]:
+    def history_spans(self, readings: Sequence[FlatReading], sensors: set[str]) -> list[tuple[str, str, float, float]]:
         """(sensor, metric, since, until): the stored readings that rebuild the rule trackers of
         `sensors`, new here, up to their first reading in this batch."""
         first: dict[Key, float] = {}
         for r in readings:
             if r.sensor_id in sensors:
-                key, ts = key_of(r), r.event_time.timestamp()
+                key, ts = key_of(r), r.ts
                 first[key] = min(ts, first.get(key, ts))
         spans = []
         for (sensor, metric), until in sorted(first.items()):
@@ -100,11 +101,11 @@ class Processor:
         for (sensor, metric), readings in history.items():
             self.rules.prime(sensor, metric, readings)
 
-    def new_sensors(self, readings: Sequence[Reading]) -> set[str]:
+    def new_sensors(self, readings: Sequence[FlatReading]) -> set[str]:
         """Sensors whose open alerts and rule trackers must be loaded before their readings are folded."""
         return {r.sensor_id for r in readings} - self._alerts_loaded
 
-    def unknown_keys(self, readings: Sequence[Reading]) -> set[Key]:
+    def unknown_keys(self, readings: Sequence[FlatReading]) -> set[Key]:
         """Sensors and metrics whose windows in flight must be loaded from the database first."""
         return {key_of(r) for r in readings if not self.windows.knows(key_of(r))}
 
@@ -118,7 +119,7 @@ class Processor:
         """The open alerts, to put back if the batch's transaction fails."""
         return self.rules.alerts.snapshot()
 
-    def rollback(self, readings: Sequence[Reading], snapshot: OpenAlerts) -> None:
+    def rollback(self, readings: Sequence[FlatReading], snapshot: OpenAlerts) -> None:
         """Forget what a failed batch changed; windows reload from the database on the retry."""
         self.windows.forget({key_of(r) for r in readings})
         self.rules.alerts.put_back(snapshot)
@@ -136,13 +137,13 @@ class Processor:
         """A sensor's windows in flight, from the database, before its first reading here is folded."""
         self.windows.load(key, place, panes, newest)
 
-    def history_needed(self, readings: Sequence[Reading], unknown: set[Key]) -> float:
+    def history_needed(self, readings: Sequence[FlatReading], unknown: set[Key]) -> float:
         """How far back (event time) the windows of `unknown` keys must be loaded for these readings."""
         w = self.windows
-        oldest = min(r.event_time.timestamp() for r in readings if key_of(r) in unknown)
+        oldest = min(r.ts for r in readings if key_of(r) in unknown)
         return oldest - w.window - w.lateness - w.pane
 
-    def refold_reach(self, readings: Sequence[Reading]) -> list[tuple[Key, float, float]]:
+    def refold_reach(self, readings: Sequence[FlatReading]) -> list[tuple[Key, float, float]]:
         """(key, first pane, last pane) of stored panes to load before `process` can re-fold the
         late readings among these.
 
@@ -151,7 +152,7 @@ class Processor:
         `process` re-folds is covered.
         """
         w = self.windows
-        times = [(key_of(r), r.event_time.timestamp()) for r in readings]
+        times = [(key_of(r), r.ts) for r in readings]
         newest: dict[Key, float] = {}
         for key, ts in times:
             held = w.newest(key)
@@ -170,11 +171,11 @@ class Processor:
         for key, panes in loaded.items():
             self.windows.adopt(key, panes)
 
-    def replay_spans(self, refolded: Sequence[Reading]) -> list[tuple[str, str, float, float]]:
+    def replay_spans(self, refolded: Sequence[FlatReading]) -> list[tuple[str, str, float, float]]:
         """(sensor, metric, since, until): the stored readings that judge re-folded late readings."""
         spans: dict[Key, tuple[float, float]] = {}
         for r in refolded:
-            key, ts = key_of(r), r.event_time.timestamp()
+            key, ts = key_of(r), r.ts
             first, last = spans.get(key, (ts, ts))
             spans[key] = (min(first, ts), max(last, ts))
         found = []
@@ -220,15 +221,15 @@ class Processor:
             found.withdrawn += got.withdrawn
         return found
 
-    def process(self, new: Sequence[Reading], housing_of: HousingOf, wall: float) -> Outcome:
+    def process(self, new: Sequence[FlatReading], housing_of: HousingOf, wall: float) -> Outcome:
         out = Outcome()
         folded = Folded()
         places: dict[tuple[str, str], Place] = {}  # one label per tile, not one per reading
-        for reading in sorted(new, key=lambda r: r.event_time):
-            key = (reading.sensor_id, reading.metric.value)
+        for reading in sorted(new, key=lambda r: r.ts):
+            key = (reading.sensor_id, reading.metric)
             where = (reading.district, reading.tile_id)
             place = places.get(where) or places.setdefault(where, Place(*where))
-            ts = reading.event_time.timestamp()
+            ts = reading.ts
             fold = self.windows.fold(
                 key, place, value=reading.value, ts=ts, sample_key=sample_key(reading.reading_id),
                 reading_id=reading.reading_id, out=folded,

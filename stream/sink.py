@@ -28,7 +28,7 @@ from stream.processor import HousingOf, Outcome, Processor, key_of
 from stream.rule_book import Fired, Replayed
 from stream.window_book import Key
 from vigia import topics
-from vigia.contracts import Reading
+from vigia.reading_records import FlatReading
 
 log = logging.getLogger(__name__)
 DATABASE_AWAY = (psycopg.OperationalError, psycopg.InterfaceError)
@@ -66,7 +66,7 @@ class Sink:
 
     async def write(
         self,
-        readings: Sequence[Reading],
+        readings: Sequence[FlatReading],
         housing_of: HousingOf,
         next_offsets: Mapping[int, int] | None = None,
         partitions: Mapping[str, int] | None = None,
@@ -91,7 +91,7 @@ class Sink:
         raise AssertionError("unreachable: tenacity re-raises")  # pragma: no cover
 
     async def _write_once(
-        self, readings: Sequence[Reading], housing_of: HousingOf, next_offsets: Mapping[int, int]
+        self, readings: Sequence[FlatReading], housing_of: HousingOf, next_offsets: Mapping[int, int]
     ) -> Outcome:
         conn = await self._connection()
         async with conn.transaction():
@@ -165,7 +165,7 @@ class Sink:
         async with await psycopg.AsyncConnection.connect(self.conninfo, connect_timeout=5, autocommit=True) as conn:
             return await repo.load_offsets(conn, group=self.group, topic=topics.READINGS)
 
-    async def _load_windows(self, conn: psycopg.AsyncConnection, fresh: Sequence[Reading]) -> None:
+    async def _load_windows(self, conn: psycopg.AsyncConnection, fresh: Sequence[FlatReading]) -> None:
         unknown = self.processor.unknown_keys(fresh)
         if not unknown:
             return
@@ -174,7 +174,7 @@ class Sink:
         for key, (panes, newest) in loaded.items():
             self.processor.load_windows(key, places[key], panes, newest)
 
-    async def _load_new_sensors(self, conn: psycopg.AsyncConnection, fresh: Sequence[Reading]) -> None:
+    async def _load_new_sensors(self, conn: psycopg.AsyncConnection, fresh: Sequence[FlatReading]) -> None:
         """For sensors new here: their open alerts, and their rule trackers rebuilt from their readings."""
         sensors = self.processor.new_sensors(fresh)
         if not sensors:

@@ -9,6 +9,7 @@ from stream.alerts import Change
 from stream.processor import Processor
 from stream.rules import load_rules
 from vigia.contracts import HousingContext, Metric, Reading
+from vigia.reading_records import FlatReading
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 HOUR = 60 * MINUTE_MS
@@ -31,11 +32,11 @@ def alerts_raised(d: District, readings: int) -> list[Owed]:
     batch = []
     for n in range(readings):
         (metric, value), sensor = next(iter(d.values(n).items())), d.sensor_of(n)
-        batch.append(Reading(
+        batch.append(FlatReading.of(Reading(
             sensor_id=f"s{sensor}", district="drill", tile_id="17/1/1", metric=Metric(metric), value=value,
             unit="V" if metric == "mains_voltage" else "bar", event_time=T0 + timedelta(milliseconds=d.at_ms(n)),
             received_at=T0,
-        ))  # fmt: skip
+        )))  # fmt: skip
     opened: dict[str, Owed] = {}
     for start in range(0, len(batch), 500):
         out = p.process(batch[start : start + 500], lambda tile: HousingContext(), wall=0.0)

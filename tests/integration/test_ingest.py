@@ -24,15 +24,16 @@ from tests.ingest.corpus import bad_cases
 from tests.integration.helpers import eventually, read_topic, register
 from vigia import dynsec, topics
 from vigia.accounts import load_accounts
-from vigia.contracts import DeadLetter, Reading
+from vigia.contracts import DeadLetter
+from vigia.reading_records import FlatReading, decode
 from vigia.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DISTRICT = "integration"
 
 
-def readings_of(settings: Settings, sensor_id: str) -> list[Reading]:
-    found = [Reading.model_validate_json(r.value) for r in read_topic(settings, topics.READINGS)]
+def readings_of(settings: Settings, sensor_id: str) -> list[FlatReading]:
+    found = [reading for r in read_topic(settings, topics.READINGS) for reading in decode(r.value)]
     return [r for r in found if r.sensor_id == sensor_id]
 
 
@@ -90,7 +91,7 @@ def test_a_bridge_killed_mid_stream_loses_no_reading(stack: Settings) -> None:
     publisher_thread.join(60)
     assert sent.is_set()
 
-    def all_numbers() -> list[Reading] | None:
+    def all_numbers() -> list[FlatReading] | None:
         found = readings_of(stack, sensor)
         return found if len({r.event_time for r in found}) >= total else None
 

@@ -85,6 +85,7 @@ def produce_readings(stack: Settings, prefix: str, sensors: int, per_sensor: int
     """Readings straight onto the readings topic, as the bridge writes them; returns how many."""
 
     from vigia.contracts import Metric, Reading
+    from vigia.reading_records import encode
 
     start = (datetime.now(UTC) - timedelta(days=2)).replace(second=0, microsecond=0)
 
@@ -104,7 +105,7 @@ def produce_readings(stack: Settings, prefix: str, sensors: int, per_sensor: int
                         event_time=start + timedelta(seconds=10 * i),
                         received_at=start,
                     )
-                    await producer.send(topics.READINGS, reading.to_json(), key=reading.sensor_id.encode())
+                    await producer.send(topics.READINGS, encode([reading]), key=reading.sensor_id.encode())
             await producer.flush()
         finally:
             await producer.stop()

@@ -13,48 +13,51 @@ from stream.lane import Place
 from stream.panes import sample_key
 from stream.window_book import Folded, WindowBook
 from vigia.contracts import HousingContext, Metric, Reading
+from vigia.reading_records import FlatReading
 from vigia.settings import Settings
 
 pytestmark = pytest.mark.integration
 START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def readings(sensor: str, minutes: int, per_minute: int = 2) -> list[Reading]:
+def readings(sensor: str, minutes: int, per_minute: int = 2, start: datetime = START) -> list[FlatReading]:
     return [
-        Reading(
-            sensor_id=sensor,
-            district="store-it",
-            tile_id="17/1/1",
-            metric=Metric.WATER_PRESSURE,
-            value=1.0 + i / 100,
-            unit="bar",
-            event_time=START + timedelta(seconds=i * 60 / per_minute),
-            received_at=START,
+        FlatReading.of(
+            Reading(
+                sensor_id=sensor,
+                district="store-it",
+                tile_id="17/1/1",
+                metric=Metric.WATER_PRESSURE,
+                value=1.0 + i / 100,
+                unit="bar",
+                event_time=start + timedelta(seconds=i * 60 / per_minute),
+                received_at=start,
+            )
         )
         for i in range(minutes * per_minute)
     ]
 
 
-def mains(sensor: str, volts: dict[int, float], minutes: range | list[int]) -> list[Reading]:
+def mains(sensor: str, volts: dict[int, float], minutes: range | list[int]) -> list[FlatReading]:
     """A power sensor's reading a minute from START, `volts[m]` at minute m."""
     return [
-        Reading(
+        FlatReading.of(Reading(
             sensor_id=sensor, district="store-it", tile_id="17/1/1", metric=Metric.MAINS_VOLTAGE,
             value=volts[m], unit="V", event_time=START + timedelta(minutes=m), received_at=START,
-        )
+        ))
         for m in minutes
     ]  # fmt: skip
 
 
-async def store_batch(settings: Settings, batch: list[Reading], book: WindowBook) -> set[str]:
+async def store_batch(settings: Settings, batch: list[FlatReading], book: WindowBook) -> set[str]:
     async with await psycopg.AsyncConnection.connect(settings.db_conninfo) as conn, conn.transaction():
         new = await repo.insert_readings(conn, batch)
         out = Folded()
         for r in batch:
             if r.reading_id in new:
-                key = (r.sensor_id, r.metric.value)
-                ts = r.event_time.timestamp()
-                book.fold(key, Place(r.district, r.tile_id), value=r.value, ts=ts, sample_key=sample_key(r.reading_id),
+                key = (r.sensor_id, r.metric)
+                place = Place(r.district, r.tile_id)
+                book.fold(key, place, value=r.value, ts=r.ts, sample_key=sample_key(r.reading_id),
                           reading_id=r.reading_id, out=out)  # fmt: skip
         await repo.upsert_panes(conn, [(row, HousingContext()) for row in book.pane_rows(out)])
         await repo.upsert_hopping(conn, [(row, HousingContext()) for row in book.hopping_rows(out)])
@@ -102,15 +105,17 @@ def test_alert_changes_are_stored_once_published_from_the_outbox_and_reload_open
     precarious = HousingContext(housing_score=0.9, precarious_share=1.0, land_use_class="mobilehomepark")
     processor = Processor(load_rules(), pane=60, window=900, lateness=120)
     dry = [
-        Reading(
-            sensor_id="store-c",
-            district="store-it",
-            tile_id="17/1/1",
-            metric=Metric.WATER_PRESSURE,
-            value=0.0,
-            unit="bar",
-            event_time=START + timedelta(minutes=m),
-            received_at=START,
+        FlatReading.of(
+            Reading(
+                sensor_id="store-c",
+                district="store-it",
+                tile_id="17/1/1",
+                metric=Metric.WATER_PRESSURE,
+                value=0.0,
+                unit="bar",
+                event_time=START + timedelta(minutes=m),
+                received_at=START,
+            )
         )
         for m in range(35)
     ]
@@ -149,13 +154,9 @@ def test_alert_changes_are_stored_once_published_from_the_outbox_and_reload_open
 
 
 def test_retention_drops_only_what_is_older_than_kept(stack: Settings) -> None:
-    old = readings("store-old", minutes=1)
-    old = [r.model_copy(update={"event_time": r.event_time.replace(year=2025, month=1)}) for r in old]
+    old = readings("store-old", minutes=1, start=START.replace(year=2025, month=1))
     now = datetime.now(UTC).replace(microsecond=0)
-    recent = [
-        r.model_copy(update={"event_time": now - (r.event_time - START) - timedelta(hours=1)})
-        for r in readings("store-recent", minutes=1)
-    ]
+    recent = readings("store-recent", minutes=1, start=now - timedelta(hours=1, minutes=1))
     book = WindowBook(pane=60, window=900, lateness=120)
     asyncio.run(store_batch(stack, old, book))
     asyncio.run(store_batch(stack, recent, WindowBook(pane=60, window=900, lateness=120)))
@@ -231,7 +232,7 @@ def test_a_gateways_late_buffer_fills_the_windows_and_records_the_outage_it_held
 
     volts = {m: 0.0 if 70 <= m < 100 else 221.0 for m in range(130)}
 
-    def power(minutes: range | list[int]) -> list[Reading]:
+    def power(minutes: range | list[int]) -> list[FlatReading]:
         return mains("store-gateway-power", volts, minutes)
 
     def sink() -> Sink:
@@ -279,7 +280,7 @@ def test_a_buffer_in_pieces_splits_the_cuts_a_gap_made_one_and_withdraws_what_it
 
     volts = {m: 0.0 if 40 <= m < 46 or m >= 60 else 221.0 for m in range(70)}
 
-    def power(minutes: range) -> list[Reading]:
+    def power(minutes: range) -> list[FlatReading]:
         return mains("store-pieces", volts, minutes)
 
     async def write() -> None:
@@ -327,18 +328,18 @@ def test_a_gateway_silent_through_outages_gives_exactly_the_alerts_its_readings_
     d = district(80, 500, count)
     gateway = gateway_of(d)
 
-    def reading(n: int) -> Reading:
+    def reading(n: int) -> FlatReading:
         ((metric, value),) = d.values(n).items()
-        return Reading(
+        return FlatReading.of(Reading(
             sensor_id=f"store-gw-{d.sensor_of(n):02d}", district="store-it", tile_id="17/1/1", metric=Metric(metric),
             value=value, unit="V" if metric == "mains_voltage" else "bar",
             event_time=t0 + timedelta(milliseconds=d.at_ms(n)), received_at=t0,
-        )  # fmt: skip
+        ))  # fmt: skip
 
     async def feed() -> None:
         sink = Sink(stack.db_conninfo, Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600))
-        held: list[Reading] = []
-        batch: list[Reading] = []
+        held: list[FlatReading] = []
+        batch: list[FlatReading] = []
         try:
             for n in range(count):
                 if gateway.holds(d.sensor_of(n), d.at_ms(n)):

@@ -1,17 +1,41 @@
 import base64
 from datetime import UTC, datetime
 
+import msgspec
+import pytest
+
 from stream.decode import decode
 from vigia.contracts import Metric, Reading
+from vigia.reading_records import FlatReading, encode
 
 
-def test_readings_decode_and_anything_else_becomes_a_dead_letter_with_its_bytes() -> None:
-    good = Reading(
-        sensor_id="s1", district="sjl", tile_id="17/1/1", metric=Metric.TILT, value=1.0, unit="deg",
-        event_time=datetime(2026, 1, 1, tzinfo=UTC), received_at=datetime(2026, 1, 1, tzinfo=UTC),
+def reading(second: int, sensor: str = "s1") -> Reading:
+    at = datetime(2026, 1, 1, 0, 0, second, 250_000, tzinfo=UTC)
+    return Reading(
+        sensor_id=sensor, district="sjl", tile_id="17/1/1", metric=Metric.TILT, value=1.0 + second, unit="deg",
+        event_time=at, received_at=at,
     )  # fmt: skip
-    readings, letters = decode([good.to_json(), b"{not json", b'{"sensor_id": "s1"}', None])
-    assert readings == [good]
-    assert [letter.reason for letter in letters] == ["unreadable_record"] * 3
-    assert base64.b64decode(letters[0].payload_b64) == b"{not json"
+
+
+def test_a_record_gives_its_sensors_readings_and_anything_else_a_dead_letter_with_its_bytes() -> None:
+    good = [reading(1), reading(2)]
+    not_a_record = msgspec.msgpack.encode({"sensor_id": "s1"})
+    unknown_metric = msgspec.msgpack.encode(
+        {"sensor_id": "s1", "district": "sjl", "tile_id": "17/1/1", "readings": [["id", "colour", 1.0, "", 0.0, 0.0]]}
+    )
+    readings, letters = decode([encode(good), b"{not msgpack", not_a_record, unknown_metric, None, b'{"a": 1}'])
+    assert readings == [FlatReading.of(r) for r in good]
+    assert [r.reading_id for r in readings] == [r.reading_id for r in good]  # each keeps its own id
+    assert readings[0].event_time == good[0].event_time
+    assert [letter.reason for letter in letters] == ["unreadable_record"] * 5
+    assert base64.b64decode(letters[0].payload_b64) == b"{not msgpack"
     assert "district" in letters[1].detail
+    assert "unknown metric 'colour'" in letters[2].detail
+    assert letters[3].detail == "empty record"
+
+
+def test_a_record_holds_one_sensor_and_is_smaller_than_its_readings_as_json() -> None:
+    many = [reading(s) for s in range(10)]
+    assert len(encode(many)) < sum(len(r.to_json()) for r in many) / 2
+    with pytest.raises(ValueError, match="one sensor"):
+        encode([reading(1), reading(2, sensor="s2")])

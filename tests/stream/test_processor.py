@@ -5,6 +5,7 @@ from stream.processor import Processor
 from stream.reconcile import Stored
 from stream.rules import load_rules
 from vigia.contracts import HousingContext, Metric, Reading, Severity
+from vigia.reading_records import FlatReading
 
 T0 = datetime(2026, 3, 2, 14, 10, tzinfo=UTC)
 PRECARIOUS = HousingContext(housing_score=0.9, precarious_share=1.0, land_use_class="mobilehomepark")
@@ -12,11 +13,11 @@ PRECARIOUS = HousingContext(housing_score=0.9, precarious_share=1.0, land_use_cl
 
 def reading(
     minute: float, value: float, sensor: str = "sjl-water-01", metric: Metric = Metric.WATER_PRESSURE
-) -> Reading:
-    return Reading(
+) -> FlatReading:
+    return FlatReading.of(Reading(
         sensor_id=sensor, district="sjl", tile_id="17/1/1", metric=metric, value=value, unit="bar",
         event_time=T0 + timedelta(minutes=minute), received_at=T0,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def processor() -> Processor:
@@ -139,7 +140,7 @@ def test_a_gateways_buffer_refolds_its_windows_and_reveals_the_outage_it_held() 
     p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
     volts = {m: 0.0 if 70 <= m < 100 else 221.0 for m in range(130)}
 
-    def power(minute: int) -> Reading:
+    def power(minute: int) -> FlatReading:
         return reading(minute, volts[minute], sensor="sjl-power-01", metric=Metric.MAINS_VOLTAGE)
 
     stored = [power(m) for m in [*range(60), *range(120, 130)]]  # live: the hour before, then after the link returned
@@ -211,7 +212,7 @@ def test_a_replay_reaches_back_to_where_its_condition_began_but_not_past_the_hor
 def test_a_buffer_that_shows_an_open_outage_began_earlier_redates_its_alert() -> None:
     p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
 
-    def power(minute: int, volts: float) -> Reading:
+    def power(minute: int, volts: float) -> FlatReading:
         return reading(minute, volts, sensor="sjl-power-01", metric=Metric.MAINS_VOLTAGE)
 
     p.process([power(m, 221.0) for m in range(30)], lambda tile: HousingContext(), wall=0.0)  # then the link fails
@@ -266,7 +267,7 @@ def test_an_alert_the_live_readings_made_of_a_gap_is_withdrawn_by_the_buffer() -
     p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
     volts = {m: 0.0 if 4 <= m < 10 or m >= 40 else 221.0 for m in range(50)}
 
-    def power(minute: int) -> Reading:
+    def power(minute: int) -> FlatReading:
         return reading(minute, volts[minute], sensor="sjl-power-01", metric=Metric.MAINS_VOLTAGE)
 
     p.process([power(m) for m in range(10)], lambda tile: HousingContext(), wall=0.0)  # then the link fails
@@ -286,7 +287,7 @@ def test_an_outage_the_live_readings_saw_too_briefly_is_opened_by_the_buffer() -
     p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
     volts = {m: 0.0 if 37 <= m < 43 else 221.0 for m in range(50)}
 
-    def power(minute: int) -> Reading:
+    def power(minute: int) -> FlatReading:
         return reading(minute, volts[minute], sensor="sjl-power-01", metric=Metric.MAINS_VOLTAGE)
 
     p.process([power(m) for m in range(30)], lambda tile: HousingContext(), wall=0.0)
@@ -308,7 +309,7 @@ def test_two_cuts_a_gap_made_one_are_split_as_the_buffer_fills_it() -> None:
     p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
     volts = {m: 0.0 if 40 <= m < 46 or m >= 60 else 221.0 for m in range(70)}
 
-    def power(minute: int) -> Reading:
+    def power(minute: int) -> FlatReading:
         return reading(minute, volts[minute], sensor="sjl-power-01", metric=Metric.MAINS_VOLTAGE)
 
     def history(minutes: list[int]) -> dict[tuple[str, str], list[tuple[float, float]]]:
@@ -341,7 +342,7 @@ def test_a_resolved_alert_the_buffer_moves_is_corrected_and_one_it_refutes_withd
     p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
     volts = {m: 0.0 if 40 <= m < 46 else 221.0 for m in range(80)}
 
-    def power(minute: int) -> Reading:
+    def power(minute: int) -> FlatReading:
         return reading(minute, volts[minute], sensor="sjl-power-01", metric=Metric.MAINS_VOLTAGE)
 
     def at(minute: int) -> float:
