@@ -1,15 +1,17 @@
 """Stream benchmark: readings/s from Kafka to rows in TimescaleDB, against the bare Faust floor
 and a plain aiokafka consumer, and reading-to-alert latency at a steady rate. Not a test.
 
-    python -m bench.stream [--readings 100000] [--sensors 500] [--steady-seconds 30]
+    python -m bench.stream [--readings 100000] [--sensors 500] [--pack 10] [--steady-seconds 30]
 
-(a) our Faust worker (`vigia stream run`, its own process) drains a backlog of readings;
-(b) the bare Faust floor (`bench/faust_floor.py`) drains the same backlog doing nothing;
+Twice, with one reading a record and with `--pack` readings a record (a bridge batch that
+took that many of a sensor's messages, or one SenML pack):
+(b) the bare Faust floor (`bench/faust_floor.py`) drains a backlog doing nothing;
+(a) our Faust worker (`vigia stream run`, its own process) drains the same backlog;
 (c) a plain aiokafka consumer runs the same decode, windows, rules and sink on a second
-backlog of as many readings. Then readings arrive at a steady 2,000/s with a three-second
+backlog of as many readings; `ratio_plain` is (a) over (c). Then readings arrive at a steady 2,000/s with a three-second
 flood rule firing and clearing on every sensor, and the latency from the Kafka timestamp
 of the reading that began each alert's condition to its alert row is measured. Last, two
-worker processes in one consumer group split a third backlog's partitions between them.
+worker processes in one consumer group split a packed backlog's partitions between them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -55,22 +58,30 @@ rules:
 RULE_SECONDS = 3.0
 
 
-async def produce(settings: Settings, prefix: str, sensors: int, per_sensor: int) -> None:
+async def produce(settings: Settings, prefix: str, sensors: int, per_sensor: int, pack: int = 1) -> int:
+    """Each sensor's readings 10 s apart, `pack` to a record, as a bridge batch holding that many
+    of a sensor's messages (or one SenML pack) writes them; returns the records sent."""
     start = (datetime.now(UTC) - timedelta(days=3)).replace(second=0, microsecond=0)
     producer = kafka.producer(settings, linger_ms=20, max_batch_size=512 * 1024)
     await producer.start()
+    records = 0
     try:
-        for i in range(per_sensor):
-            when = start + timedelta(seconds=10 * i)
+        for first in range(0, per_sensor, pack):
             for s in range(sensors):
-                reading = Reading(
-                    sensor_id=f"{prefix}-{s:04d}", district="bench", tile_id="17/1/1", metric=Metric.TILT,
-                    value=1.0 + (i % 7) / 100, unit="deg", event_time=when, received_at=when,
-                )  # fmt: skip
-                await producer.send(topics.READINGS, encode([reading]), key=reading.sensor_id.encode())
+                readings = [
+                    Reading(
+                        sensor_id=f"{prefix}-{s:04d}", district="bench", tile_id="17/1/1", metric=Metric.TILT,
+                        value=1.0 + (i % 7) / 100, unit="deg", event_time=start + timedelta(seconds=10 * i),
+                        received_at=start + timedelta(seconds=10 * i),
+                    )
+                    for i in range(first, min(first + pack, per_sensor))
+                ]  # fmt: skip
+                await producer.send(topics.READINGS, encode(readings), key=readings[0].sensor_id.encode())
+                records += 1
         await producer.flush()
     finally:
         await producer.stop()
+    return records
 
 
 def stored(settings: Settings, prefix: str) -> int:
@@ -129,7 +140,9 @@ def bench_floor(settings: Settings, expected: int) -> float:
     raise RuntimeError(f"the Faust floor printed no figure: {out.stderr[-2000:]}")
 
 
-async def bench_plain(settings: Settings, expected: int, starts: dict[TopicPartition, int], rules: Path) -> float:
+async def bench_plain(settings: Settings, records: int, starts: dict[TopicPartition, int], rules: Path) -> float:
+    """Readings/s of the same decode, windows, rules and sink under a bare aiokafka consumer,
+    over `records` records from `starts`."""
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     sink = Sink(settings.db_conninfo, Processor(load_rules(rules), pane=60, window=900, lateness=120))
@@ -137,17 +150,18 @@ async def bench_plain(settings: Settings, expected: int, starts: dict[TopicParti
         consumer.assign(list(starts))
         for tp, offset in starts.items():
             consumer.seek(tp, offset)
-        done, first_at, first_n = 0, None, 0
-        while done < expected:
+        taken, done, first_at, first_n = 0, 0, None, 0
+        while taken < records:
             fetched = await consumer.getmany(timeout_ms=500, max_records=2000)
-            values = [r.value for records in fetched.values() for r in records]
+            values = [r.value for batch in fetched.values() for r in batch]
             if not values:
                 continue
             readings, _ = decode(values)
             await sink.write(readings, lambda tile: HousingContext())
-            done += len(values)
+            taken += len(values)
+            done += len(readings)
             if first_at is None:
-                first_at, first_n = time.perf_counter(), len(values)
+                first_at, first_n = time.perf_counter(), len(readings)
         return (done - first_n) / (time.perf_counter() - (first_at or 0))
     finally:
         await sink.close()
@@ -263,10 +277,44 @@ def measure_latency(settings: Settings, rules: Path, seconds: float) -> tuple[fl
     return p50, p99
 
 
+@dataclass
+class Shape:
+    """One way the readings arrive: `pack` readings to a record."""
+
+    pack: int
+    faust: float = 0.0
+    plain: float = 0.0
+    floor: float = 0.0  # records/s
+
+    @property
+    def ratio_plain(self) -> float:
+        return self.faust / self.plain
+
+
+def measure_shape(settings: Settings, rules: Path, sensors: int, per_sensor: int, pack: int) -> Shape:
+    """(b) the floor, (a) the worker and (c) the plain consumer on records of `pack` readings."""
+    shape, expected = Shape(pack), sensors * per_sensor
+    print(f"{pack}-reading records: producing {expected:,} readings of {sensors} sensors ...", flush=True)
+    records = asyncio.run(produce(settings, f"fa{pack}", sensors, per_sensor, pack))
+    print("(b) bare Faust floor ...", flush=True)
+    shape.floor = bench_floor(settings, records)
+    print(f"  {shape.floor:,.0f} records/s, {shape.floor * pack:,.0f} readings/s", flush=True)
+    print("(a) Faust worker: windows, join, rules, sink ...", flush=True)
+    shape.faust = bench_faust(settings, f"fa{pack}", expected, rules)
+    print(f"  {shape.faust:,.0f} readings/s", flush=True)
+    starts = asyncio.run(end_offsets(settings))
+    asyncio.run(produce(settings, f"pl{pack}", sensors, per_sensor, pack))
+    print("(c) plain aiokafka consumer, same pure code and sink ...", flush=True)
+    shape.plain = asyncio.run(bench_plain(settings, records, starts, rules))
+    print(f"  {shape.plain:,.0f} readings/s; the worker is {shape.ratio_plain:.2f} of it", flush=True)
+    return shape
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--readings", type=int, default=100_000)
     parser.add_argument("--sensors", type=int, default=500)
+    parser.add_argument("--pack", type=int, default=10, help="readings a record in the packed runs")
     parser.add_argument("--steady-seconds", type=float, default=30.0)
     parser.add_argument("--latency-only", action="store_true", help="only the live phase, on a fresh worker")
     args = parser.parse_args()
@@ -283,27 +331,18 @@ def main() -> None:
             p50, p99 = measure_latency(settings, rules, args.steady_seconds)
             print(f"alert_p50_ms={p50:.0f} alert_p99_ms={p99:.0f}")
             return
-        print(f"producing {expected:,} readings of {args.sensors} sensors ...", flush=True)
-        asyncio.run(produce(settings, "fa", args.sensors, per_sensor))
-        print("(b) bare Faust floor ...", flush=True)
-        floor = bench_floor(settings, expected)
-        print(f"  {floor:,.0f} records/s", flush=True)
-        print("(a) Faust worker: windows, join, rules, sink ...", flush=True)
-        faust_rps = bench_faust(settings, "fa", expected, rules)
-        print(f"  {faust_rps:,.0f} readings/s", flush=True)
-        starts = asyncio.run(end_offsets(settings))
-        asyncio.run(produce(settings, "pl", args.sensors, per_sensor))
-        print("(c) plain aiokafka consumer, same pure code and sink ...", flush=True)
-        plain = asyncio.run(bench_plain(settings, expected, starts, rules))
-        print(f"  {plain:,.0f} readings/s", flush=True)
+        single = measure_shape(settings, rules, args.sensors, per_sensor, 1)
+        packed = measure_shape(settings, rules, args.sensors, per_sensor, args.pack)
         p50, p99 = measure_latency(settings, rules, args.steady_seconds)
-        print("(a) again with two Faust workers splitting the partitions ...", flush=True)
-        asyncio.run(produce(settings, "f2", args.sensors, per_sensor))
+        print(f"(a) again with two Faust workers splitting the partitions, {args.pack}-reading records ...", flush=True)
+        asyncio.run(produce(settings, "f2", args.sensors, per_sensor, args.pack))
         two = bench_faust(settings, "f2", expected, rules, workers=2)
-        print(f"  {two:,.0f} readings/s, {two / faust_rps:.2f} times one worker", flush=True)
+        print(f"  {two:,.0f} readings/s, {two / packed.faust:.2f} times one worker", flush=True)
     print(
-        f"faust_rps={faust_rps:.0f} faust_floor_rps={floor:.0f} plain_rps={plain:.0f}"
-        f" ratio_floor={faust_rps / floor:.2f} alert_p50_ms={p50:.0f} alert_p99_ms={p99:.0f}"
+        f"faust_rps={single.faust:.0f} plain_rps={single.plain:.0f} faust_floor_rps={single.floor:.0f}"
+        f" pack_faust_rps={packed.faust:.0f} pack_plain_rps={packed.plain:.0f} two_workers_rps={two:.0f}"
+        f" alert_p50_ms={p50:.0f} alert_p99_ms={p99:.0f}"
+        f" ratio_plain={single.ratio_plain:.2f} pack_ratio_plain={packed.ratio_plain:.2f}"
     )
 
 

@@ -55,24 +55,34 @@ def _sizes(head: int) -> tuple[int, int, int, int]:
 class Lane:
     """The panes of one sensor and metric, its newest event time and where it is."""
 
-    __slots__ = ("floats", "ints", "newest", "place")
+    __slots__ = ("floats", "ints", "newest", "place", "tail")
 
     def __init__(self, place: Place) -> None:
         self.floats = array("d")
         self.ints = array("q")
         self.newest: float | None = None
         self.place = place
+        # (float offset, int offset, index) of the last slot, or None when not known: live
+        # readings land in the newest pane, so most look-ups end there without a walk.
+        self.tail: tuple[int, int, int] | None = None
 
     def _find(self, start: float) -> tuple[int, int, int, bool]:
         """(float offset, int offset, slot index, found) of the slot of `start`, or of where it
         would go."""
         floats, ints = self.floats, self.ints
+        tail = self.tail
+        if tail is not None and start >= floats[tail[0]]:
+            if start == floats[tail[0]]:
+                return tail[0], tail[1], tail[2], True
+            return len(floats), len(ints), tail[2] + 1, False
         f = q = index = 0
         end = len(ints)
+        last = None
         while q < end:
             at = floats[f]
             if at >= start:
                 return f, q, index, at == start
+            last = (f, q, index)
             head = ints[q]
             n = head & _N_MASK
             if head >> 8 & 1:
@@ -80,6 +90,7 @@ class Lane:
             else:
                 f, q = f + 1 + 2 * n, q + 1 + n
             index += 1
+        self.tail = last
         return f, q, index, False
 
     def __len__(self) -> int:
@@ -98,12 +109,17 @@ class Lane:
 
     def add(self, start: float, value: float, ts: float, key: int, k: int = SAMPLE_SIZE) -> None:
         """One reading into the pane starting at `start`."""
-        f, q, _, found = self._find(start)
+        f, q, index, found = self._find(start)
         floats, ints = self.floats, self.ints
+        tail = self.tail
         if not found:
+            at_end = q == len(ints)
             floats[f:f] = array("d", (start, value, ts))
             ints[q:q] = array("q", (_head(1, False, 1), key))
+            self.tail = (f, q, index) if at_end else None
             return
+        if tail is None or tail[1] != q:  # a slot before the last grows: the last one moves
+            self.tail = None
         head = ints[q]
         count, n = head >> 9, head & _N_MASK
         if not head >> 8 & 1:
@@ -147,6 +163,7 @@ class Lane:
         if not pane.count:
             return
         f, q, _, found = self._find(start)
+        self.tail = None  # slots may move
         if found:
             if keep:
                 return
@@ -208,16 +225,19 @@ class Lane:
                 f, q = f + _SUMMARY + n, q + 2 + n
                 continue
             count += n
-            for i in range(n):
-                value, ts, key = floats[f + 1 + 2 * i], floats[f + 2 + 2 * i], ints[q + 1 + i]
-                if value < low:
-                    low = value
-                if value > high:
-                    high = value
-                total += value
-                if ts > last_ts or (ts == last_ts and key > last_key):
-                    last_ts, last_key, last_value = ts, key, value
-                values.append(value)
+            # Slices and builtins run in C: this loop runs for every hopping window a batch changes.
+            values_here = floats[f + 1 : f + 1 + 2 * n : 2]
+            low, high, total = min(low, min(values_here)), max(high, max(values_here)), total + sum(values_here)
+            times = floats[f + 2 : f + 2 + 2 * n : 2]
+            ts = max(times)
+            if ts >= last_ts:
+                i = times.index(ts)
+                key = ints[q + 1 + i]
+                if times.count(ts) > 1:  # readings at the same instant: the highest key is the last
+                    key, i = max((ints[q + 1 + j], j) for j in range(n) if times[j] == ts)
+                if ts > last_ts or key > last_key:
+                    last_ts, last_key, last_value = ts, key, values_here[i]
+            values += values_here
             f, q = f + 1 + 2 * n, q + 1 + n
         if not count:
             return None
@@ -229,4 +249,5 @@ class Lane:
         f, q, index, _ = self._find(start)
         del self.floats[:f]
         del self.ints[:q]
+        self.tail = None
         return index
