@@ -6,6 +6,10 @@ real Kafka broker (started on benchmark ports). The raw forward pass is the same
 model on ready uint8 tensors at the same batch size and thread count: the ceiling the
 pipeline is measured against.
 
+Both are measured twice: in full precision, and with the model quantized to INT8 in the
+same run (`inference/quantize.py`, calibrated on training tiles), whose housing macro-F1
+on the validation tiles is printed beside full precision's.
+
     python -m bench.inference [--tiles 960] [--batch 16] [--threads 2] [--rounds 3]
 """
 
@@ -21,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import bench_stack
+from inference import modelfile, quantize
 from inference.assessor import DEFAULT_MODEL, Assessment, Assessor
 from inference.preprocess import prepare
 from ops.kafka_admin import ensure_topics
@@ -91,29 +96,46 @@ def main() -> None:
     args = parser.parse_args()
 
     data = tile_bytes(args.tiles)
-    assessor = Assessor.from_file(DEFAULT_MODEL, threads=args.threads)
+    net, info = modelfile.load(DEFAULT_MODEL)
+    print("quantizing to INT8 and judging both on the validation tiles ...", flush=True)
+    verdict, graph = quantize.build(DEFAULT_MODEL, Settings().imagery_dir / "ucmerced", threads=args.threads)
     print(
-        f"model {assessor.version}, input {assessor.info.input_size} px, batch {args.batch},"
-        f" ONNX Runtime on {args.threads} threads"
+        f"  housing macro-F1 {verdict.fp32_housing_f1:.4f} full precision, {verdict.int8_housing_f1:.4f} INT8"
+        f" ({verdict.validation_tiles} tiles); {'kept' if verdict.kept else 'would not be kept'}"
+    )
+    assessors = {
+        "fp32": Assessor(net, info, threads=args.threads),
+        "int8": Assessor(net, info, threads=args.threads, int8_graph=graph),
+    }
+    print(
+        f"model {info.version}, input {info.input_size} px, batch {args.batch}, ONNX Runtime on {args.threads} threads"
     )
     print(f"{len(data)} tiles of the shared set, JPEG, about 256 px", flush=True)
+    forwards: dict[str, list[float]] = {name: [] for name in assessors}
+    pipelines: dict[str, list[float]] = {name: [] for name in assessors}
     with bench_stack(["kafka"]) as settings:
         asyncio.run(ensure_topics(settings))
-        forwards, pipelines = [], []
-        # Alternate the two, several rounds, and compare medians: this machine's speed drifts
-        # by a fifth from minute to minute, and each contender should meet the same drift.
+        # Alternate the contenders, several rounds, and compare medians: this machine's speed
+        # drifts by a fifth from minute to minute, and each should meet the same drift.
         for round_ in range(1, args.rounds + 1):
-            forwards.append(bench_forward(assessor, data, args.batch, args.forward_seconds))
-            pipelines.append(asyncio.run(bench_pipeline(settings, assessor, data, args.batch))[0])
-            print(
-                f"  round {round_}: forward {forwards[-1]:.1f} tiles/s, end to end {pipelines[-1]:.1f} tiles/s",
-                flush=True,
-            )
-        forward, pipeline = statistics.median(forwards), statistics.median(pipelines)
-    assessor.close()
+            for name, assessor in assessors.items():
+                forwards[name].append(bench_forward(assessor, data, args.batch, args.forward_seconds))
+                pipelines[name].append(asyncio.run(bench_pipeline(settings, assessor, data, args.batch))[0])
+                print(
+                    f"  round {round_}, {name}: forward {forwards[name][-1]:.1f} tiles/s,"
+                    f" end to end {pipelines[name][-1]:.1f} tiles/s",
+                    flush=True,
+                )
+    for assessor in assessors.values():
+        assessor.close()
+    forward = {name: statistics.median(found) for name, found in forwards.items()}
+    pipeline = {name: statistics.median(found) for name, found in pipelines.items()}
     print(
-        f"pipeline_tps={pipeline:.1f} forward_tps={forward:.1f} ratio={pipeline / forward:.2f}"
-        f" ms_per_tile={1000 / pipeline:.1f}"
+        f"pipeline_tps={pipeline['fp32']:.1f} forward_tps={forward['fp32']:.1f}"
+        f" ratio={pipeline['fp32'] / forward['fp32']:.2f} ms_per_tile={1000 / pipeline['fp32']:.1f}"
+        f" int8_pipeline_tps={pipeline['int8']:.1f} int8_forward_tps={forward['int8']:.1f}"
+        f" int8_ratio={pipeline['int8'] / forward['int8']:.2f} int8_speedup={pipeline['int8'] / pipeline['fp32']:.2f}"
+        f" housing_f1_fp32={verdict.fp32_housing_f1:.4f} housing_f1_int8={verdict.int8_housing_f1:.4f}"
     )
 
 

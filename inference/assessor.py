@@ -21,6 +21,7 @@ from inference import modelfile
 from inference.housing import class_weights, housing_scores
 from inference.model import TileNet
 from inference.preprocess import TileFeatures, features, prepare
+from inference.quantize import served_graph
 from inference.runtime import OnnxForward
 from vigia.images import RGB, ImageError, decode
 
@@ -45,11 +46,15 @@ class Assessment:
 
 
 class Assessor:
-    def __init__(self, net: TileNet, info: modelfile.ModelInfo, *, threads: int = 1) -> None:
+    def __init__(
+        self, net: TileNet, info: modelfile.ModelInfo, *, threads: int = 1, int8_graph: bytes | None = None
+    ) -> None:
         torch.set_num_threads(threads)
         cv2.setNumThreads(1)  # parallelism comes from the pool, not from inside each call
         self.info = info
-        self.forward = OnnxForward(modelfile.fuse_for_inference(net), input_size=info.input_size, threads=threads)
+        self.forward = OnnxForward(
+            modelfile.fuse_for_inference(net), input_size=info.input_size, threads=threads, graph=int8_graph
+        )
         self.weights = class_weights(info.classes, info.housing_weights)
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="tile-prep")
         self._ahead = ThreadPoolExecutor(
@@ -57,9 +62,15 @@ class Assessor:
         )  # feeds _pool, never waits in it
 
     @classmethod
-    def from_file(cls, path: Path = DEFAULT_MODEL, *, threads: int = 1) -> Assessor:
+    def from_file(cls, path: Path = DEFAULT_MODEL, *, threads: int = 1, int8: bool = True) -> Assessor:
+        """The model in a file; with `int8`, served by the INT8 graph kept beside it for these
+        weights, if `vigia model quantize` kept one (see `quantize.py`)."""
         net, info = modelfile.load(path)
-        return cls(net, info, threads=threads)
+        return cls(net, info, threads=threads, int8_graph=served_graph(path, info.version) if int8 else None)
+
+    @property
+    def precision(self) -> str:
+        return self.forward.precision
 
     @property
     def version(self) -> str:

@@ -104,6 +104,39 @@ def current_model(settings: Settings, explicit: Path | None) -> Path:
     return DEFAULT_MODEL
 
 
+@model_app.command("quantize")
+def model_quantize(
+    model: Annotated[Path | None, typer.Argument(help="a model file (default: the champion)")] = None,
+    folder: Annotated[
+        Path | None, typer.Option(help="labelled tiles it was trained on (default: the shared UC Merced tiles)")
+    ] = None,
+    calibration: Annotated[int, typer.Option(min=16, help="training tiles that set the activation ranges")] = 128,
+    threads: Annotated[int, typer.Option(min=1)] = 2,
+) -> None:
+    """Quantize the model to INT8 for serving, calibrated on its training tiles; the graph is kept beside the
+    model only if its housing macro-F1 on the validation tiles is at most 0.005 below full precision."""
+    from inference import dataset, modelfile, quantize
+
+    settings = load_settings()
+    path = current_model(settings, model)
+    folder = folder or settings.imagery_dir / "ucmerced"
+    console.print(f"quantizing {path} on {calibration} tiles of {folder} ...")
+    try:
+        verdict, graph = quantize.build(path, folder, calibration_tiles=calibration, threads=threads)
+    except (FileNotFoundError, modelfile.ModelFileError, dataset.DatasetError, quantize.QuantizeError) as error:
+        raise fail(error) from error
+    quantize.keep(path, verdict, graph)
+    console.print(
+        f"housing macro-F1 on {verdict.validation_tiles} validation tiles: {verdict.fp32_housing_f1:.4f}"
+        f" full precision, {verdict.int8_housing_f1:.4f} INT8"
+        f" (drop {verdict.drop:+.4f}, allowed {quantize.MAX_F1_DROP})"
+    )
+    if verdict.kept:
+        console.print(f"kept: {quantize.graph_path(path)} serves {verdict.model_version}")
+    else:
+        raise fail(f"INT8 loses {verdict.drop:.4f} of housing macro-F1; nothing kept, full precision serves")
+
+
 @model_app.command("evaluate")
 def model_evaluate(
     folder: Annotated[Path, typer.Argument(help="labelled tiles, <class>/<tile>.png|jpg")],

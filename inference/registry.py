@@ -32,6 +32,7 @@ from mlflow.exceptions import MlflowException, RestException
 from inference.assessor import DEFAULT_MODEL
 from inference.modelfile import ModelFileError
 from inference.modelfile import load as load_model_file
+from inference.quantize import graph_path, verdict_path
 from vigia.settings import Settings
 
 CHAMPION = "champion"
@@ -135,6 +136,11 @@ class ModelRegistry:
             for name in COMPANIONS:
                 if (path.parent / name).is_file():
                     shutil.copyfile(path.parent / name, staging / name)
+            # An INT8 graph kept for these weights travels with them, named after the model file.
+            for companion, named in ((graph_path(path), graph_path(staging / MODEL_FILE)),
+                                     (verdict_path(path), verdict_path(staging / MODEL_FILE))):  # fmt: skip
+                if companion.is_file():
+                    shutil.copyfile(companion, named)
             run = self.client.create_run(
                 experiment, run_name=f"register {info.version}", tags={VERSION_TAG: info.version, "source": str(path)}
             )

@@ -39,36 +39,51 @@ class ExportError(RuntimeError):
     """The exported graph does not compute what the network computes."""
 
 
-class OnnxForward:
-    def __init__(self, net: TileNet, *, input_size: int, threads: int) -> None:
-        wrapped = _Outputs(net).eval()
-        probe = torch.from_numpy(
-            np.random.default_rng(0).integers(0, 256, (2, input_size, input_size, 3), dtype=np.uint8)
+def export(net: TileNet, input_size: int) -> tuple[bytes, NDArray[np.uint8], list[NDArray[np.float32]]]:
+    """The network as an ONNX graph, with a probe batch and what torch computes for it."""
+    wrapped = _Outputs(net).eval()
+    probe = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (2, input_size, input_size, 3), dtype=np.uint8))
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")  # tracer notes about shape checks that are constant for a fixed input size
+        torch.onnx.export(
+            wrapped,
+            (probe,),
+            buffer,  # type: ignore[arg-type]  # the TorchScript exporter writes to any binary file
+            input_names=["images"],
+            output_names=["probabilities", "embedding"],
+            dynamic_axes={"images": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
         )
-        buffer = io.BytesIO()
-        with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore")  # tracer notes about shape checks that are constant for a fixed input size
-            torch.onnx.export(
-                wrapped,
-                (probe,),
-                buffer,  # type: ignore[arg-type]  # the TorchScript exporter writes to any binary file
-                input_names=["images"],
-                output_names=["probabilities", "embedding"],
-                dynamic_axes={"images": {0: "batch"}},
-                opset_version=17,
-                dynamo=False,
-            )
-            expected = [t.numpy() for t in wrapped(probe)]
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3  # errors only: its warnings would go to stderr past the JSON log lines
-        # Idle ONNX Runtime threads spin by default, taking the cores that decode the next
-        # batch (and, in production, the stream worker's share of the machine).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
-        got = self.session.run(None, {"images": probe.numpy()})
+        expected = [t.numpy() for t in wrapped(probe)]
+    return buffer.getvalue(), probe.numpy(), expected
+
+
+def session(graph: bytes, threads: int) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: its warnings would go to stderr past the JSON log lines
+    # Idle ONNX Runtime threads spin by default, taking the cores that decode the next
+    # batch (and, in production, the stream worker's share of the machine).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+
+class OnnxForward:
+    """The forward pass served: the network's own export, or a quantized graph made from it
+    (see `quantize.py`), which is judged by its own figures rather than against torch."""
+
+    def __init__(self, net: TileNet, *, input_size: int, threads: int, graph: bytes | None = None) -> None:
+        self.precision = "int8" if graph is not None else "fp32"
+        if graph is not None:
+            self.session = session(graph, threads)
+            return
+        graph, probe, expected = export(net, input_size)
+        self.session = session(graph, threads)
+        got = self.session.run(None, {"images": probe})
         worst = max(float(np.abs(g - e).max()) for g, e in zip(got, expected, strict=True))
         if worst > EXPORT_TOLERANCE:
             raise ExportError(f"exported model differs from torch by {worst:.2g}")

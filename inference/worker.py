@@ -84,13 +84,19 @@ class TileWorker:
         """
         if self.settings.model_path is not None:
             if self.assessor is None:
-                self.served.swap(Assessor.from_file(self.settings.model_path, threads=self.settings.inference_threads))
+                self.served.swap(
+                    Assessor.from_file(
+                        self.settings.model_path,
+                        threads=self.settings.inference_threads,
+                        int8=self.settings.inference_int8,
+                    )
+                )
             return
         champion = self.registry.ensure_champion()
         if self.assessor is not None and self.assessor.version == champion.version:
             return
         path = self.registry.fetch(champion)
-        fresh = Assessor.from_file(path, threads=self.settings.inference_threads)
+        fresh = Assessor.from_file(path, threads=self.settings.inference_threads, int8=self.settings.inference_int8)
         if fresh.version != champion.version:
             fresh.close()
             raise ModelMismatch(
@@ -99,7 +105,7 @@ class TileWorker:
         old = self.served.swap(fresh)
         if old is not None:
             old.close()
-        log.info("serving model %s (registry version %s)", champion.version, champion.number)
+        log.info("serving model %s (registry version %s, %s)", champion.version, champion.number, fresh.precision)
 
     def process(self, values: list[bytes | None]) -> BatchOutcome:
         """Assess one batch and make it durable. Runs on a worker thread."""

@@ -6,7 +6,8 @@ reason code that names the dead-letter bucket.
 
 Three payload forms are accepted:
 - plain: `{"ts": ..., "water_pressure": 1.4}` or `{"ts": ..., "values": {...}}`, canonical units;
-- SenML (RFC 8428): a JSON array of records; names are `metric` or `sensor_id:metric`;
+- SenML (RFC 8428): a JSON array of records, or the same pack in CBOR (section 6, see
+  `senml_cbor.py`); names are `metric` or `sensor_id:metric`;
 - gateway: `{"readings": [{"sensor_id": ..., "ts": ..., "values": {...}}, ...]}`, from a
   registered gateway carrying readings of sensors in its own district.
 
@@ -26,6 +27,7 @@ import orjson
 
 from ingest.metrics import METRICS_BY_NAME, canonical
 from ingest.rejection import Rejected
+from ingest import senml_cbor
 from ingest.senml import resolve
 from vigia.contracts import CANONICAL_UNITS, Metric, Reading
 from vigia.topics import TELEMETRY_PATTERN, TELEMETRY_TEMPLATE
@@ -97,9 +99,16 @@ def parse_timestamp(raw: Any) -> datetime:
     raise PayloadError("bad_time", f"timestamp {raw!r} is not a number or string")
 
 
-def decode_json(payload: bytes) -> Any:
+def decode_payload(payload: bytes) -> Any:
+    """JSON, or a SenML pack in CBOR (told apart by its first byte, see `senml_cbor`)."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError("too_large", f"{len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    if senml_cbor.is_cbor_pack(payload):
+        return senml_cbor.decode(payload)
+    return decode_json(payload)
+
+
+def decode_json(payload: bytes) -> Any:
     try:
         payload.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -193,7 +202,7 @@ def parse_message(payload: bytes, *, topic: str, lookup: Lookup, received_at: da
     """Parse any accepted form. Raises `Rejected` when nothing in the message can be accepted."""
     address = parse_topic(topic)
     sender = _sender(address, lookup)
-    document = decode_json(payload)
+    document = decode_payload(payload)
     outcome = Outcome()
     builder = _Builder(received_at, outcome)
     if isinstance(document, list):

@@ -176,6 +176,9 @@ class Settings(BaseSettings):
         1, ge=1, description="torch threads of the inference worker; the stream keeps the rest"
     )
     inference_batch: int = Field(16, ge=1, le=256, description="tiles per forward pass")
+    inference_int8: bool = Field(
+        True, description="serve the INT8 graph `vigia model quantize` kept beside the model's weights, if any"
+    )
     model_check_seconds: float = Field(10.0, gt=0, description="how often the worker looks for a newly promoted model")
 
     # Model registry and training runs (MLflow)

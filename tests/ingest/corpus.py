@@ -9,6 +9,8 @@ and the bridge's integration test, so both hold the same line.
 from __future__ import annotations
 
 import json
+
+import cbor2
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,6 +35,11 @@ class BadCase:
 
 def _j(document: object) -> bytes:
     return json.dumps(document).encode()
+
+
+def _c(document: object) -> bytes:
+    """SenML in CBOR, labels as RFC 8428 section 6 numbers them."""
+    return cbor2.dumps(document)
 
 
 def bad_cases(now: datetime) -> list[BadCase]:
@@ -74,6 +81,13 @@ def bad_cases(now: datetime) -> list[BadCase]:
         BadCase("SenML string value", _j([{"n": "water_pressure", "vs": "high"}]), "bad_value"),
         BadCase("SenML unknown unit", _j([{"n": "water_pressure", "u": "inH2O", "v": 1}]), "unknown_unit"),
         BadCase("SenML out of range after conversion", _j([{"n": "water_pressure", "u": "kPa", "v": 9000}]),
+                "out_of_range"),
+        BadCase("CBOR cut short", _c([{0: "water_pressure", 2: 1.5}])[:-3], "bad_cbor"),
+        BadCase("CBOR pack of numbers", _c([1, 2, 3]), "bad_senml"),
+        BadCase("CBOR with an unknown label", _c([{0: "water_pressure", 2: 1.0, 42: 1}]), "bad_senml"),
+        BadCase("CBOR NaN", _c([{0: "water_pressure", 2: float("nan")}]), "not_finite"),
+        BadCase("CBOR unknown metric", _c([{0: "colour", 2: 1.0}]), "unknown_metric"),
+        BadCase("CBOR out of range after conversion", _c([{0: "water_pressure", 1: "kPa", 2: 9000.0}]),
                 "out_of_range"),
         BadCase("carrying another sensor without being a gateway", b'[{"n": "{other}:flow", "v": 1}]', "not_gateway"),
         BadCase("topic with capitals", _j({"ts": ts, "flow": 2}), "bad_topic", "vigia/Comas/{sensor}/telemetry"),

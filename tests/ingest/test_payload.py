@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import cbor2
 import pytest
 
 from ingest.payload import MAX_PAYLOAD_BYTES, Outcome, SensorInfo, parse_message, parse_topic
@@ -173,3 +174,23 @@ def test_several_problems_are_all_named() -> None:
         parse({"ts": NOW.isoformat(), "water_pressure": 99, "radiation": 1})
     assert caught.value.reason == "out_of_range"
     assert "radiation" in caught.value.detail
+
+
+def test_senml_in_cbor_gives_what_the_same_pack_in_json_gives() -> None:
+    base = NOW.timestamp() - 60
+    as_json = [
+        {"bn": "comas-water-01:", "bt": base, "bu": "kPa", "n": "water_pressure", "v": 140},
+        {"n": "water_pressure", "t": 30, "v": 150.5},
+    ]
+    as_cbor = cbor2.dumps([{-2: "comas-water-01:", -3: base, -4: "kPa", 0: "water_pressure", 2: 140},
+                           {0: "water_pressure", 6: 30, 2: 150.5}])  # fmt: skip
+    assert as_cbor[0] == 0x82  # a two-record array: never the first byte of JSON
+    assert len(as_cbor) < len(json.dumps(as_json))
+    assert readings(as_cbor) == readings(as_json)
+    assert [r.value for r in readings(as_cbor)] == pytest.approx([1.4, 1.505])
+
+
+def test_a_cbor_byte_string_value_crosses_as_the_json_form_carries_it() -> None:
+    from ingest.senml_cbor import decode
+
+    assert decode(cbor2.dumps([{0: "blob", 8: b"\xfb\xff"}])) == [{"n": "blob", "vd": "-_8"}]
