@@ -23,6 +23,7 @@ from api.pool import database_pool
 from api.routes import (
     alerts,
     assess,
+    calibrations,
     chats,
     coverage,
     deliveries,
@@ -95,7 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(sms.router)
     app.include_router(chats.router)
     routers = (
-        me, sensors, places, service_continuity, coverage, plausibility, map_tiles, alerts, subscriptions,
+        me, sensors, calibrations, places, service_continuity, coverage, plausibility, map_tiles, alerts, subscriptions,
         deliveries, imagery, labels, assess,
     )  # fmt: skip
     for router in (module.router for module in routers):

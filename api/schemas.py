@@ -47,6 +47,8 @@ class LatestReading(BaseModel):
     time: datetime
     received_at: datetime
     reading_id: str
+    raw_value: float | None = Field(None, description="what the sensor sent, when its calibration changed it")
+    calibration: int | None = Field(None, description="the version of the sensor's calibration applied")
 
 
 class LatestWindow(BaseModel):

@@ -18,16 +18,17 @@ record refuses that record only: the good readings beside it go through.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
+from ingest import senml_cbor
+from ingest.calibration import Calibration
 from ingest.metrics import METRICS_BY_NAME, canonical
 from ingest.rejection import Rejected
-from ingest import senml_cbor
 from ingest.senml import resolve
 from vigia.contracts import CANONICAL_UNITS, Metric, Reading
 from vigia.topics import TELEMETRY_PATTERN, TELEMETRY_TEMPLATE
@@ -57,6 +58,7 @@ class SensorInfo:
     tile_id: str
     metrics: frozenset[Metric]
     sensor_type: str = ""
+    calibrations: Mapping[Metric, Calibration] = field(default_factory=dict)  # the newest version of each
 
 
 Lookup = Callable[[str], SensorInfo | None]
@@ -143,6 +145,10 @@ class _Builder:
                 raise PayloadError("bad_value", f"{name} = {value!r} is not a number")
             self.check_time(event_time)
             number = canonical(metric, float(value), unit)
+            calibration = sensor.calibrations.get(metric)
+            raw = None
+            if calibration is not None:
+                raw, number = number, canonical(metric, calibration.apply(number), None)
             self.outcome.readings.append(
                 Reading(
                     sensor_id=sensor.sensor_id,
@@ -153,6 +159,8 @@ class _Builder:
                     unit=CANONICAL_UNITS[metric],
                     event_time=event_time,
                     received_at=self.received_at,
+                    raw_value=raw,
+                    calibration=calibration.version if calibration else None,
                 )
             )
         except Rejected as error:

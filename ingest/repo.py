@@ -6,6 +6,7 @@ from typing import Any
 
 import psycopg
 
+from ingest.calibration import Calibration
 from ingest.payload import SensorInfo
 from vigia.contracts import Metric
 
@@ -15,7 +16,12 @@ KNOWN_METRICS = frozenset(m.value for m in Metric)
 SENSOR_COLUMNS = "sensor_id, district, tile_id, metrics, sensor_type"
 
 
-def _sensor_info(row: tuple[Any, ...]) -> SensorInfo:
+# The newest calibration of each sensor and metric.
+CALIBRATIONS = """SELECT DISTINCT ON (sensor_id, metric) sensor_id, metric, version, gain, offset_value
+                  FROM sensor_calibrations WHERE {where} ORDER BY sensor_id, metric, version DESC"""
+
+
+def _sensor_info(row: tuple[Any, ...], calibrations: dict[Metric, Calibration]) -> SensorInfo:
     sensor_id, district, tile_id, metrics, sensor_type = row
     return SensorInfo(
         sensor_id=sensor_id,
@@ -23,12 +29,22 @@ def _sensor_info(row: tuple[Any, ...]) -> SensorInfo:
         tile_id=tile_id,
         metrics=frozenset(Metric(m) for m in metrics if m in KNOWN_METRICS),
         sensor_type=sensor_type,
+        calibrations=calibrations,
     )
+
+
+def _calibrations(rows: list[tuple[Any, ...]]) -> dict[str, dict[Metric, Calibration]]:
+    found: dict[str, dict[Metric, Calibration]] = {}
+    for sensor_id, metric, version, gain, offset in rows:
+        if metric in KNOWN_METRICS:
+            found.setdefault(sensor_id, {})[Metric(metric)] = Calibration(version, gain, offset)
+    return found
 
 
 def load_active_sensors(conn: psycopg.Connection) -> dict[str, SensorInfo]:
     rows = conn.execute(f"SELECT {SENSOR_COLUMNS} FROM sensors WHERE revoked_at IS NULL").fetchall()  # noqa: S608
-    return {row[0]: _sensor_info(row) for row in rows}
+    calibrations = _calibrations(conn.execute(CALIBRATIONS.format(where="true")).fetchall())
+    return {row[0]: _sensor_info(row, calibrations.get(row[0], {})) for row in rows}
 
 
 def active_sensor(conn: psycopg.Connection, *, sensor_id: str) -> SensorInfo | None:
@@ -36,4 +52,7 @@ def active_sensor(conn: psycopg.Connection, *, sensor_id: str) -> SensorInfo | N
         f"SELECT {SENSOR_COLUMNS} FROM sensors WHERE sensor_id = %s AND revoked_at IS NULL",  # noqa: S608
         (sensor_id,),
     ).fetchone()
-    return _sensor_info(row) if row else None
+    if row is None:
+        return None
+    found = conn.execute(CALIBRATIONS.format(where="sensor_id = %s"), (sensor_id,)).fetchall()
+    return _sensor_info(row, _calibrations(found).get(sensor_id, {}))

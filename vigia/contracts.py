@@ -123,6 +123,8 @@ class Reading(_Contract):
     unit: str
     event_time: UtcDatetime
     received_at: UtcDatetime
+    raw_value: float | None = Field(None, description="what the sensor sent, when a calibration changed it")
+    calibration: int | None = Field(None, description="the sensor's calibration version applied")
 
     def to_json(self) -> bytes:
         """The document `model_dump_json` gives, built several times faster: the bridge's hot path."""
@@ -136,6 +138,8 @@ class Reading(_Contract):
                 "unit": self.unit,
                 "event_time": self.event_time,
                 "received_at": self.received_at,
+                "raw_value": self.raw_value,
+                "calibration": self.calibration,
                 "reading_id": self.reading_id,
             }
         )

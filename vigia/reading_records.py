@@ -39,6 +39,8 @@ class Measurement(msgspec.Struct, array_like=True, frozen=True, gc=False):
     unit: str
     event_time: float
     received_at: float
+    raw_value: float | None = None  # what the sensor sent, when its calibration changed it
+    calibration: int | None = None
 
 
 class SensorReadings(msgspec.Struct, frozen=True, gc=False):
@@ -66,6 +68,8 @@ class FlatReading(msgspec.Struct, frozen=True, gc=False):
     ts: float  # event time, epoch seconds
     received_at: float
     reading_id: str
+    raw_value: float | None = None
+    calibration: int | None = None
 
     @property
     def event_time(self) -> datetime:
@@ -76,7 +80,7 @@ class FlatReading(msgspec.Struct, frozen=True, gc=False):
         """What a validated reading becomes once it has crossed the readings topic."""
         return cls(reading.sensor_id, reading.district, reading.tile_id, reading.metric.value, reading.value,
                    reading.unit, reading.event_time.timestamp(), reading.received_at.timestamp(),
-                   reading.reading_id)  # fmt: skip
+                   reading.reading_id, reading.raw_value, reading.calibration)  # fmt: skip
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -97,7 +101,7 @@ def encode(readings: Sequence[Reading]) -> bytes:
             first.tile_id,
             [
                 Measurement(r.reading_id, r.metric.value, r.value, r.unit, r.event_time.timestamp(),
-                            r.received_at.timestamp())
+                            r.received_at.timestamp(), r.raw_value, r.calibration)
                 for r in readings
             ],
         )
@@ -132,5 +136,5 @@ def decode(value: bytes | None) -> list[FlatReading]:
         if not (math.isfinite(m.value) and math.isfinite(m.event_time)):
             raise RecordError(f"reading {m.reading_id} of {sensor!r}: {m.metric} at {m.event_time} is not finite")
         flat.append(FlatReading(sensor, district, tile, m.metric, m.value, m.unit, m.event_time, m.received_at,
-                                m.reading_id))  # fmt: skip
+                                m.reading_id, m.raw_value, m.calibration))  # fmt: skip
     return flat

@@ -30,7 +30,17 @@ from api.repo.planning import (
     tolerances,
 )
 from api.repo.rows import NoRow, now, ping
-from api.repo.sensors import latest_readings, latest_windows, name_place, sensor, sensors, series_columns, uptime
+from api.repo.sensors import (
+    add_calibration,
+    calibrations,
+    latest_readings,
+    latest_windows,
+    name_place,
+    sensor,
+    sensors,
+    series_columns,
+    uptime,
+)
 from api.repo.subscriptions import (
     create_subscription,
     delete_subscription,
@@ -43,12 +53,14 @@ from api.repo.subscriptions import (
 
 __all__ = [
     "NoRow",
+    "add_calibration",
     "alert",
     "alert_changes",
     "alert_history",
     "alerts",
     "announced_cuts",
     "api_key",
+    "calibrations",
     "change_alert",
     "coverage_inputs",
     "create_subscription",

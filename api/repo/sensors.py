@@ -29,10 +29,11 @@ async def latest_readings(conn: AsyncConnection, *, sensor_id: str) -> list[dict
     """
     cur = conn.cursor(row_factory=dict_row)
     await cur.execute(
-        """SELECT r.metric, r.value, r.unit, r.time, r.received_at, r.reading_id::text AS reading_id
+        """SELECT r.metric, r.value, r.unit, r.time, r.received_at, r.reading_id::text AS reading_id, r.raw_value,
+                  r.calibration
            FROM sensors s CROSS JOIN LATERAL unnest(s.metrics) AS m(metric)
            CROSS JOIN LATERAL (
-               SELECT metric, value, unit, time, received_at, reading_id FROM readings
+               SELECT metric, value, unit, time, received_at, reading_id, raw_value, calibration FROM readings
                WHERE sensor_id = s.sensor_id AND metric = m.metric ORDER BY time DESC LIMIT 1
            ) r
            WHERE s.sensor_id = %(sensor_id)s ORDER BY r.metric""",
@@ -137,3 +138,35 @@ async def name_place(conn: AsyncConnection, *, sensor_id: str, place: str) -> bo
         "UPDATE sensors SET place = %(place)s WHERE sensor_id = %(sensor_id)s", {"place": place, "sensor_id": sensor_id}
     )
     return cur.rowcount > 0
+
+
+async def add_calibration(
+    conn: AsyncConnection, *, sensor_id: str, metric: str, gain: float, offset: float, note: str, by: str
+) -> dict[str, Any]:
+    """A new version of the sensor's calibration for `metric`, numbered after the last one."""
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(
+        f"""INSERT INTO sensor_calibrations (sensor_id, metric, version, gain, offset_value, note, set_by)
+            SELECT %(sensor_id)s, %(metric)s, coalesce(max(version), 0) + 1, %(gain)s, %(offset)s, %(note)s, %(by)s
+            FROM sensor_calibrations WHERE sensor_id = %(sensor_id)s AND metric = %(metric)s
+            RETURNING {CALIBRATION_COLUMNS}""",  # a constant column list
+        {"sensor_id": sensor_id, "metric": metric, "gain": gain, "offset": offset, "note": note, "by": by},
+    )
+    row = await cur.fetchone()
+    if row is None:  # pragma: no cover  # INSERT ... SELECT of an aggregate always gives a row
+        raise RuntimeError("calibration not recorded")
+    return row
+
+
+async def calibrations(conn: AsyncConnection, *, sensor_id: str) -> list[dict[str, Any]]:
+    """Every version of every metric's calibration, newest first."""
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(
+        f"""SELECT {CALIBRATION_COLUMNS} FROM sensor_calibrations
+            WHERE sensor_id = %s ORDER BY metric, version DESC""",  # a constant column list
+        (sensor_id,),
+    )
+    return await cur.fetchall()
+
+
+CALIBRATION_COLUMNS = "sensor_id, metric, version, gain, offset_value AS offset, note, set_by, set_at"

@@ -42,7 +42,7 @@ class Bucket(StrEnum):
         return int(self.value[:-1]) * unit
 
 
-async def _visible_sensor(conn: ConnDep, sensor_id: str, principal: Principal) -> dict[str, Any]:
+async def visible_sensor(conn: ConnDep, sensor_id: str, principal: Principal) -> dict[str, Any]:
     """The sensor's row, or 404: for a leader, another district's sensor does not exist."""
     found = await repo.sensor(conn, sensor_id=sensor_id)
     if found is None or not principal.sees(found["district"]):
@@ -67,7 +67,7 @@ async def sensors(
 
 @router.get("/{sensor_id}", response_model=Sensor, responses=NOT_FOUND)
 async def sensor(conn: ConnDep, principal: Reader, sensor_id: SensorIdPath) -> Sensor:
-    found = await _visible_sensor(conn, sensor_id, principal)
+    found = await visible_sensor(conn, sensor_id, principal)
     [row] = await repo.sensors(conn, districts=None, district=found["district"], sensor_id=sensor_id, limit=1, offset=0)
     return Sensor(**row)
 
@@ -75,7 +75,7 @@ async def sensor(conn: ConnDep, principal: Reader, sensor_id: SensorIdPath) -> S
 @router.get("/{sensor_id}/latest", response_model=SensorLatest, responses=NOT_FOUND)
 async def latest(conn: ConnDep, principal: Reader, sensor_id: SensorIdPath) -> SensorLatest:
     """The newest reading of each metric and the newest one-minute window, with its housing context."""
-    found = await _visible_sensor(conn, sensor_id, principal)
+    found = await visible_sensor(conn, sensor_id, principal)
     readings = await repo.latest_readings(conn, sensor_id=sensor_id)
     windows = await repo.latest_windows(conn, sensor_id=sensor_id)
     return SensorLatest(
@@ -109,7 +109,7 @@ async def series(
 
     At most 50,000 points: a month of minutes, or a year of hours.
     """
-    await _visible_sensor(conn, sensor_id, principal)
+    await visible_sensor(conn, sensor_id, principal)
     start, end = period(start, end, timedelta(days=1))
     if (end - start) / bucket.width > MAX_POINTS:
         raise HTTPException(422, f"that is more than {MAX_POINTS} points: choose a wider bucket or a shorter period")
@@ -132,7 +132,7 @@ async def uptime(
     end: Annotated[datetime | None, Query(description="default: now")] = None,
 ) -> Uptime:
     """The share of minutes in which the sensor sent any reading, overall and per day."""
-    await _visible_sensor(conn, sensor_id, principal)
+    await visible_sensor(conn, sensor_id, principal)
     start, end = period(start, end, timedelta(days=7))
     days = await repo.uptime(conn, sensor_id=sensor_id, start=start, end=end)
     minutes = (end - start).total_seconds() / 60

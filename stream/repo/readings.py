@@ -19,7 +19,9 @@ from stream.window_book import HoppingRow, Key, PaneRow
 from vigia.contracts import HousingContext
 from vigia.reading_records import FlatReading
 
-READING_COLUMNS = "time, sensor_id, metric, value, unit, reading_id, received_at, district, tile_id"
+READING_COLUMNS = (
+    "time, sensor_id, metric, value, unit, reading_id, received_at, district, tile_id, raw_value, calibration"
+)
 PANE_COLUMNS = (
     "bucket, sensor_id, metric, count, min, max, mean, last, last_event_time, mad, sum, last_key, sample,"
     " district, tile_id, embedding_id, model_version, land_use_class, housing_score, precarious_share"
@@ -30,11 +32,14 @@ HOPPING_COLUMNS = (
 )
 
 
-STAGED_COLUMNS = "ts, sensor_id, metric, value, unit, reading_id, received_at, district, tile_id"
-STAGED_TYPES = ["float8", "text", "text", "float8", "text", "text", "float8", "text", "text"]
+STAGED_COLUMNS = (
+    "ts, sensor_id, metric, value, unit, reading_id, received_at, district, tile_id, raw_value, calibration"
+)
+STAGED_TYPES = ["float8", "text", "text", "float8", "text", "text", "float8", "text", "text", "float8", "int4"]
 READINGS_STAGING = (
     "CREATE TEMP TABLE IF NOT EXISTS readings_in (ts float8, sensor_id text, metric text, value float8, unit text,"
-    " reading_id text, received_at float8, district text, tile_id text); TRUNCATE readings_in"
+    " reading_id text, received_at float8, district text, tile_id text, raw_value float8, calibration int4);"
+    " TRUNCATE readings_in"
 )
 
 
@@ -92,13 +97,13 @@ async def insert_readings(conn: psycopg.AsyncConnection, readings: Sequence[Flat
         async with cur.copy(f"COPY readings_in ({STAGED_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(STAGED_TYPES)
             for r in readings:
-                await copy.write_row(
-                    (r.ts, r.sensor_id, r.metric, r.value, r.unit, r.reading_id, r.received_at, r.district, r.tile_id)
-                )
+                row = (r.ts, r.sensor_id, r.metric, r.value, r.unit, r.reading_id, r.received_at, r.district,
+                       r.tile_id, r.raw_value, r.calibration)  # fmt: skip
+                await copy.write_row(row)
         await cur.execute(
             f"""INSERT INTO readings ({READING_COLUMNS})
                 SELECT DISTINCT ON (sensor_id, metric, ts) to_timestamp(ts), sensor_id, metric, value, unit,
-                       reading_id::uuid, to_timestamp(received_at), district, tile_id
+                       reading_id::uuid, to_timestamp(received_at), district, tile_id, raw_value, calibration
                 FROM readings_in ORDER BY sensor_id, metric, ts
                 ON CONFLICT (sensor_id, metric, time) DO NOTHING
                 RETURNING reading_id::text"""  # noqa: S608  # column list is a constant

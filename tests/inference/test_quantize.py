@@ -2,7 +2,6 @@
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,10 @@ def built() -> tuple[quantize.Verdict, bytes]:
 
 
 @pytest.fixture
-def model(tmp_path: Path) -> Iterator[Path]:
+def model(tmp_path: Path) -> Path:
     copy = tmp_path / "tilenet.pt"
     shutil.copyfile(DEFAULT_MODEL, copy)
-    yield copy
+    return copy
 
 
 def test_the_shipped_model_quantizes_within_the_allowed_drop(built: tuple[quantize.Verdict, bytes]) -> None:
@@ -34,9 +33,7 @@ def test_the_shipped_model_quantizes_within_the_allowed_drop(built: tuple[quanti
     assert len(graph) < DEFAULT_MODEL.stat().st_size  # eight bits a weight, not sixteen
 
 
-def test_a_kept_graph_serves_its_own_weights_and_no_other(
-    built: tuple[quantize.Verdict, bytes], model: Path
-) -> None:
+def test_a_kept_graph_serves_its_own_weights_and_no_other(built: tuple[quantize.Verdict, bytes], model: Path) -> None:
     verdict, graph = built
     quantize.keep(model, verdict, graph)
     int8 = Assessor.from_file(model, threads=1)

@@ -9,10 +9,10 @@ and the bridge's integration test, so both hold the same line.
 from __future__ import annotations
 
 import json
-
-import cbor2
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import cbor2
 
 from ingest.payload import MAX_PAYLOAD_BYTES
 

@@ -194,3 +194,37 @@ def test_a_cbor_byte_string_value_crosses_as_the_json_form_carries_it() -> None:
     from ingest.senml_cbor import decode
 
     assert decode(cbor2.dumps([{0: "blob", 8: b"\xfb\xff"}])) == [{"n": "blob", "vd": "-_8"}]
+
+
+def test_a_calibrated_metric_gives_the_corrected_value_and_keeps_the_raw_one() -> None:
+    from dataclasses import replace
+
+    from ingest.calibration import Calibration
+
+    water = replace(
+        SENSORS["comas-water-01"],
+        metrics=frozenset({Metric.WATER_PRESSURE, Metric.TANK_LEVEL}),
+        calibrations={Metric.WATER_PRESSURE: Calibration(version=3, gain=1.1, offset=-0.05)},
+    )
+    lookup = {**SENSORS, water.sensor_id: water}.get
+    body = json.dumps({"ts": NOW.timestamp() - 5, "water_pressure": 1.5, "tank_level": 40}).encode()
+    found = parse_message(body, topic=TOPIC, lookup=lookup, received_at=NOW).readings
+    by_metric = {r.metric: r for r in found}
+    pressure, tank = by_metric[Metric.WATER_PRESSURE], by_metric[Metric.TANK_LEVEL]
+    assert (pressure.value, pressure.raw_value, pressure.calibration) == (pytest.approx(1.6), 1.5, 3)
+    assert (tank.value, tank.raw_value, tank.calibration) == (40.0, None, None)
+    assert pressure.reading_id == replace_reading_id(pressure)  # the id does not depend on the value
+
+    too_much = replace(water, calibrations={Metric.TANK_LEVEL: Calibration(version=1, gain=3.0)})
+    with pytest.raises(Rejected) as caught:
+        parse_message(
+            json.dumps({"ts": NOW.timestamp(), "tank_level": 40}).encode(), topic=TOPIC,
+            lookup={**SENSORS, water.sensor_id: too_much}.get, received_at=NOW,
+        )  # fmt: skip
+    assert caught.value.reason == "out_of_range"
+
+
+def replace_reading_id(reading: Reading) -> str:
+    from vigia.contracts import reading_id
+
+    return reading_id(reading.sensor_id, reading.metric.value, reading.event_time)
