@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +19,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.guards import RateLimit, measure, request_ids
+from api.guards import Guards
 from api.live import AlertFeed
 from api.pool import database_pool
 from api.routes import (
@@ -40,11 +42,12 @@ from api.routes import (
     sms,
     subscriptions,
 )
+from api.routes.health import MULTIPROCESS_METRICS
 from api.schemas import Problem
 from api.tile_jobs import TileJobQueue
 from vigia import logs
 from vigia.accounts import load_accounts
-from vigia.settings import Settings
+from vigia.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (module.router for module in routers):
         app.include_router(router, responses=ERRORS)
 
-    app.middleware("http")(RateLimit(settings.api_rate_limit))
-    app.middleware("http")(measure)
-    app.middleware("http")(request_ids)
+    app.add_middleware(Guards, rule=settings.api_rate_limit)
     origins = [origin.strip() for origin in settings.api_cors_origins.split(",") if origin.strip()]
     if origins:
         app.add_middleware(
@@ -157,7 +158,35 @@ class HideQueries(logging.Filter):
         return True
 
 
-def run(settings: Settings) -> None:
+def served() -> FastAPI:
+    """What each worker process serves when there are several (uvicorn imports it by name)."""
     logs.setup("api")
     logging.getLogger("uvicorn.access").addFilter(HideQueries())
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info", log_config=None)
+    return create_app(load_settings())
+
+
+def run(settings: Settings) -> None:
+    """Serve; with more than one worker, each is a process of its own on the one port.
+
+    The API's Python is what limits it on a small machine, so a second process on a second
+    core answers more (`make bench-api`). Each worker keeps its own rate limit and database
+    pool; their request metrics are gathered through Prometheus's multiprocess files.
+    """
+    logs.setup("api")
+    logging.getLogger("uvicorn.access").addFilter(HideQueries())
+    workers = settings.api_workers or os.cpu_count() or 1
+    # httptools parses HTTP in C and uvloop runs the event loop in C: with uvicorn's pure-Python
+    # defaults, parsing and scheduling cost more than a cached query.
+    common: dict[str, Any] = {
+        "host": settings.api_host, "port": settings.api_port, "log_level": "info", "log_config": None,
+        "loop": "uvloop", "http": "httptools",
+    }  # fmt: skip
+    if workers == 1:
+        uvicorn.run(create_app(settings), **common)
+        return
+    shared = settings.state_dir / "api-metrics"
+    shutil.rmtree(shared, ignore_errors=True)  # counts of a previous run's workers
+    shared.mkdir(parents=True)
+    os.environ[MULTIPROCESS_METRICS] = str(shared)
+    log.info("serving with %d worker processes", workers)
+    uvicorn.run("api.app:served", factory=True, workers=workers, **common)

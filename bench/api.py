@@ -10,7 +10,11 @@ cannot hide the requests queued behind it):
   3. a 30-day series of one-minute windows for one sensor (target: p99 under 150 ms)
   4. throughput: --clients callers back to back on latest, against /livez (no database) as the peer
 
-Last line: latest_p99_ms=… alerts_p99_ms=… series30d_p99_ms=… rps=…
+First, the capacity: `wrk` (a C load generator, so the client is not what is measured)
+drives /livez and latest with --clients connections on one thread each of its own; the
+open-loop rate of (1) is then checked to be below what was found.
+
+Last line: latest_p99_ms=… alerts_p99_ms=… series30d_p99_ms=… rps=… livez_rps=… latest_rps=…
 """
 
 from __future__ import annotations
@@ -19,10 +23,15 @@ import argparse
 import asyncio
 import os
 import random
+import re
+import shutil
+import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -158,6 +167,45 @@ def report(name: str, latencies: list[float], errors: int, target: float | None 
     return p99
 
 
+WRK_SCRIPT = """
+ids = {%s}
+n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/sensors/" .. ids[(n * 7919) %% #ids + 1] .. "/latest")
+end
+"""
+
+
+def wrk(settings: Settings, key: str, path: str, *, ids: list[str] | None, connections: int, seconds: float) -> float:
+    """Requests/s `wrk` gets from `path` (or, with `ids`, from the latest of each sensor in turn)."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:.0f}s", "-H", f"Authorization: Bearer {key}"]
+    with tempfile.TemporaryDirectory() as tmp:
+        if ids:
+            script = Path(tmp) / "latest.lua"
+            script.write_text(WRK_SCRIPT % ", ".join(f'"{i}"' for i in ids))
+            command += ["-s", str(script)]
+        command.append(f"http://{settings.api_host}:{settings.api_port}{path}")
+        out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if failed:
+        raise RuntimeError(f"wrk saw {failed.group(1)} failed requests on {path}:\n{out}")
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if found is None:
+        raise RuntimeError(f"wrk printed no rate:\n{out}")
+    return float(found.group(1))
+
+
+def capacity(settings: Settings, key: str, ids: list[str], args: argparse.Namespace) -> tuple[float, float]:
+    print(f"(0) capacity under wrk, {args.clients} connections, {args.seconds / 2:.0f} s each", flush=True)
+    livez = wrk(settings, key, "/livez", ids=None, connections=args.clients, seconds=args.seconds / 2)
+    latest = wrk(settings, key, "/sensors", ids=ids, connections=args.clients, seconds=args.seconds / 2)
+    print(f"  /livez {livez:,.0f} requests/s; latest {latest:,.0f}/s, {latest / livez:.2f} of it", flush=True)
+    if args.rate >= latest:
+        print(f"  the open-loop rate {args.rate:.0f}/s is not below latest's capacity: its latencies will queue")
+    return livez, latest
+
+
 async def drive(settings: Settings, key: str, args: argparse.Namespace) -> str:
     ids = sensor_ids(args.sensors)
     base = f"http://{settings.api_host}:{settings.api_port}"
@@ -214,14 +262,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=32)
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: run `make install` (it comes from apt)")
     os.environ["VIGIA_API_RATE_LIMIT"] = "1000000/minute"  # the limit would measure itself, not the API
     print("starting TimescaleDB and the API on benchmark ports", flush=True)
     with bench_stack(["timescaledb", "api"]) as settings:
         seed(settings, args.sensors, args.alerts)
         with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
             _, key = keys.add(conn, role=Role.OPERATOR, district=None, name="bench")
+        livez, latest = capacity(settings, key, sensor_ids(args.sensors), args)
         line = asyncio.run(drive(settings, key, args))
-    print(line)
+    print(f"{line} wrk_livez_rps={livez:.0f} wrk_latest_rps={latest:.0f} wrk_ratio={latest / livez:.2f}")
 
 
 if __name__ == "__main__":

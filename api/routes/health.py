@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import psycopg
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from api import repo
 from api.deps import PoolDep
 from api.schemas import Health
+
+MULTIPROCESS_METRICS = "PROMETHEUS_MULTIPROC_DIR"  # where several workers' metrics meet (see `api.app.run`)
 
 router = APIRouter(tags=["health"])
 
@@ -40,5 +44,10 @@ async def readyz(pool: PoolDep) -> Health | JSONResponse:
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 async def metrics() -> Response:
-    """Prometheus metrics of this process: request latency by route and status, rate-limited requests."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus metrics of the API (every worker process's): request latency by route and status,
+    rate-limited requests."""
+    if MULTIPROCESS_METRICS not in os.environ:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

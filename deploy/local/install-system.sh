@@ -37,6 +37,8 @@ apt_install chromium fonts-dejavu-core
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 # The lint of the deployment scripts.
 apt_install shellcheck
+# The load generator of `make bench-api`, in C so it is not what the benchmark measures.
+apt_install wrk
 # mosquitto's package starts a system broker on 1883; the project runs its own.
 # So does kannel's, on 13000 and 13013.
 for unit in mosquitto kannel; do

@@ -7,13 +7,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from api.guards import RateLimit
+from api.guards import Guards
 from api.schemas import Acknowledgement
 
 
 def limited_app(rule: str) -> FastAPI:
     app = FastAPI()
-    app.middleware("http")(RateLimit(rule))
+    app.add_middleware(Guards, rule=rule)
 
     @app.get("/ping")
     async def ping() -> dict[str, bool]:
@@ -30,6 +30,14 @@ def test_the_fourth_call_in_a_minute_is_refused_with_retry_after() -> None:
     assert refused.status_code == 429
     assert "3 per 1 minute" in refused.json()["detail"]
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["X-Request-ID"]  # a refused call can be found in the logs too
+
+
+def test_a_plain_request_id_is_kept_and_anything_else_replaced() -> None:
+    client = TestClient(limited_app("100/minute"))
+    assert client.get("/ping", headers={"X-Request-ID": "phone-7.3"}).headers["X-Request-ID"] == "phone-7.3"
+    made = client.get("/ping", headers={"X-Request-ID": "bad id\n"}).headers["X-Request-ID"]
+    assert len(made) == 32
 
 
 def test_each_key_and_the_keyless_have_their_own_count() -> None:
