@@ -57,7 +57,7 @@ def bench_stack(components: list[str], env: dict[str, str] | None = None) -> Ite
         shutil.rmtree(state_dir, ignore_errors=True)
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+async def partitions_of(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
     """A fresh consumer knows no topic until it asks for metadata; ask until it does."""
     for _ in range(100):
         found = consumer.partitions_for_topic(topic)
@@ -72,7 +72,7 @@ async def _end_offsets(settings: Settings, topic: str) -> int:
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        offsets = await consumer.end_offsets(await _partitions(consumer, topic))
+        offsets = await consumer.end_offsets(await partitions_of(consumer, topic))
         return sum(offsets.values())
     finally:
         await consumer.stop()
@@ -104,7 +104,7 @@ class OffsetWatch:
             consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False)
             await consumer.start()
             try:
-                partitions = await _partitions(consumer, self.topic)
+                partitions = await partitions_of(consumer, self.topic)
                 first_at: float | None = None
                 first_count = 0
                 deadline = time.monotonic() + timeout
