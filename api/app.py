@@ -174,7 +174,7 @@ def run(settings: Settings) -> None:
     """
     logs.setup("api")
     logging.getLogger("uvicorn.access").addFilter(HideQueries())
-    workers = settings.api_workers or os.cpu_count() or 1
+    workers = settings.api_workers or len(os.sched_getaffinity(0))  # the cores this process may use
     # httptools parses HTTP in C and uvloop runs the event loop in C: with uvicorn's pure-Python
     # defaults, parsing and scheduling cost more than a cached query.
     common: dict[str, Any] = {
