@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.guards import Guards
 from api.live import AlertFeed
 from api.pool import database_pool
+from api.reporting import Reporting
 from api.routes import (
     alerts,
     assess,
@@ -77,11 +78,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.pool = pool
         app.state.tile_jobs = TileJobQueue(settings)
         app.state.alert_feed = AlertFeed(pool)
+        app.state.reporting = Reporting(pool)
         app.state.inference = httpx.AsyncClient(timeout=assess.TIMEOUT)  # on-demand assessments
         try:
             yield
         finally:
             await app.state.alert_feed.close()
+            await app.state.reporting.close()
             await app.state.tile_jobs.close()
             await app.state.inference.aclose()
             await pool.close()

@@ -14,6 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api import repo
 from api.access import Action, BadKey, Principal, Role, secret_matches, split_key
+from api.reporting import Reporting
 from vigia.accounts import BrokerAccounts
 from vigia.settings import Settings
 
@@ -39,6 +40,11 @@ async def get_conn(pool: Annotated[AsyncConnectionPool, Depends(get_pool)]) -> A
         yield conn
 
 
+def get_reporting(request: Request) -> Reporting:
+    reporting: Reporting = request.app.state.reporting
+    return reporting
+
+
 def get_accounts(request: Request) -> BrokerAccounts:
     accounts: BrokerAccounts = request.app.state.accounts
     return accounts
@@ -47,6 +53,7 @@ def get_accounts(request: Request) -> BrokerAccounts:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AccountsDep = Annotated[BrokerAccounts, Depends(get_accounts)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
+ReportingDep = Annotated[Reporting, Depends(get_reporting)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
 
 

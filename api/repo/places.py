@@ -65,16 +65,13 @@ async def district_tiles(conn: AsyncConnection, *, district: str, zoom: int) -> 
 
 
 async def districts(conn: AsyncConnection, *, districts: list[str] | None, zoom: int) -> list[dict[str, Any]]:
-    """Each district's sensors (registered, heard in the last 15 minutes), open alerts and housing."""
+    """Each district's registered sensors, open alerts and housing (those heard from: `sensors_reporting`)."""
     return await all_rows(
         conn,
         f"""WITH d AS (SELECT DISTINCT district FROM sensors WHERE {IN_DISTRICTS})
            SELECT d.district,
                   (SELECT count(*) FROM sensors s WHERE s.district = d.district AND s.revoked_at IS NULL)::int
                       AS sensors,
-                  (SELECT count(DISTINCT sensor_id) FROM readings_1m r
-                    WHERE r.district = d.district AND r.bucket > now() - interval '15 minutes')::int
-                      AS sensors_reporting,
                   (SELECT count(*) FROM alerts a
                     WHERE a.district = d.district AND a.state IN ('open', 'acknowledged'))::int
                       AS open_alerts,
@@ -87,6 +84,19 @@ async def districts(conn: AsyncConnection, *, districts: list[str] | None, zoom:
            FROM d ORDER BY d.district""",
         {"districts": districts, "zoom": zoom},
     )
+
+
+async def sensors_reporting(conn: AsyncConnection, *, districts: list[str]) -> dict[str, int]:
+    """Sensors heard from in the last 15 minutes, by district (see `api/reporting.py` for why it is kept)."""
+    rows = await all_rows(
+        conn,
+        """SELECT d AS district,
+                  (SELECT count(DISTINCT sensor_id) FROM readings_1m r
+                    WHERE r.district = d AND r.bucket > now() - interval '15 minutes')::int AS reporting
+           FROM unnest(%(districts)s::text[]) AS d""",
+        {"districts": districts},
+    )
+    return {r["district"]: r["reporting"] for r in rows}
 
 
 async def district_exists(conn: AsyncConnection, *, district: str) -> bool:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from api import evidence, priorities, repo, report, semester
 from api.access import Action, Principal
-from api.deps import ConnDep, SettingsDep, allowed
+from api.deps import ConnDep, ReportingDep, SettingsDep, allowed
 from api.params import DistrictPath, DistrictQuery, TileXPath, TileYPath, TileZoomPath
 from api.schemas import (
     Alert,
@@ -47,18 +47,28 @@ async def visible_district(conn: ConnDep, district: str, principal: Principal) -
 
 
 @router.get("/districts", response_model=list[DistrictStatus])
-async def districts(conn: ConnDep, principal: Reader, settings: SettingsDep) -> list[DistrictStatus]:
+async def districts(
+    conn: ConnDep, principal: Reader, settings: SettingsDep, reporting: ReportingDep
+) -> list[DistrictStatus]:
     """Every district the caller may see, with its sensors, open alerts and housing."""
     rows = await repo.districts(conn, districts=principal.districts(), zoom=settings.tile_zoom)
-    return [DistrictStatus(**row, status=status_of(row["open_alerts"], row["critical_alerts"], True)) for row in rows]
+    heard = await reporting.counts(conn, [row["district"] for row in rows])
+    return [_status(row, heard[row["district"]]) for row in rows]
+
+
+def _status(row: dict[str, Any], reporting: int) -> DistrictStatus:
+    return DistrictStatus(
+        **row, sensors_reporting=reporting, status=status_of(row["open_alerts"], row["critical_alerts"], True)
+    )
 
 
 @router.get("/districts/{district}", response_model=DistrictStatus, responses=NOT_FOUND)
-async def district(conn: ConnDep, principal: Reader, settings: SettingsDep, district: DistrictPath) -> DistrictStatus:
+async def district(
+    conn: ConnDep, principal: Reader, settings: SettingsDep, reporting: ReportingDep, district: DistrictPath
+) -> DistrictStatus:
     await visible_district(conn, district, principal)
     rows = await repo.districts(conn, districts=[district], zoom=settings.tile_zoom)
-    row = rows[0]
-    return DistrictStatus(**row, status=status_of(row["open_alerts"], row["critical_alerts"], True))
+    return _status(rows[0], (await reporting.counts(conn, [district]))[district])
 
 
 def _polygon(tile_id: str) -> list[list[list[float]]]:
