@@ -224,6 +224,15 @@ class Lane:
                 values += floats[f + _SUMMARY : f + _SUMMARY + n]
                 f, q = f + _SUMMARY + n, q + 2 + n
                 continue
+            if n == 1:  # a sensor reporting once a minute: one reading a pane, read without slicing
+                value, ts, key = floats[f + 1], floats[f + 2], ints[q + 1]
+                count += 1
+                low, high, total = min(low, value), max(high, value), total + value
+                if ts > last_ts or (ts == last_ts and key > last_key):
+                    last_ts, last_key, last_value = ts, key, value
+                values.append(value)
+                f, q = f + 3, q + 2
+                continue
             count += n
             # Slices and builtins run in C: this loop runs for every hopping window a batch changes.
             values_here = floats[f + 1 : f + 1 + 2 * n : 2]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from stream.alerts import OpenAlert, OpenAlerts
 from stream.clock import StreamClock
@@ -25,6 +26,7 @@ from vigia.contracts import HousingContext
 from vigia.reading_records import FlatReading
 
 HousingOf = Callable[[str], HousingContext]
+BY_EVENT_TIME = attrgetter("ts")
 NO_PARTITION = -1  # sensors whose partition nobody said (pure use, the benchmarks)
 
 
@@ -225,7 +227,7 @@ class Processor:
         out = Outcome()
         folded = Folded()
         places: dict[tuple[str, str], Place] = {}  # one label per tile, not one per reading
-        for reading in sorted(new, key=lambda r: r.ts):
+        for reading in sorted(new, key=BY_EVENT_TIME):
             key = (reading.sensor_id, reading.metric)
             where = (reading.district, reading.tile_id)
             place = places.get(where) or places.setdefault(where, Place(*where))

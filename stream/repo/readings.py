@@ -30,6 +30,15 @@ HOPPING_COLUMNS = (
     "window_end, sensor_id, metric, count, min, max, mean, last, mad, last_event_time, district, tile_id,"
     " embedding_id, model_version, land_use_class, housing_score, precarious_share"
 )
+_HOUSING_TYPES = ["text", "text", "text", "float8", "float8"]
+PANE_TYPES = [
+    "timestamptz", "text", "text", "int4", "float8", "float8", "float8", "float8", "timestamptz", "float8", "float8",
+    "int8", "bytea", "text", "text", *_HOUSING_TYPES,
+]  # fmt: skip
+HOPPING_TYPES = [
+    "timestamptz", "text", "text", "int4", "float8", "float8", "float8", "float8", "float8", "timestamptz", "text",
+    "text", *_HOUSING_TYPES,
+]  # fmt: skip
 
 
 STAGED_COLUMNS = (
@@ -48,7 +57,7 @@ def timestamp(seconds: float) -> datetime:
 
 
 async def _copy_to_staging(
-    cur: psycopg.AsyncCursor[Any], table: str, columns: str, rows: Iterable[Sequence[object]]
+    cur: psycopg.AsyncCursor[Any], table: str, columns: str, rows: Iterable[Sequence[object]], types: Sequence[str]
 ) -> str:
     """COPY rows into a session-local empty copy of `table`; returns the staging table's name.
 
@@ -61,14 +70,21 @@ async def _copy_to_staging(
         f"CREATE TEMP TABLE IF NOT EXISTS {staging} AS SELECT {columns} FROM {table} WITH NO DATA;"  # noqa: S608  # constant names
         f" TRUNCATE {staging}"
     )
-    async with cur.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
+    # Binary, with the types given: psycopg formats each value in C instead of as text in Python.
+    async with cur.copy(f"COPY {staging} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
         for row in rows:
             await copy.write_row(row)
     return staging
 
 
 async def _upsert(
-    conn: psycopg.AsyncConnection, table: str, key: str, columns: str, rows: Sequence[Sequence[object]]
+    conn: psycopg.AsyncConnection,
+    table: str,
+    key: str,
+    columns: str,
+    types: Sequence[str],
+    rows: Sequence[Sequence[object]],
 ) -> None:
     """Insert rows or overwrite the stored ones with the same key: each row is the window's whole state."""
     if not rows:
@@ -76,7 +92,7 @@ async def _upsert(
     keys = {c.strip() for c in key.split(",")}
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (c.strip() for c in columns.split(",")) if c not in keys)
     async with conn.cursor() as cur:
-        staging = await _copy_to_staging(cur, table, columns, rows)
+        staging = await _copy_to_staging(cur, table, columns, rows, types)
         await cur.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"  # noqa: S608  # constant names
             f" ON CONFLICT ({key}) DO UPDATE SET {updates}, updated_at = now()"
@@ -164,6 +180,7 @@ async def upsert_panes(conn: psycopg.AsyncConnection, rows: Sequence[tuple[PaneR
         "readings_1m",
         "sensor_id, metric, bucket",
         PANE_COLUMNS,
+        PANE_TYPES,
         [
             (
                 timestamp(row.start), row.key[0], row.key[1], row.summary.count, row.summary.min, row.summary.max,
@@ -182,6 +199,7 @@ async def upsert_hopping(conn: psycopg.AsyncConnection, rows: Sequence[tuple[Hop
         "readings_15m",
         "sensor_id, metric, window_end",
         HOPPING_COLUMNS,
+        HOPPING_TYPES,
         [
             (
                 timestamp(row.end), row.key[0], row.key[1], row.summary.count, row.summary.min, row.summary.max,
