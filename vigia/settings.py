@@ -144,12 +144,12 @@ class Settings(BaseSettings):
         " older ones are stored and flagged late",
     )
     stream_batch: int = Field(2000, ge=1, description="records (a sensor's readings of a bridge batch) taken at once")
-    stream_batch_seconds: float = Field(0.2, gt=0, description="longest wait to fill a batch")
+    stream_batch_seconds: float = Field(0.05, gt=0, description="longest wait to fill a batch")
     stream_fetch_min_bytes: int = Field(
         65536, ge=1, description="bytes Kafka gathers before answering the stream worker's fetch"
     )
     stream_fetch_max_wait_ms: int = Field(
-        200, ge=0, le=1500, description="longest Kafka holds a fetch to gather stream_fetch_min_bytes"
+        50, ge=0, le=1500, description="longest Kafka holds a fetch to gather stream_fetch_min_bytes"
     )
     rules_path: Path | None = Field(None, description="an alert rule file instead of the shipped one")
     retention_readings_days: int = Field(90, ge=1, description="raw readings kept this long")
