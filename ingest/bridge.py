@@ -189,7 +189,7 @@ class Bridge:
                     outcome.dead_letter.model_dump_json().encode(),
                     int(message.received_at * 1000),
                 )
-        for sensor_id, own in reading_records.by_sensor(readings).items():
+        for sensor_id, own in reading_records.by_sensor(readings):
             await self.batches.append(
                 topics.READINGS,
                 sensor_id.encode(),

@@ -24,6 +24,9 @@ import msgspec
 from vigia.contracts import Metric, Reading
 
 METRICS = frozenset(m.value for m in Metric)
+MAX_READINGS = 500
+"""Readings a record holds at most (about 35 KB): a gateway's burst of buffered packs must not
+make a record larger than Kafka accepts (1 MiB by default), which would stop the bridge."""
 
 
 class RecordError(ValueError):
@@ -108,12 +111,17 @@ def encode(readings: Sequence[Reading]) -> bytes:
     )  # fmt: skip
 
 
-def by_sensor(readings: Iterable[Reading]) -> dict[str, list[Reading]]:
-    """Readings grouped into one list per sensor, each in the order given."""
+def by_sensor(readings: Iterable[Reading]) -> list[tuple[str, list[Reading]]]:
+    """(sensor, readings) of each record to write: a sensor's readings in the order given, split
+    every `MAX_READINGS`."""
     grouped: dict[str, list[Reading]] = {}
     for reading in readings:
         grouped.setdefault(reading.sensor_id, []).append(reading)
-    return grouped
+    return [
+        (sensor, own[start : start + MAX_READINGS])
+        for sensor, own in grouped.items()
+        for start in range(0, len(own), MAX_READINGS)
+    ]
 
 
 def decode(value: bytes | None) -> list[FlatReading]:

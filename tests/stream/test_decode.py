@@ -39,3 +39,19 @@ def test_a_record_holds_one_sensor_and_is_smaller_than_its_readings_as_json() ->
     assert len(encode(many)) < sum(len(r.to_json()) for r in many) / 2
     with pytest.raises(ValueError, match="one sensor"):
         encode([reading(1), reading(2, sensor="s2")])
+
+
+def test_a_sensors_burst_is_split_into_records_kafka_accepts_in_their_order() -> None:
+    from vigia.reading_records import MAX_READINGS, by_sensor
+    from vigia.reading_records import decode as decode_record
+
+    burst = [reading(s % 60, sensor="gw-child") for s in range(2 * MAX_READINGS + 7)]
+    other = reading(1, sensor="s2")
+    records = by_sensor([*burst[:10], other, *burst[10:]])
+    assert [(sensor, len(own)) for sensor, own in records] == [
+        ("gw-child", MAX_READINGS), ("gw-child", MAX_READINGS), ("gw-child", 7), ("s2", 1),
+    ]  # fmt: skip
+    encoded = [encode(own) for _, own in records]
+    assert max(len(e) for e in encoded) < 100_000  # far below Kafka's 1 MiB
+    again = [r.reading_id for e in encoded[:3] for r in decode_record(e)]
+    assert again == [r.reading_id for r in burst]
