@@ -38,7 +38,7 @@ import psycopg
 
 from api import keys
 from api.access import Role
-from bench.common import bench_stack
+from bench.common import bench_stack, percentile
 from vigia.settings import Settings
 
 DISTRICTS = ["ate", "comas", "sjl", "villa-el-salvador"]
@@ -102,11 +102,6 @@ def seed(settings: Settings, sensors: int, alerts: int) -> None:
                 rows += 1
         conn.execute("ANALYZE")
         print(f"  seeded {rows:,} rows in {time.perf_counter() - started:.0f} s", flush=True)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def open_loop(

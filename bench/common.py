@@ -123,3 +123,9 @@ class OffsetWatch:
                 await consumer.stop()
 
         return asyncio.run(watch())
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The value at quantile `q` of the latencies measured (unsorted), by its rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]

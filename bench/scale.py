@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
 import os
 import statistics
 import time
@@ -32,7 +31,7 @@ import psycopg
 
 from api import keys
 from api.access import Role
-from bench.common import bench_stack
+from bench.common import bench_stack, percentile
 from ingest.registry import SensorRegistry
 from ingest.repo import load_active_sensors
 from stream.processor import Processor
@@ -180,11 +179,6 @@ def stored_bytes(settings: Settings) -> tuple[int, int]:
                       (SELECT count(*) FROM readings)"""
         ).fetchone()
     return (int(row[0] or 0), int(row[1])) if row else (0, 0)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
 
 
 def measure_api(settings: Settings, key: str, row: Row, calls: int = 60) -> None:
