@@ -182,7 +182,7 @@ def run(settings: Settings) -> None:
     # defaults, parsing and scheduling cost more than a cached query.
     common: dict[str, Any] = {
         "host": settings.api_host, "port": settings.api_port, "log_level": "info", "log_config": None,
-        "loop": "uvloop", "http": "httptools",
+        "loop": "uvloop", "http": "httptools", "access_log": settings.api_access_log,
     }  # fmt: skip
     if workers == 1:
         uvicorn.run(create_app(settings), **common)

@@ -19,33 +19,48 @@ from vigia.accounts import BrokerAccounts
 from vigia.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+# The getters are `async` though they never wait: FastAPI runs a plain `def` dependency in its
+# thread pool, a hand-off to another thread and back on every request.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_pool(request: Request) -> AsyncConnectionPool:
+async def get_pool(request: Request) -> AsyncConnectionPool:
     pool: AsyncConnectionPool = request.app.state.pool
     return pool
 
 
-async def get_conn(pool: Annotated[AsyncConnectionPool, Depends(get_pool)]) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection whose transaction commits when the route returns.
+READS = frozenset({"GET", "HEAD"})
+
+
+async def get_conn(
+    request: Request, pool: Annotated[AsyncConnectionPool, Depends(get_pool)]
+) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection: a write's statements commit together when the route returns.
+
+    A read runs each statement on its own (autocommit): it changes nothing, and the BEGIN
+    and COMMIT around it would cost two of the five round trips of a sensor's latest
+    readings. The pool turns autocommit off again as the connection comes back (see
+    `api/pool.py`), so every other borrower still gets a transaction. The one GET that
+    writes, a delivery receipt, is a single statement.
 
     Used with `scope="function"` (see `ConnDep`): by default FastAPI runs the code after
     `yield` once the response is sent, so a client could be told 201 and read the list
     before the row was committed.
     """
     async with pool.connection() as conn:
+        if request.method in READS:
+            await conn.set_autocommit(True)
         yield conn
 
 
-def get_reporting(request: Request) -> Reporting:
+async def get_reporting(request: Request) -> Reporting:
     reporting: Reporting = request.app.state.reporting
     return reporting
 
 
-def get_accounts(request: Request) -> BrokerAccounts:
+async def get_accounts(request: Request) -> BrokerAccounts:
     accounts: BrokerAccounts = request.app.state.accounts
     return accounts
 

@@ -2,8 +2,10 @@
 
 The limit counts per API key (the key id is read from the header without a database
 look-up, so a flood of bad keys costs nothing) and per client address for calls without
-one. `limits` keeps a moving window in memory: each API replica limits on its own, which
-is enough to stop one runaway client; a shared limit would need Redis.
+one. `limits` keeps a sliding window counter in memory: two counts per caller, where a
+moving window keeps a time for every request in the window and walks them on each one.
+Each API replica limits on its own, which is enough to stop one runaway client; a shared
+limit would need Redis.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import uuid
 from fastapi.responses import JSONResponse
 from limits import parse
 from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,7 +60,7 @@ class Guards:
     def __init__(self, app: ASGIApp, rule: str) -> None:
         self.app = app
         self.rule = parse(rule)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -6,16 +6,33 @@ one it meets (1 s, 2 s, 4 s ...), so with a pool full of them a request would ti
 before reaching a live one. The first dead connection found therefore sweeps the pool:
 every idle connection is checked at once and the dead ones replaced, and the request that
 found it is served by a new connection about a second later, instead of failing.
+
+The check as a connection is lent costs no round trip. A server that goes away (shutdown,
+crash, failover behind a proxy) says so on the socket: a FATAL message, an end of file or a
+reset. An idle connection has nothing else to read, so only one whose socket is readable
+is asked, with an empty query, whether it still works. Asking every time cost a round trip
+on every request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import select
 
 import psycopg
+from psycopg import pq
 from psycopg_pool import AsyncConnectionPool
 
 from vigia.settings import Settings
+
+
+def has_something_to_read(conn: psycopg.AsyncConnection) -> bool:
+    """Whether the server sent anything to this idle connection: a hang-up, or rarely a notice."""
+    if conn.pgconn.status != pq.ConnStatus.OK:
+        return True
+    poll = select.poll()
+    poll.register(conn.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poll.poll(0))
 
 
 class Sweeper:
@@ -26,12 +43,19 @@ class Sweeper:
         self._sweep: asyncio.Task[None] | None = None
 
     async def check(self, conn: psycopg.AsyncConnection) -> None:
+        if not has_something_to_read(conn):
+            return
         try:
             await AsyncConnectionPool.check_connection(conn)
         except psycopg.Error:
             if self.pool is not None and (self._sweep is None or self._sweep.done()):
                 self._sweep = asyncio.create_task(self.pool.check())
             raise
+
+
+async def in_transactions(conn: psycopg.AsyncConnection) -> None:
+    """As a connection comes back: a read may have lent it in autocommit (see `api/deps.py`)."""
+    await conn.set_autocommit(False)
 
 
 def database_pool(settings: Settings) -> AsyncConnectionPool:
@@ -43,6 +67,7 @@ def database_pool(settings: Settings) -> AsyncConnectionPool:
         max_size=settings.api_pool_size,
         timeout=settings.api_db_wait_seconds,
         check=sweeper.check,
+        reset=in_transactions,
         open=False,
         name="vigia-api",
     )

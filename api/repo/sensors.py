@@ -21,41 +21,37 @@ async def sensor(conn: AsyncConnection, *, sensor_id: str) -> dict[str, Any] | N
     return await cur.fetchone()
 
 
-async def latest_readings(conn: AsyncConnection, *, sensor_id: str) -> list[dict[str, Any]]:
-    """The newest reading of each of the sensor's metrics.
+LATEST_READING = ("metric", "value", "unit", "time", "received_at", "reading_id", "raw_value", "calibration")
+LATEST_WINDOW = ("metric", "bucket", "count", "min", "max", "mean", "last", "embedding_id", "model_version",
+                 "land_use_class", "housing_score")  # fmt: skip
 
-    One backward index scan with LIMIT 1 per metric: it stops at the newest chunk holding a
-    row, where DISTINCT ON would read every row the sensor ever sent.
+
+async def latest(
+    conn: AsyncConnection, *, sensor_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """The sensor's row with the newest reading and one-minute window of each metric it declares.
+
+    One primary-key read of `sensor_latest`, which the stream keeps as it stores readings
+    and windows, joined with the registry: the hypertables are not touched.
     """
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
-        """SELECT r.metric, r.value, r.unit, r.time, r.received_at, r.reading_id::text AS reading_id, r.raw_value,
-                  r.calibration
-           FROM sensors s CROSS JOIN LATERAL unnest(s.metrics) AS m(metric)
-           CROSS JOIN LATERAL (
-               SELECT metric, value, unit, time, received_at, reading_id, raw_value, calibration FROM readings
-               WHERE sensor_id = s.sensor_id AND metric = m.metric ORDER BY time DESC LIMIT 1
-           ) r
-           WHERE s.sensor_id = %(sensor_id)s ORDER BY r.metric""",
+    cur = await conn.execute(
+        """SELECT s.sensor_id, s.sensor_type, s.district, s.tile_id, s.latitude, s.longitude,
+                  l.metric, l.value, l.unit, l.time, l.received_at, l.reading_id::text, l.raw_value, l.calibration,
+                  l.metric, l.bucket, l.count, l.min, l.max, l.mean, l.last, l.embedding_id, l.model_version,
+                  l.land_use_class, l.housing_score
+           FROM sensors s
+           LEFT JOIN sensor_latest l ON l.sensor_id = s.sensor_id AND l.metric = ANY(s.metrics)
+           WHERE s.sensor_id = %(sensor_id)s ORDER BY l.metric""",
         {"sensor_id": sensor_id},
     )
-    return await cur.fetchall()
-
-
-async def latest_windows(conn: AsyncConnection, *, sensor_id: str) -> list[dict[str, Any]]:
-    """The newest one-minute window of each metric, found the same way as the latest readings."""
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
-        """SELECT w.* FROM sensors s CROSS JOIN LATERAL unnest(s.metrics) AS m(metric)
-           CROSS JOIN LATERAL (
-               SELECT metric, bucket, count, min, max, mean, last, embedding_id, model_version, land_use_class,
-                      housing_score
-               FROM readings_1m WHERE sensor_id = s.sensor_id AND metric = m.metric ORDER BY bucket DESC LIMIT 1
-           ) w
-           WHERE s.sensor_id = %(sensor_id)s ORDER BY w.metric""",
-        {"sensor_id": sensor_id},
-    )
-    return await cur.fetchall()
+    rows = await cur.fetchall()
+    if not rows:
+        return None
+    head = dict(zip(("sensor_id", "sensor_type", "district", "tile_id", "latitude", "longitude"), rows[0][:6],
+                    strict=True))  # fmt: skip
+    readings = [dict(zip(LATEST_READING, row[6:14], strict=True)) for row in rows if row[9] is not None]
+    windows = [dict(zip(LATEST_WINDOW, row[14:], strict=True)) for row in rows if row[15] is not None]
+    return head, readings, windows
 
 
 async def sensors(

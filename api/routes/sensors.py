@@ -46,8 +46,12 @@ async def visible_sensor(conn: ConnDep, sensor_id: str, principal: Principal) ->
     """The sensor's row, or 404: for a leader, another district's sensor does not exist."""
     found = await repo.sensor(conn, sensor_id=sensor_id)
     if found is None or not principal.sees(found["district"]):
-        raise HTTPException(status_code=404, detail=f"sensor {sensor_id!r} is not registered")
+        raise not_registered(sensor_id)
     return found
+
+
+def not_registered(sensor_id: str) -> HTTPException:
+    return HTTPException(status_code=404, detail=f"sensor {sensor_id!r} is not registered")
 
 
 @router.get("", response_model=list[Sensor])
@@ -75,16 +79,12 @@ async def sensor(conn: ConnDep, principal: Reader, sensor_id: SensorIdPath) -> S
 @router.get("/{sensor_id}/latest", response_model=SensorLatest, responses=NOT_FOUND)
 async def latest(conn: ConnDep, principal: Reader, sensor_id: SensorIdPath) -> SensorLatest:
     """The newest reading of each metric and the newest one-minute window, with its housing context."""
-    found = await visible_sensor(conn, sensor_id, principal)
-    readings = await repo.latest_readings(conn, sensor_id=sensor_id)
-    windows = await repo.latest_windows(conn, sensor_id=sensor_id)
+    found = await repo.latest(conn, sensor_id=sensor_id)
+    if found is None or not principal.sees(found[0]["district"]):
+        raise not_registered(sensor_id)
+    head, readings, windows = found
     return SensorLatest(
-        sensor_id=found["sensor_id"],
-        sensor_type=found["sensor_type"],
-        district=found["district"],
-        tile_id=found["tile_id"],
-        latitude=found["latitude"],
-        longitude=found["longitude"],
+        **head,
         readings=[LatestReading(**row) for row in readings],
         windows=[LatestWindow(**row) for row in windows],
     )

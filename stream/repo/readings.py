@@ -52,6 +52,19 @@ READINGS_STAGING = (
 )
 
 
+# sensor_latest: the newest reading and window of each sensor and metric, for the API.
+LATEST_READING = "sensor_id, metric, time, value, unit, received_at, reading_id, raw_value, calibration"
+LATEST_WINDOW = (
+    "sensor_id, metric, bucket, count, min, max, mean, last, embedding_id, model_version, land_use_class, housing_score"
+)
+
+
+def _excluded(columns: str) -> str:
+    """`SET c = EXCLUDED.c` for each column but the key."""
+    names = [c.strip() for c in columns.split(",")]
+    return ", ".join(f"{c} = EXCLUDED.{c}" for c in names if c not in ("sensor_id", "metric"))
+
+
 def timestamp(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
@@ -85,8 +98,12 @@ async def _upsert(
     columns: str,
     types: Sequence[str],
     rows: Sequence[Sequence[object]],
+    then: str = "",
 ) -> None:
-    """Insert rows or overwrite the stored ones with the same key: each row is the window's whole state."""
+    """Insert rows or overwrite the stored ones with the same key: each row is the window's whole state.
+
+    `then` is more SQL sent with it, which may read the rows from `{staging}`.
+    """
     if not rows:
         return
     keys = {c.strip() for c in key.split(",")}
@@ -95,7 +112,7 @@ async def _upsert(
         staging = await _copy_to_staging(cur, table, columns, rows, types)
         await cur.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"  # noqa: S608  # constant names
-            f" ON CONFLICT ({key}) DO UPDATE SET {updates}, updated_at = now()"
+            f" ON CONFLICT ({key}) DO UPDATE SET {updates}, updated_at = now(){then.format(staging=staging)}"
         )
 
 
@@ -117,12 +134,21 @@ async def insert_readings(conn: psycopg.AsyncConnection, readings: Sequence[Flat
                        r.tile_id, r.raw_value, r.calibration)  # fmt: skip
                 await copy.write_row(row)
         await cur.execute(
-            f"""INSERT INTO readings ({READING_COLUMNS})
-                SELECT DISTINCT ON (sensor_id, metric, ts) to_timestamp(ts), sensor_id, metric, value, unit,
-                       reading_id::uuid, to_timestamp(received_at), district, tile_id, raw_value, calibration
-                FROM readings_in ORDER BY sensor_id, metric, ts
-                ON CONFLICT (sensor_id, metric, time) DO NOTHING
-                RETURNING reading_id::text"""  # noqa: S608  # column list is a constant
+            f"""WITH stored AS (
+                    INSERT INTO readings ({READING_COLUMNS})
+                    SELECT DISTINCT ON (sensor_id, metric, ts) to_timestamp(ts), sensor_id, metric, value, unit,
+                           reading_id::uuid, to_timestamp(received_at), district, tile_id, raw_value, calibration
+                    FROM readings_in ORDER BY sensor_id, metric, ts
+                    ON CONFLICT (sensor_id, metric, time) DO NOTHING
+                    RETURNING {READING_COLUMNS}
+                ), newest AS (
+                    INSERT INTO sensor_latest AS l ({LATEST_READING})
+                    SELECT DISTINCT ON (sensor_id, metric) {LATEST_READING} FROM stored
+                    ORDER BY sensor_id, metric, time DESC
+                    ON CONFLICT (sensor_id, metric) DO UPDATE SET {_excluded(LATEST_READING)}
+                    WHERE l.time IS NULL OR EXCLUDED.time > l.time
+                )
+                SELECT reading_id::text FROM stored"""  # noqa: S608  # column lists are constants
         )
         return {row[0] for row in await cur.fetchall()}
 
@@ -174,6 +200,13 @@ def _housing(housing: HousingContext) -> tuple[object, ...]:
     )
 
 
+# The newest pane of each key in the batch becomes its latest window, unless one newer is kept.
+NEWEST_PANE = f"""; INSERT INTO sensor_latest AS l ({LATEST_WINDOW})
+    SELECT DISTINCT ON (sensor_id, metric) {LATEST_WINDOW} FROM {{staging}} ORDER BY sensor_id, metric, bucket DESC
+    ON CONFLICT (sensor_id, metric) DO UPDATE SET {_excluded(LATEST_WINDOW)}
+    WHERE l.bucket IS NULL OR EXCLUDED.bucket >= l.bucket"""  # noqa: S608  # constant names
+
+
 async def upsert_panes(conn: psycopg.AsyncConnection, rows: Sequence[tuple[PaneRow, HousingContext]]) -> None:
     await _upsert(
         conn,
@@ -190,6 +223,7 @@ async def upsert_panes(conn: psycopg.AsyncConnection, rows: Sequence[tuple[PaneR
             )
             for row, housing in rows
         ],
+        then=NEWEST_PANE,
     )  # fmt: skip
 
 

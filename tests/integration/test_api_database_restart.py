@@ -6,12 +6,15 @@ the requests after the restart must still be answered, not fail on a dead connec
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import psycopg
 import pytest
 
+from api.pool import database_pool, has_something_to_read
 from ops import control
 from ops.supervisor import Supervisor
 from tests.integration.helpers import all_healthy, api_headers, eventually
@@ -57,3 +60,37 @@ def test_while_the_database_is_away_the_api_answers_503(stack: Settings, client:
     finally:
         database_back(stack)
     assert client.get("/alerts").status_code == 200
+
+
+def test_a_connection_whose_server_hung_up_is_told_from_its_socket_without_a_query(stack: Settings) -> None:
+    async def scenario() -> tuple[bool, bool]:
+        async with await psycopg.AsyncConnection.connect(stack.db_conninfo) as conn:
+            await conn.execute("SELECT 1")
+            await conn.rollback()
+            idle = has_something_to_read(conn)
+            with psycopg.connect(stack.db_conninfo, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+            for _ in range(50):  # the FATAL message and the end of the stream are on their way
+                if has_something_to_read(conn):
+                    return idle, True
+                await asyncio.sleep(0.1)
+            return idle, False
+
+    assert asyncio.run(scenario()) == (False, True)
+
+
+def test_a_connection_a_read_had_in_autocommit_goes_back_to_the_pool_in_transactions(stack: Settings) -> None:
+    async def scenario() -> tuple[bool, bool]:
+        pool = database_pool(stack.model_copy(update={"api_pool_size": 1}))
+        await pool.open(wait=True)
+        try:
+            async with pool.connection() as conn:
+                await conn.set_autocommit(True)  # as a GET has it (api/deps.py)
+                await conn.execute("SELECT 1")
+            async with pool.connection() as again:
+                same = again is conn
+                return same, again.autocommit
+        finally:
+            await pool.close()
+
+    assert asyncio.run(scenario()) == (True, False)

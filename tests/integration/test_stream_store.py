@@ -372,3 +372,37 @@ def test_a_gateway_silent_through_outages_gives_exactly_the_alerts_its_readings_
     assert len(expected) >= 100
     wrong = judge(expected, stored).wrong
     assert wrong == [], "\n".join(wrong)
+
+
+def test_a_sensors_latest_reading_and_window_are_the_newest_stored_in_whatever_order_they_came(
+    stack: Settings,
+) -> None:
+    from stream.processor import Processor
+    from stream.rules import load_rules
+    from stream.sink import Sink
+
+    volts = {m: 200.0 + m for m in range(20)}
+
+    async def write() -> None:
+        sink = Sink(stack.db_conninfo, Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600))
+        try:
+            await sink.write(mains("store-latest", volts, range(15, 20)), lambda tile: HousingContext())
+            await sink.write(mains("store-latest", volts, range(15)), lambda tile: HousingContext())  # a buffer
+            # The newest minute sent again with another value: the stored reading stands, and so does its latest.
+            await sink.write(mains("store-latest", {19: 0.0}, [19]), lambda tile: HousingContext())
+        finally:
+            await sink.close()
+
+    asyncio.run(write())
+    with psycopg.connect(stack.db_conninfo) as conn:
+        latest = conn.execute(
+            """SELECT metric, time, value, reading_id, bucket, count, last FROM sensor_latest
+               WHERE sensor_id = 'store-latest'"""
+        ).fetchall()
+        newest = conn.execute(
+            """SELECT metric, time, value, reading_id FROM readings WHERE sensor_id = 'store-latest'
+               ORDER BY time DESC LIMIT 1"""
+        ).fetchone()
+    assert newest is not None
+    assert newest[:3] == ("mains_voltage", START + timedelta(minutes=19), 219.0)
+    assert latest == [(*newest, START + timedelta(minutes=19), 1, 219.0)]
