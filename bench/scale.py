@@ -3,15 +3,16 @@
     python -m bench.scale [--counts 1000 10000 100000] [--minutes 17] [--plot docs/images/scale.png]
 
 For each count, on a fresh district of that many sensors (a reading a minute each, event
-time compressed): the bridge's registry (loading it whole, its memory, one look-up); the
-stream worker's pure processor fed every sensor's readings minute by minute (memory held
-per sensor once its windows are in flight, and time per reading); the API's district
+time compressed): the bridge's registry (reading it whole, reading the 100 sensors changed
+since, its memory, one look-up); the stream worker's pure processor fed every sensor's
+readings minute by minute (memory held per sensor once its windows are in flight, and
+time per reading); the API's district
 status and tile GeoJSON (p50 and p99 of 60 calls, one at a time, with the readings of the
 last minutes stored, through the running API); and the database's bytes per reading of
 `readings`, its one-minute panes and its fifteen-minute windows, as the sink leaves them
 for a sensor reporting once a minute. Prints a table, draws it, and ends with
-`sensors=… status_p99_ms=… geojson_p99_ms=… stream_bytes_per_sensor=… db_bytes_per_reading=…`
-for the largest count.
+`sensors=… status_p99_ms=… geojson_p99_ms=… stream_bytes_per_sensor=… db_bytes_per_reading=…
+registry_load_ms=… registry_update_ms=…` for the largest count.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from api import keys
 from api.access import Role
 from bench.common import bench_stack, percentile
 from ingest.registry import SensorRegistry
-from ingest.repo import load_active_sensors
+from ingest.repo import RegistryReader
 from stream.processor import Processor
 from stream.rules import load_rules
 from vigia.contracts import HousingContext, reading_id
@@ -42,12 +43,14 @@ from vigia.settings import Settings
 
 ORIGIN_X, ORIGIN_Y = 37_400, 69_900  # zoom-17 tiles of Lima's east
 PER_TILE = 25  # sensors a tile, so a district of 100,000 covers 4,000 tiles
+CHANGED = 100  # sensors changed between two reads of the registry
 
 
 @dataclass
 class Row:
     sensors: int
     registry_load_ms: float = 0.0
+    registry_update_ms: float = 0.0  # reading what changed: CHANGED sensors
     registry_bytes_per_sensor: float = 0.0
     lookup_ns: float = 0.0
     stream_bytes_per_sensor: float = 0.0
@@ -100,16 +103,27 @@ def readings(count: int, minutes: int, start: datetime) -> list[list[FlatReading
 
 def measure_registry(settings: Settings, row: Row) -> None:
     with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
+        # As if registered an hour ago: an update then reads only what changed since.
+        conn.execute(
+            "ALTER TABLE sensors DISABLE TRIGGER sensors_changed;"
+            " UPDATE sensors SET changed_at = now() - interval '1 hour';"
+            " ALTER TABLE sensors ENABLE TRIGGER sensors_changed"
+        )
+        reader = RegistryReader(lambda: conn)
         gc.collect()
         tracemalloc.start()
         started = time.perf_counter()
-        registry = SensorRegistry(lambda: load_active_sensors(conn), refresh_seconds=30)
+        registry = SensorRegistry(reader.everything, changes=reader.changes, refresh_seconds=30)
         registry.refresh()
         row.registry_load_ms = (time.perf_counter() - started) * 1000
         held, _ = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    row.registry_bytes_per_sensor = held / max(1, len(registry._sensors))
-    ids = sensor_ids(row.sensors)
+        ids = sensor_ids(row.sensors)
+        conn.execute("UPDATE sensors SET place = 'moved' WHERE sensor_id = ANY(%s)", (ids[:CHANGED],))
+        started = time.perf_counter()
+        registry.update()
+        row.registry_update_ms = (time.perf_counter() - started) * 1000
+    row.registry_bytes_per_sensor = held / max(1, len(registry))
     probes = [ids[(i * 7919) % len(ids)] for i in range(100_000)]
     started = time.perf_counter()
     for sensor in probes:
@@ -205,7 +219,8 @@ def plot(rows: list[Row], path: Path) -> None:
     counts = [r.sensors for r in rows]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for name, label in (("status_p99_ms", "district status p99"), ("geojson_p99_ms", "tile GeoJSON p99"),
-                        ("registry_load_ms", "registry load")):  # fmt: skip
+                        ("registry_load_ms", "registry read whole"),
+                        ("registry_update_ms", f"registry update ({CHANGED} changed)")):  # fmt: skip
         left.plot(counts, [getattr(r, name) for r in rows], marker="o", label=label)
     left.axhline(100, color="grey", linestyle="--", linewidth=1, label="status target (100 ms)")
     left.set(xscale="log", yscale="log", xlabel="sensors registered", ylabel="ms", title="Latency")
@@ -250,7 +265,8 @@ def main() -> None:
             measure_api(settings, key, row)
             rows.append(row)
             print(
-                f"  registry {row.registry_load_ms:,.0f} ms, {row.registry_bytes_per_sensor:,.0f} B/sensor,"
+                f"  registry {row.registry_load_ms:,.0f} ms whole, {row.registry_update_ms:,.1f} ms for"
+                f" {CHANGED} changed, {row.registry_bytes_per_sensor:,.0f} B/sensor,"
                 f" look-up {row.lookup_ns:,.0f} ns; stream {row.stream_bytes_per_sensor:,.0f} B/sensor,"
                 f" {row.stream_us_per_reading:.1f} µs/reading; status p50 {row.status_p50_ms:.1f}"
                 f" p99 {row.status_p99_ms:.1f} ms; GeoJSON p50 {row.geojson_p50_ms:.1f}"
@@ -258,12 +274,13 @@ def main() -> None:
                 flush=True,
             )
     print()
-    header = ("sensors", "registry ms", "B/sensor", "look-up ns", "stream B/sensor", "µs/reading",
-              "status p99 ms", "GeoJSON p99 ms", "DB B/reading")  # fmt: skip
+    header = ("sensors", "registry ms", f"update ms ({CHANGED} changed)", "B/sensor", "look-up ns", "stream B/sensor",
+              "µs/reading", "status p99 ms", "GeoJSON p99 ms", "DB B/reading")  # fmt: skip
     print(" | ".join(header))
     for r in rows:
         print(
-            f"{r.sensors:,} | {r.registry_load_ms:,.0f} | {r.registry_bytes_per_sensor:,.0f} | {r.lookup_ns:,.0f}"
+            f"{r.sensors:,} | {r.registry_load_ms:,.0f} | {r.registry_update_ms:,.1f}"
+            f" | {r.registry_bytes_per_sensor:,.0f} | {r.lookup_ns:,.0f}"
             f" | {r.stream_bytes_per_sensor:,.0f} | {r.stream_us_per_reading:.1f} | {r.status_p99_ms:.1f}"
             f" | {r.geojson_p99_ms:.1f} | {r.db_bytes_per_reading:,.0f}"
         )
@@ -274,7 +291,8 @@ def main() -> None:
     print(
         f"sensors={largest.sensors} status_p99_ms={largest.status_p99_ms:.1f}"
         f" geojson_p99_ms={largest.geojson_p99_ms:.1f} stream_bytes_per_sensor={largest.stream_bytes_per_sensor:.0f}"
-        f" db_bytes_per_reading={largest.db_bytes_per_reading:.0f}"
+        f" db_bytes_per_reading={largest.db_bytes_per_reading:.0f} registry_load_ms={largest.registry_load_ms:.0f}"
+        f" registry_update_ms={largest.registry_update_ms:.1f}"
     )
 
 

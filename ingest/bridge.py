@@ -38,7 +38,7 @@ from ingest.mqtt_loop import MqttOnAsyncio
 from ingest.payload import Outcome, SensorInfo, parse_message
 from ingest.registry import SensorRegistry
 from ingest.rejection import Rejected
-from ingest.repo import active_sensor, load_active_sensors
+from ingest.repo import RegistryReader, active_sensor
 from vigia import kafka, logs, reading_records, topics
 from vigia.contracts import DeadLetter, Reading
 from vigia.heartbeat import beat_forever, heartbeat_path
@@ -99,9 +99,11 @@ class Bridge:
         self.acks: asyncio.Queue[tuple[list[Inbound], list[asyncio.Future[object]], float]] = asyncio.Queue(maxsize=8)
         self.connected = asyncio.Event()
         self.stopping = asyncio.Event()
+        reader = RegistryReader(self._registry_db)
         self.registry = SensorRegistry(
-            self._load_sensors, lookup_one=self._load_sensor, refresh_seconds=settings.registry_refresh_seconds
-        )
+            reader.everything, lookup_one=self._load_sensor, changes=reader.changes,
+            refresh_seconds=settings.registry_refresh_seconds,
+        )  # fmt: skip
         self.producer: AIOKafkaProducer
         self._db: psycopg.Connection | None = None
         self.batches: PartitionBatches
@@ -125,9 +127,6 @@ class Bridge:
         if self._db is None or self._db.closed or self._db.broken:
             self._db = psycopg.connect(self.settings.db_conninfo, autocommit=True)
         return self._db
-
-    def _load_sensors(self) -> dict[str, SensorInfo]:
-        return load_active_sensors(self._registry_db())
 
     def _load_sensor(self, sensor_id: str) -> SensorInfo | None:
         return active_sensor(self._registry_db(), sensor_id=sensor_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -56,3 +58,57 @@ def active_sensor(conn: psycopg.Connection, *, sensor_id: str) -> SensorInfo | N
         return None
     found = conn.execute(CALIBRATIONS.format(where="sensor_id = %s"), (sensor_id,)).fetchall()
     return _sensor_info(row, _calibrations(found).get(sensor_id, {}))
+
+
+# A change is stamped with its transaction's start, and may commit after a read that ran
+# later: each read starts this far before the previous one to see such a change too.
+LATE_COMMIT_MARGIN = timedelta(minutes=1)
+
+
+def changed_sensors(conn: psycopg.Connection, *, since: datetime) -> tuple[dict[str, SensorInfo], set[str]]:
+    """(sensors registered or changed since then, with their calibrations; sensors revoked since then)."""
+    rows = conn.execute(
+        f"""WITH changed AS (
+                SELECT sensor_id FROM sensors WHERE changed_at >= %(since)s
+                UNION SELECT sensor_id FROM sensor_calibrations WHERE set_at >= %(since)s)
+            SELECT {SENSOR_COLUMNS}, revoked_at IS NOT NULL FROM sensors JOIN changed USING (sensor_id)""",  # noqa: S608
+        {"since": since},
+    ).fetchall()
+    active = [row[:-1] for row in rows if not row[-1]]
+    found = conn.execute(CALIBRATIONS.format(where="sensor_id = ANY(%s)"), ([row[0] for row in active],)).fetchall()
+    calibrations = _calibrations(found)
+    return {row[0]: _sensor_info(row, calibrations.get(row[0], {})) for row in active}, {
+        row[0] for row in rows if row[-1]
+    }
+
+
+class RegistryReader:
+    """Reads the registry whole, or what changed since the last read, on a connection it is given."""
+
+    def __init__(self, connect: Callable[[], psycopg.Connection]) -> None:
+        self._connect = connect
+        self._since: datetime | None = None
+
+    def _next_since(self, conn: psycopg.Connection) -> datetime:
+        row = conn.execute("SELECT now()").fetchone()
+        if row is None:
+            raise psycopg.OperationalError("the database did not say what time it is")
+        at: datetime = row[0]
+        return at - LATE_COMMIT_MARGIN
+
+    def everything(self) -> dict[str, SensorInfo]:
+        conn = self._connect()
+        since = self._next_since(conn)
+        found = load_active_sensors(conn)
+        self._since = since
+        return found
+
+    def changes(self) -> tuple[dict[str, SensorInfo], set[str]]:
+        """What changed since the last read; everything, the first time."""
+        if self._since is None:
+            return self.everything(), set()
+        conn = self._connect()
+        since = self._next_since(conn)
+        found = changed_sensors(conn, since=self._since)
+        self._since = since
+        return found

@@ -113,3 +113,34 @@ def test_unknown_sensors_are_looked_up_at_most_once_per_interval_and_capped() ->
     clock.now = 1.0
     registry.get("random-9")
     assert looked_up[-1] == "random-9"
+
+
+def test_between_whole_reads_only_what_changed_is_read_and_a_revoked_sensor_goes() -> None:
+    clock = Clock()
+    other = SensorInfo("b", "comas", "17/1/2", frozenset({Metric.FLOW}))
+    moved = SensorInfo("a", "ate", "17/9/9", frozenset({Metric.FLOW}))
+    wholes: list[int] = []
+    pending: list[tuple[dict[str, SensorInfo], set[str]]] = [({"b": other}, set()), ({"a": moved}, {"b"})]
+    asked: list[int] = []
+
+    def everything() -> dict[str, SensorInfo]:
+        wholes.append(1)
+        return {"a": SENSOR}
+
+    def changes() -> tuple[dict[str, SensorInfo], set[str]]:
+        asked.append(1)
+        return pending.pop(0) if pending else ({}, set())
+
+    registry = SensorRegistry(
+        everything, changes=changes, refresh_seconds=30, full_reload_seconds=600, miss_interval=5, clock=clock
+    )
+    assert registry.get("b") is None  # not yet registered; no look-up of one sensor was given
+    clock.now = 30
+    assert registry.get("b") == other
+    clock.now = 60
+    assert registry.get("a") == moved
+    assert registry.get("b") is None  # revoked
+    assert (len(wholes), len(asked)) == (1, 2)
+    clock.now = 600
+    assert registry.get("a") == SENSOR  # the whole read, due every ten minutes, is the truth
+    assert len(wholes) == 2
