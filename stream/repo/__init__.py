@@ -1,7 +1,7 @@
 """All SQL the stream worker runs, as functions with keyword-only arguments where they take several.
 
-The sink calls `repo.<function>`; `readings.py` holds readings, windows, offsets and
-retention, `alerts.py` the alerts and their outbox.
+The sink calls `repo.<function>`; `readings.py` holds readings, windows and offsets,
+`retention.py` the dropping of old chunks, `alerts.py` the alerts and their outbox.
 """
 
 from __future__ import annotations
@@ -18,20 +18,18 @@ from stream.repo.alerts import (
     withdraw_alerts,
 )
 from stream.repo.readings import (
-    apply_retention,
-    ensure_retention_policies,
     insert_readings,
     load_offsets,
     load_pane_spans,
     load_panes,
     mark_late,
     readings_before,
-    retention_policies_available,
     save_offsets,
     timestamp,
     upsert_hopping,
     upsert_panes,
 )
+from stream.repo.retention import apply_retention, ensure_retention_policies, retention_policies_available
 
 __all__ = [
     "alerts_within",

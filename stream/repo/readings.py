@@ -1,4 +1,4 @@
-"""The stream's SQL for readings, windows, offsets and retention, all in the caller's transaction.
+"""The stream's SQL for readings, windows and offsets, all in the caller's transaction.
 
 Readings are copied into a session-local staging table and moved into the hypertable with
 `ON CONFLICT DO NOTHING RETURNING`: the database's natural key (sensor, metric, event
@@ -326,39 +326,3 @@ async def readings_before(
     for sensor, metric, at, value in await cur.fetchall():
         found.setdefault((sensor, metric), []).append((float(at), value))
     return found
-
-
-RETAINED = ("readings", "readings_1m", "readings_15m", "alert_events")
-
-
-async def apply_retention(conn: psycopg.AsyncConnection, keep_days: dict[str, int]) -> int:
-    """Drop chunks older than each table's retention; returns how many went.
-
-    With the Timescale-licensed extension a background policy does this (see
-    `ensure_retention_policies`); the Apache-licensed build has no policies, so the stream
-    worker calls this every hour instead.
-    """
-    dropped = 0
-    for table, days in keep_days.items():
-        if table not in RETAINED:
-            raise ValueError(f"no retention for {table!r}; tables with one: {', '.join(RETAINED)}")
-        cur = await conn.execute(
-            "SELECT count(*) FROM drop_chunks(%s::regclass, older_than => now() - make_interval(days => %s))",
-            (table, days),
-        )
-        row = await cur.fetchone()
-        dropped += int(row[0]) if row else 0
-    return dropped
-
-
-async def retention_policies_available(conn: psycopg.AsyncConnection) -> bool:
-    cur = await conn.execute("SELECT current_setting('timescaledb.license', true)")
-    row = await cur.fetchone()
-    return bool(row and row[0] == "timescale")
-
-
-async def ensure_retention_policies(conn: psycopg.AsyncConnection, keep_days: dict[str, int]) -> None:
-    for table, days in keep_days.items():
-        await conn.execute(
-            "SELECT add_retention_policy(%s::regclass, make_interval(days => %s), if_not_exists => true)", (table, days)
-        )
