@@ -212,8 +212,11 @@ async def drive(settings: Settings, key: str, args: argparse.Namespace) -> str:
     async with httpx.AsyncClient(
         base_url=base, headers={"Authorization": f"Bearer {key}"}, limits=limits, timeout=30
     ) as client:
-        # Warm the connection pool and the database's cache: the figures are for a running service.
+        # Warm the connection pools, the database's cache and each API process's count of the
+        # sensors reporting per district (the first status of a district waits for it): the
+        # figures are for a running service.
         await open_loop(client, lambda i: f"/sensors/{ids[i % len(ids)]}/latest", 50, 3)
+        await open_loop(client, lambda i: f"/districts/{DISTRICTS[i % len(DISTRICTS)]}", 50, 3)
         for i in range(LONG_SENSORS):
             await client.get(f"/sensors/{ids[i]}/series?metric=water_pressure&bucket=1m&start={start30}")
 

@@ -9,6 +9,7 @@ from api.repo.alerts import alert, alert_changes, alert_history, alerts, change_
 from api.repo.keys import api_key
 from api.repo.places import (
     district_exists,
+    district_status,
     district_tiles,
     districts,
     name_tile,
@@ -70,6 +71,7 @@ __all__ = [
     "delivery_attempts",
     "district_deliveries",
     "district_exists",
+    "district_status",
     "district_tiles",
     "districts",
     "latest",

@@ -64,13 +64,8 @@ async def district_tiles(conn: AsyncConnection, *, district: str, zoom: int) -> 
     )
 
 
-async def districts(conn: AsyncConnection, *, districts: list[str] | None, zoom: int) -> list[dict[str, Any]]:
-    """Each district's registered sensors, open alerts and housing (those heard from: `sensors_reporting`)."""
-    return await all_rows(
-        conn,
-        f"""WITH d AS (SELECT DISTINCT district FROM sensors WHERE {IN_DISTRICTS})
-           SELECT d.district,
-                  (SELECT count(*) FROM sensors s WHERE s.district = d.district AND s.revoked_at IS NULL)::int
+# A district's counts and housing; `d.district` is the district.
+_STATUS = """(SELECT count(*) FROM sensors s WHERE s.district = d.district AND s.revoked_at IS NULL)::int
                       AS sensors,
                   (SELECT count(*) FROM alerts a
                     WHERE a.district = d.district AND a.state IN ('open', 'acknowledged'))::int
@@ -80,10 +75,35 @@ async def districts(conn: AsyncConnection, *, districts: list[str] | None, zoom:
                   (SELECT avg(housing_score) FROM (
                        SELECT DISTINCT ON (tile_id) housing_score FROM tile_assessments t
                        WHERE t.district = d.district AND t.zoom = %(zoom)s ORDER BY tile_id, time DESC) h)
-                      AS mean_housing_score
-           FROM d ORDER BY d.district""",
+                      AS mean_housing_score"""
+
+
+async def districts(conn: AsyncConnection, *, districts: list[str] | None, zoom: int) -> list[dict[str, Any]]:
+    """Each district's registered sensors, open alerts and housing (those heard from: `sensors_reporting`)."""
+    return await all_rows(
+        conn,
+        f"""WITH d AS (SELECT DISTINCT district FROM sensors WHERE {IN_DISTRICTS})
+           SELECT d.district, {_STATUS} FROM d ORDER BY d.district""",
         {"districts": districts, "zoom": zoom},
     )
+
+
+async def district_status(conn: AsyncConnection, *, district: str, zoom: int) -> dict[str, Any] | None:
+    """One district's row as `districts` gives it, in one round trip; None if it has neither sensors nor imagery.
+
+    A district whose imagery came before its first sensor has a status too: no sensors yet.
+    """
+    row = await one_row(
+        conn,
+        f"""SELECT d.district, {_STATUS},
+                  EXISTS (SELECT 1 FROM sensors WHERE district = d.district)
+                  OR EXISTS (SELECT 1 FROM imagery WHERE district = d.district) AS known
+           FROM (SELECT %(district)s::text AS district) d""",
+        {"district": district, "zoom": zoom},
+    )
+    if row is None or not row.pop("known"):
+        return None
+    return row
 
 
 async def sensors_reporting(conn: AsyncConnection, *, districts: list[str]) -> dict[str, int]:

@@ -43,7 +43,11 @@ def status_of(open_alerts: int, critical: int, assessed: bool) -> str:
 
 async def visible_district(conn: ConnDep, district: str, principal: Principal) -> None:
     if not principal.sees(district) or not await repo.district_exists(conn, district=district):
-        raise HTTPException(404, f"district {district!r} has neither sensors nor imagery")
+        raise not_a_district(district)
+
+
+def not_a_district(district: str) -> HTTPException:
+    return HTTPException(404, f"district {district!r} has neither sensors nor imagery")
 
 
 @router.get("/districts", response_model=list[DistrictStatus])
@@ -66,9 +70,12 @@ def _status(row: dict[str, Any], reporting: int) -> DistrictStatus:
 async def district(
     conn: ConnDep, principal: Reader, settings: SettingsDep, reporting: ReportingDep, district: DistrictPath
 ) -> DistrictStatus:
-    await visible_district(conn, district, principal)
-    rows = await repo.districts(conn, districts=[district], zoom=settings.tile_zoom)
-    return _status(rows[0], (await reporting.counts(conn, [district]))[district])
+    row = None
+    if principal.sees(district):
+        row = await repo.district_status(conn, district=district, zoom=settings.tile_zoom)
+    if row is None:
+        raise not_a_district(district)
+    return _status(row, (await reporting.counts(conn, [district]))[district])
 
 
 def _polygon(tile_id: str) -> list[list[list[float]]]:

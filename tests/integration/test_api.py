@@ -323,3 +323,19 @@ def test_the_page_shows_an_alert_raised_by_the_pipeline(
     assert f'data-alert="{outages["a"]}"' in dom.stdout, dom.stderr[-2000:]
     assert "it-api-dry-a" in dom.stdout
     assert screenshot.stat().st_size > 10_000
+
+
+def test_a_district_known_only_by_its_imagery_has_a_status_with_no_sensors(
+    stack: Settings, people: dict[str, dict[str, str]]
+) -> None:
+    query(
+        stack,
+        """INSERT INTO imagery (tile_id, zoom, x, y, captured_at, district, source, digest)
+           VALUES ('19/7/3', 19, 7, 3, now(), 'it-api-imagery-only', 'it', 'it') ON CONFLICT DO NOTHING
+           RETURNING tile_id""",
+    )
+    status = httpx.get(f"{base(stack)}/districts/it-api-imagery-only", headers=people["operator"], timeout=10)
+    assert status.status_code == 200, status.text
+    assert (status.json()["sensors"], status.json()["open_alerts"]) == (0, 0)
+    assert httpx.get(f"{base(stack)}/districts/it-api-nowhere", headers=people["operator"]).status_code == 404
+    assert httpx.get(f"{base(stack)}/districts/it-api-imagery-only", headers=people["other leader"]).status_code == 404
