@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-import mercantile
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
 
-from api import evidence
+from api import evidence, geojson
 from api.deps import ConnDep, SettingsDep
 from api.params import DistrictPath
 from api.routes.places import NOT_FOUND, Reader
 from api.schemas import CoverageGap
-from vigia.tiles import parse_tile_id
 
 router = APIRouter(tags=["places"])
 Limit = Annotated[int, Query(ge=1, le=500, description="how many, most in need first")]
@@ -41,19 +40,16 @@ async def coverage_gaps(
 
 @router.get(
     "/districts/{district}/coverage-gaps.geojson",
-    responses={200: {"content": {"application/geo+json": {}}, "description": "a FeatureCollection"}, **NOT_FOUND},
+    response_class=Response,
+    responses={200: {"content": {geojson.MEDIA_TYPE: {}}, "description": "a FeatureCollection"}, **NOT_FOUND},
 )
 async def coverage_gaps_geojson(
     conn: ConnDep, settings: SettingsDep, principal: Reader, district: DistrictPath, limit: Limit = 10
-) -> dict[str, Any]:
+) -> Response:
     """The same gaps as polygons for a map layer, with their rank and figures as properties."""
     gaps = (await ranked_gaps(conn, settings, principal, district))[:limit]
-    features = []
-    for gap in gaps:
-        w, s, e, n = mercantile.bounds(parse_tile_id(gap.tile_id))
-        features.append({
-            "type": "Feature", "id": gap.tile_id,
-            "geometry": {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]},
-            "properties": gap.model_dump(),
-        })  # fmt: skip
-    return {"type": "FeatureCollection", "features": features}
+    return geojson.feature_collection([
+        {"type": "Feature", "id": gap.tile_id, "geometry": geojson.tile_polygon(gap.tile_id),
+         "properties": gap.model_dump(mode="json")}
+        for gap in gaps
+    ])  # fmt: skip

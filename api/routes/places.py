@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from api import evidence, priorities, repo, report, semester
+from api import evidence, geojson, priorities, repo, report, semester
 from api.access import Action, Principal
 from api.deps import ConnDep, ReportingDep, SettingsDep, allowed
 from api.params import DistrictPath, DistrictQuery, TileXPath, TileYPath, TileZoomPath
@@ -78,19 +78,12 @@ async def district(
     return _status(row, (await reporting.counts(conn, [district]))[district])
 
 
-def _polygon(tile_id: str) -> list[list[list[float]]]:
-    z, x, y = (int(part) for part in tile_id.split("/"))
-    w, s, e, n = mercantile.bounds(x, y, z)
-    return [[[w, s], [e, s], [e, n], [w, n], [w, s]]]
-
-
 @router.get(
     "/districts/{district}/tiles.geojson",
-    responses={200: {"content": {"application/geo+json": {}}, "description": "a FeatureCollection"}, **NOT_FOUND},
+    response_class=Response,
+    responses={200: {"content": {geojson.MEDIA_TYPE: {}}, "description": "a FeatureCollection"}, **NOT_FOUND},
 )
-async def district_geojson(
-    conn: ConnDep, principal: Reader, settings: SettingsDep, district: DistrictPath
-) -> dict[str, Any]:
+async def district_geojson(conn: ConnDep, principal: Reader, settings: SettingsDep, district: DistrictPath) -> Response:
     """The district's tiles as polygons, with housing score, class, sensors and open alerts, for a map."""
     await visible_district(conn, district, principal)
     tiles = await repo.district_tiles(conn, district=district, zoom=settings.tile_zoom)
@@ -98,7 +91,7 @@ async def district_geojson(
         {
             "type": "Feature",
             "id": t["tile_id"],
-            "geometry": {"type": "Polygon", "coordinates": _polygon(t["tile_id"])},
+            "geometry": geojson.tile_polygon(t["tile_id"]),
             "properties": {
                 **{k: v for k, v in t.items() if k != "assessed_at"},
                 "assessed_at": t["assessed_at"].isoformat() if t["assessed_at"] else None,
@@ -107,7 +100,7 @@ async def district_geojson(
         }
         for t in tiles
     ]
-    return {"type": "FeatureCollection", "features": features}
+    return geojson.feature_collection(features)
 
 
 async def _known_tile(
