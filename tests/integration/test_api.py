@@ -276,7 +276,9 @@ def test_series_continuity_geojson_and_priorities_tell_the_same_outage(
     assert mine[0]["ended"] is None  # still dry at the end of the period
     assert mine[0]["minutes"] >= 35
 
-    geo = api.get("/districts/it-api-north/tiles.geojson").json()
+    layer = api.get("/districts/it-api-north/tiles.geojson")
+    assert layer.headers["content-type"] == "application/geo+json"
+    geo = layer.json()
     tile = next(f for f in geo["features"] if f["id"] == outages["tile"])
     assert tile["geometry"]["type"] == "Polygon"
     assert tile["properties"]["open_alerts"] >= 1
