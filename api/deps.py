@@ -40,8 +40,8 @@ async def get_conn(
     """A pooled connection: a write's statements commit together when the route returns.
 
     A read runs each statement on its own (autocommit): it changes nothing, and the BEGIN
-    and COMMIT around it would cost two of the five round trips of a sensor's latest
-    readings. The pool turns autocommit off again as the connection comes back (see
+    and COMMIT around it would double the round trips of a sensor's latest readings (the
+    key and the latest). The pool turns autocommit off again as the connection comes back (see
     `api/pool.py`), so every other borrower still gets a transaction. The one GET that
     writes, a delivery receipt, is a single statement.
 
