@@ -59,10 +59,10 @@ LATEST_WINDOW = (
 )
 
 
-def _excluded(columns: str) -> str:
-    """`SET c = EXCLUDED.c` for each column but the key."""
-    names = [c.strip() for c in columns.split(",")]
-    return ", ".join(f"{c} = EXCLUDED.{c}" for c in names if c not in ("sensor_id", "metric"))
+def _excluded(columns: str, key: str = "sensor_id, metric") -> str:
+    """`c = EXCLUDED.c` for each column but the key's, for `ON CONFLICT DO UPDATE SET`."""
+    keys = {c.strip() for c in key.split(",")}
+    return ", ".join(f"{c} = EXCLUDED.{c}" for c in (c.strip() for c in columns.split(",")) if c not in keys)
 
 
 def timestamp(seconds: float) -> datetime:
@@ -106,8 +106,7 @@ async def _upsert(
     """
     if not rows:
         return
-    keys = {c.strip() for c in key.split(",")}
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (c.strip() for c in columns.split(",")) if c not in keys)
+    updates = _excluded(columns, key)
     async with conn.cursor() as cur:
         staging = await _copy_to_staging(cur, table, columns, rows, types)
         await cur.execute(
