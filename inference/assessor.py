@@ -91,14 +91,15 @@ class Assessor:
         probabilities, embeddings = self.forward(np.stack([p.image for p in prepared]))
         scores = housing_scores(probabilities, self.weights)
         results = []
-        for p, probs, embedding, score in zip(prepared, probabilities, embeddings, scores, strict=True):
+        rounded = np.round(embeddings.astype(np.float64), 6).tolist()  # a tenth of the time of round() per value
+        for p, probs, embedding, score in zip(prepared, probabilities, rounded, scores, strict=True):
             order = np.argsort(probs)[::-1][:3]
             results.append(
                 Assessment(
                     land_use_class=self.info.classes[int(order[0])],
                     class_probability=round(float(probs[order[0]]), 4),
                     housing_score=round(float(score), 4),
-                    embedding=[round(float(v), 6) for v in embedding],
+                    embedding=embedding,
                     features=p.features,
                     model_version=self.info.version,
                     top_classes=[(self.info.classes[int(i)], round(float(probs[i]), 4)) for i in order],

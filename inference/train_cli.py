@@ -16,6 +16,8 @@ from inference.cli import connect
 from vigia.settings import Settings, load_settings
 from vigia.terminal import console, fail
 
+DEFAULT_EMA = 0.99  # an average over about 100 steps: two to three epochs of the shared tiles
+
 if TYPE_CHECKING:
     from inference.calibration import Reliability
     from inference.modelfile import ModelInfo
@@ -55,8 +57,8 @@ def train(
     out: Annotated[
         Path | None, typer.Option(help="where the model's folder is written (default: <state dir>/models)")
     ] = None,
-    epochs: Annotated[int | None, typer.Option(min=1, help="default: 16, or 4 when fine-tuning on --labels")] = None,
-    patience: Annotated[int, typer.Option(min=1, help="epochs without a better validation score before stopping")] = 4,
+    epochs: Annotated[int | None, typer.Option(min=1, help="default: 30, or 4 when fine-tuning on --labels")] = None,
+    patience: Annotated[int, typer.Option(min=1, help="epochs without a better validation score before stopping")] = 10,
     size: Annotated[int, typer.Option(min=64, max=512, help="input side in pixels")] = 192,
     scratch: Annotated[bool, typer.Option("--scratch", help="random initial weights instead of ImageNet")] = False,
     housing: Annotated[Path | None, typer.Option(help="YAML of housing class to weight in [0, 1]")] = None,
@@ -69,6 +71,15 @@ def train(
         int, typer.Option(min=0, max=16, help="blocks after the stem that keep their ImageNet weights")
     ] = 3,
     label_smoothing: Annotated[float, typer.Option(min=0.0, max=0.3, help="softens the targets")] = 0.1,
+    ema: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=0.9999,
+            help="decay per step of the weights' moving average, 0 for the raw weights "
+            "(default: 0.99, or 0 when fine-tuning on --labels, whose few steps an average would barely move)",
+        ),
+    ] = None,
     seed: int = 0,
     threads: Annotated[int, typer.Option(min=1)] = 2,
     register: Annotated[
@@ -102,10 +113,11 @@ def train(
     except (dataset.DatasetError, ValueError) as error:
         raise fail(str(error)) from error
     config = training.TrainConfig(
-        input_size=start_info.input_size if start_info else size, epochs=epochs or (4 if labels else 16),
+        input_size=start_info.input_size if start_info else size, epochs=epochs or (4 if labels else 30),
         patience=patience, pretrained=not scratch, validation_share=validation_share, test_share=test_share,
         other_sensors=other_sensors, seed=seed, threads=threads, start_from=start_from,
         learning_rate=3e-4 if labels else 1e-3, frozen_blocks=frozen_blocks, label_smoothing=label_smoothing,
+        ema=(0.0 if labels else DEFAULT_EMA) if ema is None else ema,
     )  # fmt: skip
     size = config.input_size
     console.print(
@@ -261,6 +273,7 @@ def _write_model_folder(
             "batch": config.batch_size,
             "learning rate": config.learning_rate,
             "frozen blocks": config.frozen_blocks,
+            "weight average decay": config.ema or "none (raw weights)",
             "seed": config.seed,
         }
         card = report.model_card(

@@ -42,7 +42,7 @@ def test_only_the_statistics_change_and_the_model_is_left_ready_to_serve() -> No
 
 def one_sensor(image: np.ndarray) -> np.ndarray:
     """A district's imagery from one coarse, warm, hazy, compressed source: the same shift on every tile."""
-    warm = recolour(resample(image, 2.0), 1.6, np.array([1.25, 0.9, 0.7]), 0.35)
+    warm = recolour(resample(image, 2.0), 1.6, np.array([1.25, 0.9, 0.7]), 0.5)
     return recompress(blur(warm, 1.0), 40)
 
 
@@ -56,4 +56,4 @@ def test_adapting_to_one_sensors_tiles_gives_back_some_of_what_they_cost() -> No
     plain = (predict(net, other)[0].argmax(axis=1) == labels).mean()
     adapt(net, (other[i : i + 32] for i in range(0, len(other), 32)))
     adapted = (predict(net, other)[0].argmax(axis=1) == labels).mean()
-    assert adapted > plain + 0.01  # 0.873 to 0.893 for the shipped model
+    assert adapted > plain + 0.01  # 0.833 to 0.877 for the shipped model

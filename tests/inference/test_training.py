@@ -45,3 +45,21 @@ def test_short_training_lowers_the_loss_and_beats_chance(tmp_path: Path) -> None
     assert losses[-1] < losses[0]
     assert result.evaluation.accuracy > 1 / 3 + 0.2
     assert result.best_epoch >= 1
+
+
+@pytest.mark.slow
+def test_the_weights_moving_average_is_what_is_kept(tmp_path: Path) -> None:
+    """Same seed, same batches: with the average on, the kept weights lie between the start and the raw run's."""
+    folder = dataset.scan(generated(tmp_path))
+    base = training.TrainConfig(
+        input_size=64, epochs=1, batch_size=4, patience=1, validation_share=0.25, test_share=0.0, threads=2
+    )
+    raw = training.train(folder, base, show_progress=False)
+    averaged = training.train(folder, training.TrainConfig(**{**vars(base), "ema": 0.9}), show_progress=False)
+    start = training.build(len(folder.classes), pretrained=True).state_dict()
+    name = "backbone._conv_head.weight"  # ImageNet's, so the same start in every run
+    moved_raw = (raw.net.state_dict()[name] - start[name]).norm()
+    moved_average = (averaged.net.state_dict()[name] - start[name]).norm()
+    assert 0 < moved_average < moved_raw
+    with pytest.raises(ValueError, match="below 1"):
+        training.train(folder, training.TrainConfig(**{**vars(base), "ema": 1.0}), show_progress=False)
