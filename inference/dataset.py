@@ -114,7 +114,10 @@ class Augment:
     """What training varies. Overhead imagery has no up: every flip and quarter turn is a real view."""
 
     size: int
-    min_crop: float = 0.6  # smallest crop, as a share of the tile's area
+    # Smallest crop, as a share of the tile's area. Density classes differ in how many roofs a
+    # tile holds: a crop of 60 % enlarges each roof 1.29 times a side and made dense tiles look
+    # medium (0.85 took validation housing macro-F1 from 0.912 to 0.951).
+    min_crop: float = 0.85
     brightness: float = 0.2
     contrast: float = 0.2
     saturation: float = 0.2

@@ -80,6 +80,9 @@ def train(
             "(default: 0.99, or 0 when fine-tuning on --labels, whose few steps an average would barely move)",
         ),
     ] = None,
+    min_crop: Annotated[
+        float, typer.Option(min=0.3, max=1.0, help="smallest random crop, as a share of a tile's area")
+    ] = 0.85,
     seed: int = 0,
     threads: Annotated[int, typer.Option(min=1)] = 2,
     register: Annotated[
@@ -117,7 +120,7 @@ def train(
         patience=patience, pretrained=not scratch, validation_share=validation_share, test_share=test_share,
         other_sensors=other_sensors, seed=seed, threads=threads, start_from=start_from,
         learning_rate=3e-4 if labels else 1e-3, frozen_blocks=frozen_blocks, label_smoothing=label_smoothing,
-        ema=(0.0 if labels else DEFAULT_EMA) if ema is None else ema,
+        ema=(0.0 if labels else DEFAULT_EMA) if ema is None else ema, min_crop=min_crop,
     )  # fmt: skip
     size = config.input_size
     console.print(
@@ -274,6 +277,7 @@ def _write_model_folder(
             "learning rate": config.learning_rate,
             "frozen blocks": config.frozen_blocks,
             "weight average decay": config.ema or "none (raw weights)",
+            "smallest crop": f"{config.min_crop:.2f} of a tile's area",
             "seed": config.seed,
         }
         card = report.model_card(

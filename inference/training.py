@@ -53,6 +53,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     ema: float = 0.0  # decay of the weights' moving average per step; 0 keeps the raw weights
+    min_crop: float = dataset.Augment.min_crop  # smallest random crop, as a share of the tile's area
 
 
 @dataclass
@@ -147,7 +148,7 @@ def train(
     frozen = _freeze(net, config.frozen_blocks) if config.pretrained else []
     parameters = [p for p in net.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
-    augment = dataset.Augment(config.input_size, other_sensors=config.other_sensors)
+    augment = dataset.Augment(config.input_size, min_crop=config.min_crop, other_sensors=config.other_sensors)
     average = _averaged(net, config.ema)
     steps_per_epoch = math.ceil(len(train_tiles) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs

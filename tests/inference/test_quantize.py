@@ -33,6 +33,11 @@ def test_the_shipped_model_quantizes_within_the_allowed_drop(built: tuple[quanti
     assert len(graph) < DEFAULT_MODEL.stat().st_size  # eight bits a weight, not sixteen
 
 
+def _margin(assessment: Assessment) -> float:
+    """How far full precision's first class leads its second."""
+    return assessment.top_classes[0][1] - assessment.top_classes[1][1]
+
+
 def test_a_kept_graph_serves_its_own_weights_and_no_other(built: tuple[quantize.Verdict, bytes], model: Path) -> None:
     verdict, graph = built
     quantize.keep(model, verdict, graph)
@@ -40,10 +45,17 @@ def test_a_kept_graph_serves_its_own_weights_and_no_other(built: tuple[quantize.
     full = Assessor.from_file(model, threads=1, int8=False)
     try:
         assert (int8.precision, full.precision) == ("int8", "fp32")
-        tiles = [(TILES / c / f"{c}{i:02d}.jpg").read_bytes() for c in ("denseresidential", "river") for i in (1, 2)]
+        classes = sorted(p.name for p in TILES.iterdir() if p.is_dir())
+        tiles = [(TILES / c / f"{c}{i:02d}.jpg").read_bytes() for c in classes for i in (1, 2)]
         fast, exact = int8.assess(tiles), full.assess(tiles)
-        assert all(isinstance(a, Assessment) for a in fast + exact)
-        assert [a.land_use_class for a in fast] == [a.land_use_class for a in exact]  # type: ignore[union-attr]
+        pairs = [(a, b) for a, b in zip(fast, exact, strict=True) if isinstance(a, Assessment)]
+        assert len(pairs) == len(tiles)
+        assert all(isinstance(b, Assessment) for _, b in pairs)
+        same = [a.land_use_class == b.land_use_class for a, b in pairs]  # type: ignore[union-attr]
+        assert sum(same) >= len(tiles) - 2  # a tile near a tie between two classes may flip
+        clear = [s for s, (_, b) in zip(same, pairs, strict=True) if _margin(b) >= 0.3]  # type: ignore[arg-type]
+        assert len(clear) > len(tiles) // 2
+        assert all(clear)
     finally:
         int8.close()
         full.close()
