@@ -258,7 +258,8 @@ def _write_model_folder(
             staging / "report.json",
             report.report_json(
                 result.evaluation, housing_classes,
-                {"version": info.version, "history": result.history_dicts(), "config": vars(config) | {}},
+                {"version": info.version, "history": result.history_dicts(), "config": vars(config) | {},
+                 "temperature": result.temperature},
             ),
         )  # fmt: skip
         report.confusion_png(result.evaluation, staging / "confusion.png", f"{info.version} on validation")
@@ -278,6 +279,11 @@ def _write_model_folder(
             "frozen blocks": config.frozen_blocks,
             "weight average decay": config.ema or "none (raw weights)",
             "smallest crop": f"{config.min_crop:.2f} of a tile's area",
+            "temperature": (
+                f"{result.temperature:.2f}, fitted on the validation tiles and folded into the class layer"
+                if result.temperature != 1.0
+                else "none (1.0)"
+            ),
             "seed": config.seed,
         }
         card = report.model_card(

@@ -63,3 +63,20 @@ def test_the_weights_moving_average_is_what_is_kept(tmp_path: Path) -> None:
     assert 0 < moved_average < moved_raw
     with pytest.raises(ValueError, match="below 1"):
         training.train(folder, training.TrainConfig(**{**vars(base), "ema": 1.0}), show_progress=False)
+
+
+def test_calibration_rescales_the_classes_only_and_needs_enough_tiles() -> None:
+    rng = np.random.default_rng(5)
+    net = training.build(3, pretrained=False)
+    images = rng.integers(0, 255, size=(120, 64, 64, 3), dtype=np.uint8)
+    labels = rng.integers(0, 3, size=120).astype(np.int64)
+    before_logits, before_embeddings = training.predict_logits(net, images)
+    weight = net.classify.weight.detach().clone()
+    assert training.calibrate(net, images[:50], labels[:50]) == 1.0  # too few tiles to fit
+    assert np.array_equal(net.classify.weight.detach().numpy(), weight.numpy())
+    temperature = training.calibrate(net, images, labels)
+    assert temperature != 1.0
+    after_logits, after_embeddings = training.predict_logits(net, images)
+    assert np.allclose(after_logits, before_logits / temperature, atol=1e-4)
+    assert np.array_equal(after_logits.argmax(axis=1), before_logits.argmax(axis=1))
+    assert np.allclose(after_embeddings, before_embeddings)
