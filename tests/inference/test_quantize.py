@@ -33,11 +33,6 @@ def test_the_shipped_model_quantizes_within_the_allowed_drop(built: tuple[quanti
     assert len(graph) < DEFAULT_MODEL.stat().st_size  # eight bits a weight, not sixteen
 
 
-def _margin(assessment: Assessment) -> float:
-    """How far full precision's first class leads its second."""
-    return assessment.top_classes[0][1] - assessment.top_classes[1][1]
-
-
 def test_a_kept_graph_serves_its_own_weights_and_no_other(built: tuple[quantize.Verdict, bytes], model: Path) -> None:
     verdict, graph = built
     quantize.keep(model, verdict, graph)
@@ -51,11 +46,10 @@ def test_a_kept_graph_serves_its_own_weights_and_no_other(built: tuple[quantize.
         pairs = [(a, b) for a, b in zip(fast, exact, strict=True) if isinstance(a, Assessment)]
         assert len(pairs) == len(tiles)
         assert all(isinstance(b, Assessment) for _, b in pairs)
-        same = [a.land_use_class == b.land_use_class for a, b in pairs]  # type: ignore[union-attr]
-        assert sum(same) >= len(tiles) - 2  # a tile near a tie between two classes may flip
-        clear = [s for s, (_, b) in zip(same, pairs, strict=True) if _margin(b) >= 0.3]  # type: ignore[arg-type]
-        assert len(clear) > len(tiles) // 2
-        assert all(clear)
+        flipped = [(a, b) for a, b in pairs if a.land_use_class != b.land_use_class]  # type: ignore[union-attr]
+        assert len(flipped) <= 2  # a tile near a tie between two classes may flip
+        # and then only to full precision's runner-up, never to a class it did not consider
+        assert all(a.land_use_class == b.top_classes[1][0] for a, b in flipped)  # type: ignore[union-attr]
     finally:
         int8.close()
         full.close()
