@@ -1,6 +1,8 @@
 """A short training run on a small generated set: the loss falls and the model beats chance."""
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -31,13 +33,15 @@ def generated(root: Path, per_class: int = 12) -> Path:
     return root
 
 
+def small(**settings: Any) -> training.TrainConfig:
+    """Training sized for the generated set: 64 px tiles, a quarter held for validation."""
+    return training.TrainConfig(input_size=64, validation_share=0.25, threads=2, **settings)
+
+
 @pytest.mark.slow
 def test_short_training_lowers_the_loss_and_beats_chance(tmp_path: Path) -> None:
     folder = dataset.scan(generated(tmp_path))
-    config = training.TrainConfig(
-        input_size=64, epochs=3, batch_size=8, patience=3, validation_share=0.25, test_share=0.2, threads=2
-    )
-    result = training.train(folder, config, show_progress=False)
+    result = training.train(folder, small(epochs=3, batch_size=8, patience=3, test_share=0.2), show_progress=False)
     assert result.test is not None
     assert result.test_degraded is not None
     assert result.test_tiles == sum(c.support for c in result.test.per_class) > 0
@@ -51,18 +55,16 @@ def test_short_training_lowers_the_loss_and_beats_chance(tmp_path: Path) -> None
 def test_the_weights_moving_average_is_what_is_kept(tmp_path: Path) -> None:
     """Same seed, same batches: with the average on, the kept weights lie between the start and the raw run's."""
     folder = dataset.scan(generated(tmp_path))
-    base = training.TrainConfig(
-        input_size=64, epochs=1, batch_size=4, patience=1, validation_share=0.25, test_share=0.0, threads=2
-    )
+    base = small(epochs=1, batch_size=4, patience=1, test_share=0.0)
     raw = training.train(folder, base, show_progress=False)
-    averaged = training.train(folder, training.TrainConfig(**{**vars(base), "ema": 0.9}), show_progress=False)
+    averaged = training.train(folder, replace(base, ema=0.9), show_progress=False)
     start = training.build(len(folder.classes), pretrained=True).state_dict()
     name = "backbone._conv_head.weight"  # ImageNet's, so the same start in every run
     moved_raw = (raw.net.state_dict()[name] - start[name]).norm()
     moved_average = (averaged.net.state_dict()[name] - start[name]).norm()
     assert 0 < moved_average < moved_raw
     with pytest.raises(ValueError, match="below 1"):
-        training.train(folder, training.TrainConfig(**{**vars(base), "ema": 1.0}), show_progress=False)
+        training.train(folder, replace(base, ema=1.0), show_progress=False)
 
 
 def test_calibration_rescales_the_classes_only_and_needs_enough_tiles() -> None:
