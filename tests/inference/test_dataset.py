@@ -87,3 +87,24 @@ def test_jitter_identity_and_direction() -> None:
     grey = dataset.jitter(image, brightness=1, contrast=1, saturation=0)
     assert np.abs(grey[:, :, 0].astype(int) - grey[:, :, 2]).max() <= 1
     assert dataset.jitter(image, brightness=1.2, contrast=1, saturation=1).mean() > image.mean()
+
+
+def _periods(view: np.ndarray) -> float:
+    """Stripes across the view, along whichever axis they run (turns may have swapped them)."""
+    grey = view.mean(axis=2)
+    counts = []
+    for line in (grey[view.shape[0] // 2], grey[:, view.shape[1] // 2]):
+        bright = line > line.mean()
+        counts.append(np.count_nonzero(bright[1:] != bright[:-1]) / 2)
+    return max(counts)
+
+
+def test_crops_keep_the_ground_scale_density_is_read_from() -> None:
+    """A tile of 16 stripes keeps 12 or more in every view; crops of 60 % of a tile left as few as 11."""
+    image = np.zeros((256, 256, 3), dtype=np.uint8)
+    for x in range(0, 256, 16):
+        image[:, x : x + 8] = 220
+    fewest = min(_periods(dataset.Augment(96)(image, np.random.default_rng(seed))) for seed in range(60))
+    assert fewest >= 12
+    loose = min(_periods(dataset.Augment(96, min_crop=0.6)(image, np.random.default_rng(seed))) for seed in range(60))
+    assert loose < fewest
