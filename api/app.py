@@ -20,6 +20,7 @@ from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.guards import Guards
+from api.key_cache import KeyCache, KeyListener
 from api.live import AlertFeed
 from api.pool import database_pool
 from api.reporting import Reporting
@@ -76,6 +77,8 @@ def create_app(settings: Settings) -> FastAPI:
         # Open without waiting: the API must answer /healthz (503) even while the database is away.
         await pool.open(wait=False)
         app.state.pool = pool
+        app.state.key_listener = KeyListener(settings.db_conninfo, KeyCache(settings.api_key_cache_seconds))
+        app.state.key_listener.start()
         app.state.tile_jobs = TileJobQueue(settings)
         app.state.alert_feed = AlertFeed(pool)
         app.state.reporting = Reporting(pool)
@@ -83,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.key_listener.close()
             await app.state.alert_feed.close()
             await app.state.reporting.close()
             await app.state.tile_jobs.close()

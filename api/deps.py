@@ -14,6 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api import repo
 from api.access import Action, BadKey, Principal, Role, secret_matches, split_key
+from api.key_cache import KeyListener
 from api.reporting import Reporting
 from vigia.accounts import BrokerAccounts
 from vigia.settings import Settings
@@ -55,6 +56,11 @@ async def get_conn(
         yield conn
 
 
+async def get_key_listener(request: Request) -> KeyListener:
+    listener: KeyListener = request.app.state.key_listener
+    return listener
+
+
 async def get_reporting(request: Request) -> Reporting:
     reporting: Reporting = request.app.state.reporting
     return reporting
@@ -70,6 +76,7 @@ AccountsDep = Annotated[BrokerAccounts, Depends(get_accounts)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ReportingDep = Annotated[Reporting, Depends(get_reporting)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
+KeysDep = Annotated[KeyListener, Depends(get_key_listener)]
 
 
 bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer vg_...`")
@@ -79,36 +86,50 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def _authenticate(conn: AsyncConnection, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+async def _authenticate(
+    conn: AsyncConnection, keys: KeyListener, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
     if credentials is None:
         raise _unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
+    known = keys.lookup(credentials.credentials)
+    if known is not None:
+        return known
     try:
         key_id, secret = split_key(credentials.credentials)
     except BadKey as error:
         raise _unauthorized(str(error)) from None
+    generation = keys.cache.generation
     row = await repo.api_key(conn, key_id=key_id)
     if row is None or not secret_matches(secret, row["secret_sha256"]):
         raise _unauthorized("unknown, revoked or expired API key")
-    return Principal(key_id=row["key_id"], role=Role(row["role"]), district=row["district"], name=row["name"])
+    principal = Principal(key_id=row["key_id"], role=Role(row["role"]), district=row["district"], name=row["name"])
+    expires_at: datetime | None = row["expires_at"]
+    expires_in = None if expires_at is None else (expires_at - datetime.now(UTC)).total_seconds()
+    keys.cache.put(credentials.credentials, principal, expires_in=expires_in, generation=generation)
+    return principal
 
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def get_principal(conn: ConnDep, credentials: Credentials) -> Principal:
+async def get_principal(conn: ConnDep, keys: KeysDep, credentials: Credentials) -> Principal:
     """The caller, from their API key; 401 without a valid one.
 
-    It looks the key up on the request's own connection: taking a second one from the pool
-    while holding the first would let a burst of requests hold every connection and wait
-    for one more.
+    A key this process checked lately is known without asking (see `api/key_cache.py`).
+    Otherwise it is looked up on the request's own connection: taking a second one from the
+    pool while holding the first would let a burst of requests hold every connection and
+    wait for one more.
     """
-    return await _authenticate(conn, credentials)
+    return await _authenticate(conn, keys, credentials)
 
 
-async def get_principal_briefly(pool: PoolDep, credentials: Credentials) -> Principal:
+async def get_principal_briefly(pool: PoolDep, keys: KeysDep, credentials: Credentials) -> Principal:
     """The same, for a long-lived response (the live alert stream): the connection goes back at once."""
+    known = keys.lookup(credentials.credentials) if credentials is not None else None
+    if known is not None:
+        return known
     async with pool.connection() as conn:
-        return await _authenticate(conn, credentials)
+        return await _authenticate(conn, keys, credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     api_rate_limit: str = Field("1200/minute", description="per API key (or address without one), per replica")
     api_pool_size: int = Field(10, ge=1, description="database connections of each API process")
     api_workers: int = Field(0, ge=0, le=64, description="API processes on the one port; 0: one per core")
+    api_key_cache_seconds: float = Field(
+        60, ge=0, description="how long an API process may trust a key it checked; a change to the key ends it at once"
+    )
     api_access_log: bool = Field(True, description="a log line per request (the request metrics count them either way)")
     api_db_wait_seconds: float = Field(
         5.0, gt=0, description="longest a request waits for a database connection before answering 503"

@@ -11,10 +11,10 @@ from psycopg.rows import dict_row
 
 
 async def api_key(conn: AsyncConnection, *, key_id: str) -> dict[str, Any] | None:
-    """An active key's role, district and secret hash; revoked and expired keys are not found."""
+    """An active key's role, district, secret hash and expiry; revoked and expired keys are not found."""
     cur = conn.cursor(row_factory=dict_row)
     await cur.execute(
-        "SELECT key_id, secret_sha256, role, district, name FROM api_keys WHERE key_id = %(key_id)s"
+        "SELECT key_id, secret_sha256, role, district, name, expires_at FROM api_keys WHERE key_id = %(key_id)s"
         " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
         {"key_id": key_id},
     )

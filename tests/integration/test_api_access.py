@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -14,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from api import keys
 from api.access import Action, Principal, Role
 from api.deps import PrincipalDep, allowed
+from api.key_cache import KeyCache, KeyListener
 from vigia.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -24,7 +27,10 @@ def guarded_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncConnectionPool(settings.db_conninfo, min_size=1, max_size=2) as pool:
             app.state.pool = pool
+            app.state.key_listener = KeyListener(settings.db_conninfo, KeyCache(60))
+            app.state.key_listener.start()
             yield
+            await app.state.key_listener.close()
 
     app = FastAPI(lifespan=lifespan)
 
@@ -65,3 +71,43 @@ def test_keys_authenticate_by_role_and_stop_working_when_revoked(stack: Settings
         revoked = client.get("/me", headers={"Authorization": f"Bearer {leader}"})
         assert revoked.status_code == 401
         assert revoked.json()["detail"] == "unknown, revoked or expired API key"
+
+
+def wait_until_listening(listener: KeyListener) -> None:
+    deadline = time.monotonic() + 10
+    while not listener.hears_all():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the key listener did not connect")
+        time.sleep(0.02)
+
+
+def test_a_key_the_api_kept_stops_working_the_moment_it_is_revoked(stack: Settings) -> None:
+    with psycopg.connect(stack.db_conninfo, autocommit=True) as conn:
+        key_id, key = keys.add(conn, role=Role.VIEWER, district=None, name="kept")
+        _, other = keys.add(conn, role=Role.VIEWER, district=None, name="still valid")
+    app = guarded_app(stack)
+    with TestClient(app) as client:
+        listener: KeyListener = app.state.key_listener
+        wait_until_listening(listener)
+        for given in (key, other):
+            assert client.get("/me", headers={"Authorization": f"Bearer {given}"}).status_code == 200
+        assert listener.lookup(key) is not None  # kept: the next request asks no database
+
+        with psycopg.connect(stack.db_conninfo, autocommit=True) as conn:
+            assert keys.revoke(conn, key_id)
+        refused = client.get("/me", headers={"Authorization": f"Bearer {key}"})
+        assert refused.status_code == 401
+        assert client.get("/me", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+
+
+def test_a_kept_key_is_refused_once_it_expires(stack: Settings) -> None:
+    with psycopg.connect(stack.db_conninfo, autocommit=True) as conn:
+        _, key = keys.add(conn, role=Role.VIEWER, district=None, name="brief", valid_for=timedelta(seconds=3))
+    app = guarded_app(stack)
+    with TestClient(app) as client:
+        wait_until_listening(app.state.key_listener)
+        assert client.get("/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert app.state.key_listener.lookup(key) is not None
+        time.sleep(3.1)
+        assert app.state.key_listener.lookup(key) is None
+        assert client.get("/me", headers={"Authorization": f"Bearer {key}"}).status_code == 401

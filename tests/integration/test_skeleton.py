@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api.schemas import SensorLatest
 from inference import embeddings
 from ops import control
 from tests.integration.helpers import (
@@ -90,6 +91,8 @@ def test_reading_travels_from_mqtt_to_the_database_and_the_api(stack: Settings) 
     response = httpx.get(url, headers=api_headers(stack, "viewer"), timeout=5)
     assert response.status_code == 200
     body = response.json()
+    # Written without the models, so checked against them: the same fields, types and spelling.
+    assert SensorLatest.model_validate_json(response.content).model_dump(mode="json") == body
     assert {r["metric"]: r["value"] for r in body["readings"]} == {"water_pressure": 0.137, "tank_level": 42.5}
     assert body["tile_id"] == tile_id_for(lat, lon, stack.tile_zoom)
     assert {w["metric"]: w["land_use_class"] for w in body["windows"]}["water_pressure"] == "unassessed"
