@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 from stream import telemetry
 from stream.decode import decode
 from stream.faust_tuning import chunked_fetches, quiet
+from stream.group_write import GroupWriter
 from stream.loop_thread import LoopThread
 from stream.partitions import ReadingPartitions
 from stream.processor import Processor
@@ -141,27 +142,20 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.agent(readings_topic)
     async def process_readings(stream: faust.StreamT[bytes]) -> None:
-        """Two batches in play: one being written while the next is taken from Faust.
+        """Records taken from Faust as they come, written as soon as the last write is done.
 
-        Batches are written strictly one after another, so a partition's readings reach
-        the database in offset order; the overlap is Faust delivering the next batch while
-        the database works on this one.
+        Writes follow one another strictly, so a partition's readings reach the database in
+        offset order; what Faust delivers during a write goes out together in the next one
+        (see `group_write.py`).
         """
         batches = stream.take_events(settings.stream_batch, within=settings.stream_batch_seconds)  # type: ignore[attr-defined]  # on Stream, not StreamT
-        writing: asyncio.Future[None] | None = None
+        writer: GroupWriter[Any] = GroupWriter(write, max_items=settings.stream_batch)
         try:
             async for taken in batches:
-                events = await partitions.admit(taken)
-                if not events:
-                    continue
-                if writing is not None:
-                    await writing
-                writing = asyncio.ensure_future(write(events))
-            if writing is not None:
-                await writing
+                await writer.put(await partitions.admit(taken))
+            await writer.drain()
         finally:
-            if writing is not None and not writing.done():
-                writing.cancel()  # not durable, so not committed: read again after the restart
+            await writer.close()  # what was not written is not durable, so not committed: read again after the restart
 
     async def write(events: list[Any]) -> None:
         # Readings are keyed by sensor: each sensor's state follows its partition.

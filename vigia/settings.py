@@ -148,7 +148,9 @@ class Settings(BaseSettings):
         " older ones are stored and flagged late",
     )
     stream_batch: int = Field(2000, ge=1, description="records (a sensor's readings of a bridge batch) taken at once")
-    stream_batch_seconds: float = Field(0.2, gt=0, description="longest wait to fill a batch")
+    stream_batch_seconds: float = Field(
+        0.05, gt=0, description="longest wait for Faust to gather records; a write takes all that waits for it"
+    )
     stream_fetch_min_bytes: int = Field(
         65536, ge=1, description="bytes Kafka gathers before answering the stream worker's fetch"
     )
