@@ -149,19 +149,17 @@ class Processor:
         """(key, first pane, last pane) of stored panes to load before `process` can re-fold the
         late readings among these.
 
-        A reading is taken as late if it is behind the newest its key will have seen by the end
-        of the batch, which is at least as far behind as when it is folded: every reading
-        `process` re-folds is covered.
+        `process` folds a batch in event-time order, so a reading of the batch is never behind
+        the ones folded before it: it is re-folded only if it is behind its key's newest
+        before the batch. (Measured against the batch's own newest, a backlog of in-order
+        readings spanning more than the lateness had panes loaded that nothing re-folded.)
         """
         w = self.windows
-        times = [(key_of(r), r.ts) for r in readings]
-        newest: dict[Key, float] = {}
-        for key, ts in times:
-            held = w.newest(key)
-            newest[key] = max(ts, newest.get(key, ts if held is None else held))
         reach: dict[Key, tuple[float, float]] = {}
-        for key, ts in times:
-            if newest[key] - w.horizon <= ts < newest[key] - w.lateness:
+        for reading in readings:
+            key, ts = key_of(reading), reading.ts
+            held = w.newest(key)
+            if held is not None and held - w.horizon <= ts < held - w.lateness:
                 first, last = w.reach(ts)
                 if key in reach:
                     first, last = min(first, reach[key][0]), max(last, reach[key][1])

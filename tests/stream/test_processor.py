@@ -1,5 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from stream.alerts import Change
 from stream.processor import Processor
 from stream.reconcile import Stored
@@ -360,3 +363,35 @@ def test_a_resolved_alert_the_buffer_moves_is_corrected_and_one_it_refutes_withd
     assert replayed.episodes == []
     assert replayed.corrected == [("cut", at(40), at(46))]
     assert replayed.withdrawn == [("ghost", at(79))]  # a person acted on "told": it stays
+
+
+def test_a_backlog_read_in_order_loads_no_stored_panes() -> None:
+    p = processor()
+    p.process([reading(m, 1.0) for m in range(10)], lambda tile: HousingContext(), wall=0.0)
+    backlog = [reading(m / 6, 1.0) for m in range(60, 6 * 60)]  # fifty minutes, ten seconds apart
+    assert p.refold_reach(list(reversed(backlog))) == []  # in any arrival order: folded in event time
+    out = p.process(backlog, lambda tile: HousingContext(), wall=0.0)
+    assert out.refolded == []
+    assert out.folded == len(backlog)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    first=st.lists(st.tuples(st.sampled_from("ab"), st.integers(0, 600)), min_size=1, max_size=30),
+    second=st.lists(st.tuples(st.sampled_from("ab"), st.integers(0, 600)), min_size=1, max_size=30),
+)
+def test_every_pane_a_batch_refolds_was_asked_for(first: list[tuple[str, int]], second: list[tuple[str, int]]) -> None:
+    p = Processor(load_rules(), pane=60, window=900, lateness=120, horizon=48 * 3600)
+
+    def batch(items: list[tuple[str, int]]) -> list[FlatReading]:
+        return [reading(minute / 2, 1.0, sensor=f"sjl-water-{who}") for who, minute in items]
+
+    p.process(batch(first), lambda tile: HousingContext(), wall=0.0)
+    later = batch(second)
+    reach = {(key[0], key[1]): (lo, hi) for key, lo, hi in p.refold_reach(later)}
+    out = p.process(later, lambda tile: HousingContext(), wall=0.0)
+    for refolded in out.refolded:
+        lo, hi = reach[(refolded.sensor_id, refolded.metric)]
+        first_pane, last_pane = p.windows.reach(refolded.ts)
+        assert lo <= first_pane
+        assert last_pane <= hi
