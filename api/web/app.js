@@ -6,7 +6,7 @@
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 const state = {
-  lang: localStorage.getItem("vigia.lang") || "es", key: null, district: null, alerts: new Map(), sensors: new Map(),
+  lang: localStorage.getItem("vigia.lang") || "es", key: null, district: null, wanted: null, alerts: new Map(), sensors: new Map(),
   places: new Map(), may: new Set(), tolerances: {},
 };
 const t = (name) => TEXT[state.lang][name];
@@ -223,6 +223,8 @@ async function loadGaps() {
 // --- start ---------------------------------------------------------------------------------
 async function openDistrict(name) {
   state.district = name;
+  // Kept in the address, so a link or a bookmark opens on this district.
+  history.replaceState(null, "", `${location.pathname}#district=${encodeURIComponent(name)}`);
   if (districtMap) districtMap.bounds = null; // the next tiles drawn set the view
   // One part failing (a slow query, a server older than the page) leaves the others shown.
   const parts = await Promise.allSettled([
@@ -244,7 +246,9 @@ async function start() {
   const districts = await api("/districts");
   $("login").hidden = true; $("main").hidden = false;
   $("district").replaceChildren(...districts.map((d) => new Option(d.district, d.district)));
-  if (districts.length) await openDistrict(districts[0].district);
+  const named = districts.find((d) => d.district === state.wanted);
+  const first = (named || districts[0] || {}).district;
+  if (first) { $("district").value = first; await openDistrict(first); }
   follow();
 }
 
@@ -271,8 +275,10 @@ $("login").addEventListener("submit", (e) => {
 });
 
 // A key may arrive in the address (#key=...), as `vigia demo` prints it; it is moved out of sight at once.
-const fromHash = new URLSearchParams(location.hash.slice(1)).get("key");
-if (fromHash) { localStorage.setItem("vigia.key", fromHash); history.replaceState(null, "", location.pathname); }
+// The address may also name the district to open (#district=...).
+const fromHash = new URLSearchParams(location.hash.slice(1));
+state.wanted = fromHash.get("district");
+if (fromHash.get("key")) { localStorage.setItem("vigia.key", fromHash.get("key")); history.replaceState(null, "", location.pathname); }
 state.key = localStorage.getItem("vigia.key");
 translate();
 if (state.key) start().catch((error) => showLogin(error.message)); else showLogin();

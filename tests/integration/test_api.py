@@ -288,9 +288,11 @@ def test_series_continuity_geojson_and_priorities_tell_the_same_outage(
     # the two dry tiles outrank the rest of the district; the one still dry says so
     mine = next(r for r in ranked if r["tile_id"] == outages["tile"])
     assert mine["rank"] <= 2
-    assert mine["open_alerts"] == 1
+    # Its outage is open; so may be a "not reporting" alert, once other tests' readings on its
+    # partition have moved the stream clock past its last reading.
+    assert mine["open_alerts"] >= 1
     assert "No water" in mine["why"]  # the rule as its title says it
-    assert "1 still open" in mine["why"]
+    assert f"{mine['open_alerts']} still open" in mine["why"]
     assert api.get("/metrics").text.count("vigia_api_request_seconds_count") > 0
 
     page = api.get("/districts/it-api-north/report", params={"days": 1})
@@ -311,7 +313,7 @@ def test_the_page_shows_an_alert_raised_by_the_pipeline(
     chromium = shutil.which("chromium")
     assert chromium, "chromium is installed by deploy/local/install-system.sh"
     key = people["operator"]["Authorization"].removeprefix("Bearer ")
-    url = f"{base(stack)}/#key={key}"
+    url = f"{base(stack)}/#key={key}&district={NORTH}"  # other tests' districts may come first in the list
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / "page.png"
     with tempfile.TemporaryDirectory() as profile:
