@@ -17,7 +17,6 @@ back. A check that was under way when a notice came is not kept (see `generation
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import time
@@ -28,6 +27,7 @@ import psycopg
 
 from api.access import Principal
 from api.pool import has_something_to_read
+from vigia import tasks
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +107,7 @@ class KeyListener:
             self._task = asyncio.create_task(self._run(), name="api-key-listener")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await tasks.cancel(self._task)
 
     def hears_all(self) -> bool:
         """Connected, and every notice that reached this process has been handled."""

@@ -11,7 +11,6 @@ already handed out keeps those from going out twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from api import repo
+from vigia import tasks
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +61,7 @@ class AlertFeed:
         self._listeners.discard(queue)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await tasks.cancel(self._task)
 
     async def _run(self) -> None:
         while self._listeners:

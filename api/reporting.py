@@ -12,7 +12,6 @@ live on every request.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from api import repo
+from vigia import tasks
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 30.0
@@ -67,6 +67,4 @@ class Reporting:
 
     async def close(self) -> None:
         for task in list(self._refreshing):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await tasks.cancel(task)

@@ -16,9 +16,10 @@ back the taking instead of filling memory.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
+
+from vigia import tasks
 
 T = TypeVar("T")
 
@@ -39,9 +40,8 @@ class GroupWriter(Generic[T]):
     async def put(self, items: list[T]) -> None:
         """Queue items for the next write; waits while a full write's worth is already waiting."""
         while len(self._waiting) >= self.max_items:
-            self._check()
             self._room.clear()
-            await self._room.wait()
+            await self._until(self._room)
         self._check()
         if not items:
             return
@@ -54,24 +54,22 @@ class GroupWriter(Generic[T]):
     async def drain(self) -> None:
         """Wait until everything put has been written."""
         while not self._idle.is_set():
-            self._check()
-            waiter = asyncio.ensure_future(self._idle.wait())
-            done, _ = await asyncio.wait(
-                {waiter, *([self._task] if self._task else [])}, return_when=asyncio.FIRST_COMPLETED
-            )
-            if waiter not in done:
-                waiter.cancel()
+            await self._until(self._idle)
         self._check()
 
     async def close(self) -> None:
         """Stop, dropping what has not been written (it was never made durable, so it is read again)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await tasks.cancel(self._task)
+
+    async def _until(self, event: asyncio.Event) -> None:
+        """Wait for `event`, or for the writer to fail: a failed writer would never set it."""
+        waiter = asyncio.ensure_future(event.wait())
+        await asyncio.wait({waiter, *([self._task] if self._task else [])}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        self._check()
 
     def _check(self) -> None:
-        """A writer that failed fails the caller, rather than leaving it waiting for room."""
+        """A writer that failed fails the caller, rather than leaving it waiting."""
         if self._task is not None and self._task.done() and not self._task.cancelled():
             error = self._task.exception()
             if error is not None:

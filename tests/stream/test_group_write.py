@@ -82,3 +82,25 @@ def test_a_failed_write_fails_the_taker_instead_of_leaving_it_waiting() -> None:
 
     with pytest.raises(RuntimeError, match="disk full"):
         asyncio.run(scenario())
+
+
+def test_a_write_failing_while_the_taker_waits_for_room_fails_the_taker() -> None:
+    async def scenario() -> None:
+        started, fail = asyncio.Event(), asyncio.Event()
+
+        async def failing(items: list[int]) -> None:
+            started.set()
+            await fail.wait()
+            raise RuntimeError("database gone")
+
+        writer = GroupWriter(failing, max_items=1)
+        await writer.put([1])
+        await started.wait()
+        await writer.put([2])  # waiting: the writer is full
+        blocked = asyncio.ensure_future(writer.put([3]))
+        await asyncio.sleep(0.01)
+        fail.set()
+        await asyncio.wait_for(blocked, timeout=2)
+
+    with pytest.raises(RuntimeError, match="database gone"):
+        asyncio.run(scenario())
