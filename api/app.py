@@ -101,16 +101,18 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.accounts = load_accounts(settings)
+    # A request is matched against each router in turn, so the ones dashboards and the page
+    # call most come first; no two routers share a path.
     app.include_router(health.router)
-    app.include_router(page.router)
-    app.include_router(sms.router)
-    app.include_router(chats.router)
     routers = (
-        me, sensors, calibrations, places, service_continuity, coverage, plausibility, map_tiles, alerts, subscriptions,
+        sensors, places, alerts, map_tiles, calibrations, service_continuity, coverage, plausibility, me, subscriptions,
         deliveries, imagery, labels, assess,
     )  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router, responses=ERRORS)
+    app.include_router(page.router)
+    app.include_router(sms.router)
+    app.include_router(chats.router)
 
     app.add_middleware(Guards, rule=settings.api_rate_limit)
     origins = [origin.strip() for origin in settings.api_cors_origins.split(",") if origin.strip()]

@@ -35,30 +35,25 @@ async def get_pool(request: Request) -> AsyncConnectionPool:
 READS = frozenset({"GET", "HEAD"})
 
 
-async def get_conn(
-    request: Request, pool: Annotated[AsyncConnectionPool, Depends(get_pool)]
-) -> AsyncIterator[AsyncConnection]:
+async def get_conn(request: Request) -> AsyncIterator[AsyncConnection]:
     """A pooled connection: a write's statements commit together when the route returns.
 
-    A read runs each statement on its own (autocommit): it changes nothing, and the BEGIN
-    and COMMIT around it would double the round trips of a sensor's latest readings (the
-    key and the latest). The pool turns autocommit off again as the connection comes back (see
-    `api/pool.py`), so every other borrower still gets a transaction. The one GET that
-    writes, a delivery receipt, is a single statement.
+    The pool's connections are in autocommit (see `api/pool.py`), so a read runs each
+    statement on its own: it changes nothing, and a BEGIN and COMMIT around it would double
+    the round trips of a sensor's latest readings. A write gets one transaction around the
+    whole route. The one GET that writes, a delivery receipt, is a single statement.
 
     Used with `scope="function"` (see `ConnDep`): by default FastAPI runs the code after
     `yield` once the response is sent, so a client could be told 201 and read the list
     before the row was committed.
     """
+    pool: AsyncConnectionPool = request.app.state.pool
     async with pool.connection() as conn:
         if request.method in READS:
-            await conn.set_autocommit(True)
-        yield conn
-
-
-async def get_key_listener(request: Request) -> KeyListener:
-    listener: KeyListener = request.app.state.key_listener
-    return listener
+            yield conn
+        else:
+            async with conn.transaction():
+                yield conn
 
 
 async def get_reporting(request: Request) -> Reporting:
@@ -76,7 +71,6 @@ AccountsDep = Annotated[BrokerAccounts, Depends(get_accounts)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ReportingDep = Annotated[Reporting, Depends(get_reporting)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
-KeysDep = Annotated[KeyListener, Depends(get_key_listener)]
 
 
 bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer vg_...`")
@@ -112,7 +106,7 @@ async def _authenticate(
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def get_principal(conn: ConnDep, keys: KeysDep, credentials: Credentials) -> Principal:
+async def get_principal(request: Request, conn: ConnDep, credentials: Credentials) -> Principal:
     """The caller, from their API key; 401 without a valid one.
 
     A key this process checked lately is known without asking (see `api/key_cache.py`).
@@ -120,14 +114,16 @@ async def get_principal(conn: ConnDep, keys: KeysDep, credentials: Credentials) 
     pool while holding the first would let a burst of requests hold every connection and
     wait for one more.
     """
-    return await _authenticate(conn, keys, credentials)
+    return await _authenticate(conn, request.app.state.key_listener, credentials)
 
 
-async def get_principal_briefly(pool: PoolDep, keys: KeysDep, credentials: Credentials) -> Principal:
+async def get_principal_briefly(request: Request, credentials: Credentials) -> Principal:
     """The same, for a long-lived response (the live alert stream): the connection goes back at once."""
+    keys: KeyListener = request.app.state.key_listener
     known = keys.lookup(credentials.credentials) if credentials is not None else None
     if known is not None:
         return known
+    pool: AsyncConnectionPool = request.app.state.pool
     async with pool.connection() as conn:
         return await _authenticate(conn, keys, credentials)
 
@@ -145,13 +141,17 @@ def allowed(action: Action, *, long_lived: bool = False) -> object:
     """A dependency: the caller, if their role may do `action`; 403 otherwise.
 
     `long_lived` routes (streams) must not hold a database connection for their whole life.
+
+    The checks call `get_principal` rather than depend on it, and the getters above read
+    `app.state` rather than depend on each other: FastAPI solves every dependency of the tree
+    on each request, cached or not, and walks the tree of each one it finds in the cache.
     """
 
-    async def check(principal: PrincipalDep) -> Principal:
-        return _check(principal, action)
+    async def check(request: Request, conn: ConnDep, credentials: Credentials) -> Principal:
+        return _check(await get_principal(request, conn, credentials), action)
 
-    async def check_briefly(principal: Annotated[Principal, Depends(get_principal_briefly)]) -> Principal:
-        return _check(principal, action)
+    async def check_briefly(request: Request, credentials: Credentials) -> Principal:
+        return _check(await get_principal_briefly(request, credentials), action)
 
     return Depends(check_briefly if long_lived else check)
 

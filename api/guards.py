@@ -2,7 +2,7 @@
 
 The limit counts per API key (the key id is read from the header without a database
 look-up, so a flood of bad keys costs nothing) and per client address for calls without
-one. `limits` keeps a sliding window counter in memory: two counts per caller, where a
+one, with a sliding window counter (`api/rate_limit.py`): two counts per caller, where a
 moving window keeps a time for every request in the window and walks them on each one.
 Each API replica limits on its own, which is enough to stop one runaway client; a shared
 limit would need Redis.
@@ -16,13 +16,12 @@ import uuid
 
 from fastapi.responses import JSONResponse
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import SlidingWindowCounterRateLimiter
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.access import BadKey, split_key
+from api.rate_limit import SlidingWindowCounter
 from vigia import logs
 
 REQUESTS = Histogram(
@@ -60,7 +59,7 @@ class Guards:
     def __init__(self, app: ASGIApp, rule: str) -> None:
         self.app = app
         self.rule = parse(rule)
-        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.limiter = SlidingWindowCounter(self.rule.amount, self.rule.get_expiry())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,7 +80,7 @@ class Guards:
 
         try:
             who = caller(headers, scope.get("client"))
-            if self.limiter.hit(self.rule, who):
+            if self.limiter.hit(who):
                 await self.app(scope, receive, send_with_id)
             else:
                 await self._refuse(who)(scope, receive, send_with_id)
@@ -91,8 +90,7 @@ class Guards:
 
     def _refuse(self, who: str) -> JSONResponse:
         LIMITED.inc()
-        reset, _ = self.limiter.get_window_stats(self.rule, who)
-        wait = max(1, int(reset - time.time()))
+        wait = int(self.limiter.retry_after(who)) + 1  # whole seconds, and later than the limit allows
         return JSONResponse(
             status_code=429,
             content={"detail": f"too many requests: the limit is {self.rule}; try again in {wait} s"},

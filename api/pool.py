@@ -53,11 +53,6 @@ class Sweeper:
             raise
 
 
-async def in_transactions(conn: psycopg.AsyncConnection) -> None:
-    """As a connection comes back: a read may have lent it in autocommit (see `api/deps.py`)."""
-    await conn.set_autocommit(False)
-
-
 def database_pool(settings: Settings) -> AsyncConnectionPool:
     """Unopened; the caller opens it without waiting, so the API answers /healthz while the database is away."""
     sweeper = Sweeper()
@@ -67,11 +62,13 @@ def database_pool(settings: Settings) -> AsyncConnectionPool:
         max_size=settings.api_pool_size,
         timeout=settings.api_db_wait_seconds,
         check=sweeper.check,
-        reset=in_transactions,
         # The planner's row estimates for a district's tiles pass the JIT threshold, and
         # compiling took 36 ms of a 150 ms query at 100,000 sensors: the API's queries are
         # short and many, where JIT does not pay.
-        kwargs={"options": "-c jit=off"},
+        # In autocommit, so a borrower's single statement needs no BEGIN and COMMIT; a route
+        # that writes opens a transaction (`api/deps.py`). Without a reset to run, the pool
+        # takes a connection back at once instead of through a task of its own per request.
+        kwargs={"options": "-c jit=off", "autocommit": True},
         open=False,
         name="vigia-api",
     )

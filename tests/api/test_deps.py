@@ -12,16 +12,28 @@ from fastapi.testclient import TestClient
 from api.deps import ConnDep
 
 
-class Pool:
-    """What `get_conn` asks of psycopg's pool: a connection whose context ends in a commit."""
+class Connection:
+    """What `get_conn` asks of a psycopg connection in autocommit: a transaction that commits as it ends."""
 
     def __init__(self, log: list[str]) -> None:
         self.log = log
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[object]:
-        yield object()
+    async def transaction(self) -> AsyncIterator[None]:
+        yield
         self.log.append("committed")
+
+
+class Pool:
+    """What `get_conn` asks of psycopg's pool: a connection, returned as its context ends."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        yield Connection(self.log)
+        self.log.append("returned")
 
 
 def test_the_connection_commits_before_the_response_is_sent() -> None:
@@ -43,4 +55,4 @@ def test_the_connection_commits_before_the_response_is_sent() -> None:
         await app(scope, receive, sending)
 
     assert TestClient(recorder).post("/things").status_code == 201  # type: ignore[arg-type]
-    assert log == ["route", "committed", "sent"]
+    assert log == ["route", "committed", "returned", "sent"]

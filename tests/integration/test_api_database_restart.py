@@ -7,13 +7,19 @@ the requests after the restart must still be answered, not fail on a dead connec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 
 import httpx
 import psycopg
 import pytest
+from fastapi import FastAPI, HTTPException
+from fastapi.testclient import TestClient
+from psycopg import pq, sql
 
+from api.deps import ConnDep
 from api.pool import database_pool, has_something_to_read
 from ops import control
 from ops.supervisor import Supervisor
@@ -79,18 +85,39 @@ def test_a_connection_whose_server_hung_up_is_told_from_its_socket_without_a_que
     assert asyncio.run(scenario()) == (False, True)
 
 
-def test_a_connection_a_read_had_in_autocommit_goes_back_to_the_pool_in_transactions(stack: Settings) -> None:
-    async def scenario() -> tuple[bool, bool]:
-        pool = database_pool(stack.model_copy(update={"api_pool_size": 1}))
-        await pool.open(wait=True)
-        try:
-            async with pool.connection() as conn:
-                await conn.set_autocommit(True)  # as a GET has it (api/deps.py)
-                await conn.execute("SELECT 1")
-            async with pool.connection() as again:
-                same = again is conn
-                return same, again.autocommit
-        finally:
-            await pool.close()
+def test_a_write_commits_all_or_nothing_and_a_read_leaves_no_transaction_open(stack: Settings) -> None:
+    """The pool's connections are in autocommit; `get_conn` wraps a write's route in one transaction."""
+    table = f"write_check_{uuid.uuid4().hex[:12]}"
 
-    assert asyncio.run(scenario()) == (True, False)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = database_pool(stack.model_copy(update={"api_pool_size": 1}))
+        await app.state.pool.open(wait=True)
+        yield
+        await app.state.pool.close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.post("/rows/{count}")
+    async def add(conn: ConnDep, count: int, fail: bool = False) -> dict[str, int]:
+        for n in range(count):
+            await conn.execute(sql.SQL("INSERT INTO {} VALUES (%s)").format(sql.Identifier(table)), (n,))
+        if fail:
+            raise HTTPException(409, "refused after writing")
+        return {"added": count}
+
+    @app.get("/rows")
+    async def rows(conn: ConnDep) -> dict[str, object]:
+        cur = await conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
+        found = await cur.fetchone()
+        return {"rows": found[0] if found else None, "open": conn.info.transaction_status != pq.TransactionStatus.IDLE}
+
+    with psycopg.connect(stack.db_conninfo, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE TABLE {} (n int)").format(sql.Identifier(table)))
+        try:
+            with TestClient(app) as client:
+                assert client.post("/rows/3").json() == {"added": 3}
+                assert client.post("/rows/2?fail=true").status_code == 409  # neither of its two rows stays
+                assert client.get("/rows").json() == {"rows": 3, "open": False}
+        finally:
+            admin.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
