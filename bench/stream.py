@@ -10,8 +10,14 @@ took that many of a sensor's messages, or one SenML pack):
 (c) a plain aiokafka consumer runs the same decode, windows, rules and sink on a second
 backlog of as many readings; `ratio_plain` is (a) over (c). Then readings arrive at a steady 2,000/s with a three-second
 flood rule firing and clearing on every sensor, and the latency from the Kafka timestamp
-of the reading that began each alert's condition to its alert row is measured. Last, two
-worker processes in one consumer group split a packed backlog's partitions between them.
+of the reading that began each alert's condition to its alert row is measured. Last, one
+worker and then two worker processes in one consumer group (splitting the partitions) drain
+packed backlogs, in turn for `--scale-rounds` rounds. Each backlog is produced once the
+workers have joined the group and run: produced before, it was taken whole by the first to
+join and a rebalance stopped both a few seconds in, and one such pair of runs gave anything
+from 0.6 to 1.5. `two_workers_ratio` is the median of the rounds' ratios.
+
+    [--scale-rounds 3] [--scale-only] [--latency-only]
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pathlib import Path
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from bench.common import bench_stack
@@ -43,6 +50,8 @@ from vigia import kafka, topics
 from vigia.contracts import HousingContext, Metric, Reading
 from vigia.reading_records import encode
 from vigia.settings import Settings
+
+STREAM_GROUP = "vigia-stream"  # the Faust app's id, its consumer group
 
 RULES = """
 rules:
@@ -218,7 +227,7 @@ def caught_up(settings: Settings, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            lag = asyncio.run(consumer_lag(settings.kafka_bootstrap, "vigia-stream", topics.READINGS))
+            lag = asyncio.run(consumer_lag(settings.kafka_bootstrap, STREAM_GROUP, topics.READINGS))
         except KafkaError:
             lag = {0: -1}
         if lag and all(records == 0 for records in lag.values()):
@@ -277,6 +286,79 @@ def measure_latency(settings: Settings, rules: Path, seconds: float) -> tuple[fl
     return p50, p99
 
 
+async def group_state(settings: Settings, group: str) -> tuple[str, int]:
+    """The consumer group's state and member count, from the broker's raw DescribeGroups answer."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=5000)
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([group])
+        # Each group: (error_code, group_id, state, protocol_type, protocol, members, ...)
+        described = response.groups[0]
+        return str(described[2]), len(described[5])
+    finally:
+        await admin.close()
+
+
+def bench_joined(
+    settings: Settings, prefix: str, sensors: int, per_sensor: int, pack: int, rules: Path, workers: int
+) -> float:
+    """Like `bench_faust`, but the backlog is produced only once every worker has joined the
+    group and is running: with the backlog there first, the first worker to join takes every
+    partition and a rebalance stops both a few seconds in, which a five-second drain cannot hide."""
+    command = [sys.executable, "-m", "ops", "stream", "run"]
+    env = worker_env(settings, rules)
+    started = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if asyncio.run(group_state(settings, STREAM_GROUP)) == ("Stable", workers):
+                    break
+            except KafkaError:  # no coordinator yet: the group's first member is still on its way
+                pass
+            if time.monotonic() > deadline or any(worker.poll() is not None for worker in started):
+                raise RuntimeError(f"{workers} stream workers did not form a stable group")
+            time.sleep(0.5)
+        asyncio.run(produce(settings, f"{prefix}warm", 60, 1))  # every partition's worker past its start
+        while stored(settings, f"{prefix}warm") < 60:
+            if time.monotonic() > deadline or any(worker.poll() is not None for worker in started):
+                raise RuntimeError(f"{workers} stream workers did not store the warm-up readings")
+            time.sleep(0.2)
+        asyncio.run(produce(settings, prefix, sensors, per_sensor, pack))
+        return time_rows(settings, prefix, sensors * per_sensor, started)
+    finally:
+        for worker in started:
+            worker.terminate()
+        for worker in started:
+            worker.wait(60)
+
+
+@dataclass
+class Scaling:
+    one: list[float]  # readings/s of one worker, round by round
+    two: list[float]  # of two, in the same rounds
+
+    @property
+    def ratio(self) -> float:
+        """The median of each round's two over one: each pair ran minutes apart, on the same drift."""
+        return statistics.median(b / a for a, b in zip(self.one, self.two, strict=True))
+
+
+def measure_scaling(settings: Settings, rules: Path, sensors: int, per_sensor: int, pack: int, rounds: int) -> Scaling:
+    """One worker and two workers taking turns on fresh backlogs, `rounds` times."""
+    print(f"(d) one worker, then two splitting the partitions, {pack}-reading records, {rounds} rounds ...", flush=True)
+    found = Scaling([], [])
+    for round_ in range(1, rounds + 1):
+        for workers, rates in ((1, found.one), (2, found.two)):
+            rates.append(bench_joined(settings, f"w{workers}r{round_}", sensors, per_sensor, pack, rules, workers))
+        one, two = found.one[-1], found.two[-1]
+        print(f"  round {round_}: one {one:,.0f} readings/s, two {two:,.0f} ({two / one:.2f}x)", flush=True)
+    print(f"  two workers {found.ratio:.2f} times one (the median of the rounds)", flush=True)
+    return found
+
+
 @dataclass
 class Shape:
     """One way the readings arrive: `pack` readings to a record."""
@@ -317,9 +399,10 @@ def main() -> None:
     parser.add_argument("--pack", type=int, default=10, help="readings a record in the packed runs")
     parser.add_argument("--steady-seconds", type=float, default=30.0)
     parser.add_argument("--latency-only", action="store_true", help="only the live phase, on a fresh worker")
+    parser.add_argument("--scale-rounds", type=int, default=3, help="rounds of one worker against two")
+    parser.add_argument("--scale-only", action="store_true", help="only one worker against two")
     args = parser.parse_args()
     per_sensor = args.readings // args.sensors
-    expected = per_sensor * args.sensors
     rules = Path(tempfile.mkdtemp()) / "bench-rules.yaml"
     rules.write_text(RULES)
     print("starting Kafka and TimescaleDB on benchmark ports", flush=True)
@@ -331,16 +414,21 @@ def main() -> None:
             p50, p99 = measure_latency(settings, rules, args.steady_seconds)
             print(f"alert_p50_ms={p50:.0f} alert_p99_ms={p99:.0f}")
             return
+        if args.scale_only:
+            scaling = measure_scaling(settings, rules, args.sensors, per_sensor, args.pack, args.scale_rounds)
+            print(
+                f"one_worker_rps={statistics.median(scaling.one):.0f}"
+                f" two_workers_rps={statistics.median(scaling.two):.0f} two_workers_ratio={scaling.ratio:.2f}"
+            )
+            return
         single = measure_shape(settings, rules, args.sensors, per_sensor, 1)
         packed = measure_shape(settings, rules, args.sensors, per_sensor, args.pack)
         p50, p99 = measure_latency(settings, rules, args.steady_seconds)
-        print(f"(a) again with two Faust workers splitting the partitions, {args.pack}-reading records ...", flush=True)
-        asyncio.run(produce(settings, "f2", args.sensors, per_sensor, args.pack))
-        two = bench_faust(settings, "f2", expected, rules, workers=2)
-        print(f"  {two:,.0f} readings/s, {two / packed.faust:.2f} times one worker", flush=True)
+        scaling = measure_scaling(settings, rules, args.sensors, per_sensor, args.pack, args.scale_rounds)
     print(
         f"faust_rps={single.faust:.0f} plain_rps={single.plain:.0f} faust_floor_rps={single.floor:.0f}"
-        f" pack_faust_rps={packed.faust:.0f} pack_plain_rps={packed.plain:.0f} two_workers_rps={two:.0f}"
+        f" pack_faust_rps={packed.faust:.0f} pack_plain_rps={packed.plain:.0f}"
+        f" two_workers_rps={statistics.median(scaling.two):.0f} two_workers_ratio={scaling.ratio:.2f}"
         f" alert_p50_ms={p50:.0f} alert_p99_ms={p99:.0f}"
         f" ratio_plain={single.ratio_plain:.2f} pack_ratio_plain={packed.ratio_plain:.2f}"
     )
