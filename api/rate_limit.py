@@ -6,7 +6,7 @@ this window's count, is below the limit. This is the strategy `limits` calls the
 window counter, whose rule parser the API still uses.
 
 Its memory storage expires keys from a timer thread it starts again whenever the last one
-has ended, at most every 10 ms: under load that was a new thread about every seventh request,
+has ended, at most every 10 ms: under load that was a new thread every seven to ten requests,
 and with its locks a quarter of what `/livez` cost. Here nothing runs between hits: a
 caller's counts are judged by the window they belong to, and callers idle for two windows are
 dropped once per window.
