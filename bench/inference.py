@@ -1,10 +1,10 @@
 """Inference benchmark: tiles/s end to end against the model's raw forward pass, in one run.
 
-End to end is what the worker does to a tile job's image: decode the JPEG, check it,
-resize it, compute the OpenCV features, run the model, and publish the embedding to a
-real Kafka broker (started on benchmark ports). The raw forward pass is the same fused
-model on ready uint8 tensors at the same batch size and thread count: the ceiling the
-pipeline is measured against.
+End to end is what the worker does to a batch of tile jobs' images: decode each JPEG,
+check it, resize it, compute the OpenCV features and run the model (`Assessor.assess`,
+its lanes at once), then publish the embeddings to a real Kafka broker (started on
+benchmark ports). The raw forward pass is the same fused model on ready uint8 tensors at
+the same batch size and in the same lanes: the ceiling the pipeline is measured against.
 
 Both are measured twice: in full precision, and with the model quantized to INT8 in the
 same run (`inference/quantize.py`, calibrated on training tiles), whose housing macro-F1
@@ -61,10 +61,10 @@ async def bench_pipeline(settings: Settings, assessor: Assessor, data: list[byte
     try:
         assessor.assess(data[:batch])  # warm-up, as the forward pass had
         batches = [data[i : i + batch] for i in range(0, len(data), batch)]
-        results = assessor.assess_stream(batches)
         published, started = 0, time.perf_counter()
         now = datetime.now(UTC)
-        while (outcome := await asyncio.to_thread(next, results, None)) is not None:
+        for images in batches:  # as the worker takes them: assessed, then published
+            outcome = await asyncio.to_thread(assessor.assess, images)
             for i, result in enumerate(outcome):
                 if not isinstance(result, Assessment):
                     continue
@@ -108,7 +108,8 @@ def main() -> None:
         "int8": Assessor(net, info, threads=args.threads, int8_graph=graph),
     }
     print(
-        f"model {info.version}, input {info.input_size} px, batch {args.batch}, ONNX Runtime on {args.threads} threads"
+        f"model {info.version}, input {info.input_size} px, batch {args.batch},"
+        f" ONNX Runtime in {args.threads} lanes of one thread"
     )
     print(f"{len(data)} tiles of the shared set, JPEG, about 256 px", flush=True)
     forwards: dict[str, list[float]] = {name: [] for name in assessors}

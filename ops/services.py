@@ -65,7 +65,7 @@ class InferenceWorker(_HeartbeatService):
     name = "inference"
 
     def endpoint(self) -> str:
-        return f"kafka://{self.settings.kafka_bootstrap} ({self.settings.inference_threads} torch threads)"
+        return f"kafka://{self.settings.kafka_bootstrap} ({self.settings.inference_threads} inference lanes)"
 
 
 class Notifier(_HeartbeatService):

@@ -180,7 +180,7 @@ class Settings(BaseSettings):
     inference_url: str = Field("", description="the inference worker's on-demand assessments; default: on this host")
     model_path: Path | None = Field(None, description="a model file to serve instead of the registry's champion")
     inference_threads: int = Field(
-        1, ge=1, description="torch threads of the inference worker; the stream keeps the rest"
+        1, ge=1, description="lanes of the inference worker, a thread each; the stream keeps the rest"
     )
     inference_batch: int = Field(16, ge=1, le=256, description="tiles per forward pass")
     inference_int8: bool = Field(
