@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import statistics
 import subprocess
@@ -32,15 +31,16 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from bench.common import bench_stack
+from bench.stream_backlog import STREAM_GROUP, bench_faust, produce, stream_workers, worker_env
+from bench.stream_scaling import measure_scaling
 from ops.kafka_admin import consumer_lag, ensure_topics
 from stream.decode import decode
 from stream.processor import Processor
@@ -50,8 +50,6 @@ from vigia import kafka, topics
 from vigia.contracts import HousingContext, Metric, Reading
 from vigia.reading_records import encode
 from vigia.settings import Settings
-
-STREAM_GROUP = "vigia-stream"  # the Faust app's id, its consumer group
 
 RULES = """
 rules:
@@ -65,77 +63,6 @@ rules:
     title: {es: Agua subiendo, en: Water rising}
 """
 RULE_SECONDS = 3.0
-
-
-async def produce(settings: Settings, prefix: str, sensors: int, per_sensor: int, pack: int = 1) -> int:
-    """Each sensor's readings 10 s apart, `pack` to a record, as a bridge batch holding that many
-    of a sensor's messages (or one SenML pack) writes them; returns the records sent."""
-    start = (datetime.now(UTC) - timedelta(days=3)).replace(second=0, microsecond=0)
-    producer = kafka.producer(settings, linger_ms=20, max_batch_size=512 * 1024)
-    await producer.start()
-    records = 0
-    try:
-        for first in range(0, per_sensor, pack):
-            for s in range(sensors):
-                readings = [
-                    Reading(
-                        sensor_id=f"{prefix}-{s:04d}", district="bench", tile_id="17/1/1", metric=Metric.TILT,
-                        value=1.0 + (i % 7) / 100, unit="deg", event_time=start + timedelta(seconds=10 * i),
-                        received_at=start + timedelta(seconds=10 * i),
-                    )
-                    for i in range(first, min(first + pack, per_sensor))
-                ]  # fmt: skip
-                await producer.send(topics.READINGS, encode(readings), key=readings[0].sensor_id.encode())
-                records += 1
-        await producer.flush()
-    finally:
-        await producer.stop()
-    return records
-
-
-def stored(settings: Settings, prefix: str) -> int:
-    with psycopg.connect(settings.db_conninfo) as conn:
-        row = conn.execute("SELECT count(*) FROM readings WHERE sensor_id LIKE %s", (f"{prefix}-%",)).fetchone()
-    return int(row[0]) if row else 0
-
-
-def time_rows(
-    settings: Settings, prefix: str, expected: int, processes: list[subprocess.Popen[bytes]], timeout: float = 600
-) -> float:
-    """Readings/s from the first stored row of `prefix` to the last."""
-    first_at, first_n = None, 0
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(process.poll() is not None for process in processes):
-            raise RuntimeError("a stream worker exited during the benchmark")
-        n = stored(settings, prefix)
-        now = time.perf_counter()
-        if first_at is None and n > 0:
-            first_at, first_n = now, n
-        if n >= expected and first_at is not None:
-            return (n - first_n) / (now - first_at)
-        time.sleep(0.1)
-    raise TimeoutError(f"{prefix}: stored {stored(settings, prefix)} of {expected}")
-
-
-def worker_env(settings: Settings, rules: Path) -> dict[str, str]:
-    return {**os.environ, "VIGIA_STATE_DIR": str(settings.state_dir), "VIGIA_RULES_PATH": str(rules)}
-
-
-def bench_faust(settings: Settings, prefix: str, expected: int, rules: Path, workers: int = 1) -> float:
-    """`workers` worker processes in the one consumer group, splitting the topic's partitions."""
-    command = [sys.executable, "-m", "ops", "stream", "run"]
-    env = worker_env(settings, rules)
-    started = [
-        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)
-    ]
-    try:
-        return time_rows(settings, prefix, expected, started)
-    finally:
-        for worker in started:
-            worker.terminate()
-        for worker in started:
-            worker.wait(60)
 
 
 def bench_floor(settings: Settings, expected: int) -> float:
@@ -261,17 +188,10 @@ def reading_delays(settings: Settings) -> list[float]:
 def measure_latency(settings: Settings, rules: Path, seconds: float) -> tuple[float, float]:
     """Live readings at 2,000/s through a worker that has caught up; returns alert p50 and p99 in ms."""
     print(f"latency: {seconds:.0f} s at 2,000 readings/s, a {RULE_SECONDS:.0f}-second rule ...", flush=True)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "ops", "stream", "run"], env=worker_env(settings, rules),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
+    with stream_workers(settings, rules, 1):
         caught_up(settings)  # the worker first reads past whatever backlog the topic holds
         asyncio.run(steady(settings, 400, 2000, seconds))
         time.sleep(5)
-    finally:
-        worker.terminate()
-        worker.wait(60)
     delays = reading_delays(settings)
     print(
         f"  readings reached their rows after p50 {statistics.median(delays) * 1000:.0f} ms,"
@@ -284,79 +204,6 @@ def measure_latency(settings: Settings, rules: Path, seconds: float) -> tuple[fl
         f" (the rule's {RULE_SECONDS * 1000:.0f} ms, plus at most 500 ms allowed)"
     )
     return p50, p99
-
-
-async def group_state(settings: Settings, group: str) -> tuple[str, int]:
-    """The consumer group's state and member count, from the broker's raw DescribeGroups answer."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=5000)
-    await admin.start()
-    try:
-        [response] = await admin.describe_consumer_groups([group])
-        # Each group: (error_code, group_id, state, protocol_type, protocol, members, ...)
-        described = response.groups[0]
-        return str(described[2]), len(described[5])
-    finally:
-        await admin.close()
-
-
-def bench_joined(
-    settings: Settings, prefix: str, sensors: int, per_sensor: int, pack: int, rules: Path, workers: int
-) -> float:
-    """Like `bench_faust`, but the backlog is produced only once every worker has joined the
-    group and is running: with the backlog there first, the first worker to join takes every
-    partition and a rebalance stops both a few seconds in, which a five-second drain cannot hide."""
-    command = [sys.executable, "-m", "ops", "stream", "run"]
-    env = worker_env(settings, rules)
-    started = [
-        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)
-    ]
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if asyncio.run(group_state(settings, STREAM_GROUP)) == ("Stable", workers):
-                    break
-            except KafkaError:  # no coordinator yet: the group's first member is still on its way
-                pass
-            if time.monotonic() > deadline or any(worker.poll() is not None for worker in started):
-                raise RuntimeError(f"{workers} stream workers did not form a stable group")
-            time.sleep(0.5)
-        asyncio.run(produce(settings, f"{prefix}warm", 60, 1))  # every partition's worker past its start
-        while stored(settings, f"{prefix}warm") < 60:
-            if time.monotonic() > deadline or any(worker.poll() is not None for worker in started):
-                raise RuntimeError(f"{workers} stream workers did not store the warm-up readings")
-            time.sleep(0.2)
-        asyncio.run(produce(settings, prefix, sensors, per_sensor, pack))
-        return time_rows(settings, prefix, sensors * per_sensor, started)
-    finally:
-        for worker in started:
-            worker.terminate()
-        for worker in started:
-            worker.wait(60)
-
-
-@dataclass
-class Scaling:
-    one: list[float]  # readings/s of one worker, round by round
-    two: list[float]  # of two, in the same rounds
-
-    @property
-    def ratio(self) -> float:
-        """The median of each round's two over one: each pair ran minutes apart, on the same drift."""
-        return statistics.median(b / a for a, b in zip(self.one, self.two, strict=True))
-
-
-def measure_scaling(settings: Settings, rules: Path, sensors: int, per_sensor: int, pack: int, rounds: int) -> Scaling:
-    """One worker and two workers taking turns on fresh backlogs, `rounds` times."""
-    print(f"(d) one worker, then two splitting the partitions, {pack}-reading records, {rounds} rounds ...", flush=True)
-    found = Scaling([], [])
-    for round_ in range(1, rounds + 1):
-        for workers, rates in ((1, found.one), (2, found.two)):
-            rates.append(bench_joined(settings, f"w{workers}r{round_}", sensors, per_sensor, pack, rules, workers))
-        one, two = found.one[-1], found.two[-1]
-        print(f"  round {round_}: one {one:,.0f} readings/s, two {two:,.0f} ({two / one:.2f}x)", flush=True)
-    print(f"  two workers {found.ratio:.2f} times one (the median of the rounds)", flush=True)
-    return found
 
 
 @dataclass
