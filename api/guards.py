@@ -90,7 +90,7 @@ class Guards:
 
     def _refuse(self, who: str) -> JSONResponse:
         LIMITED.inc()
-        wait = int(self.limiter.retry_after(who)) + 1  # whole seconds, and later than the limit allows
+        wait = int(self.limiter.retry_after(who)) + 1  # whole seconds, past the moment a request fits again
         return JSONResponse(
             status_code=429,
             content={"detail": f"too many requests: the limit is {self.rule}; try again in {wait} s"},
