@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?= 60
 
-.PHONY: install lock system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api bench-scale bench-state drills drills-cluster drills-deliveries train up down status clean
+.PHONY: install lock system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api bench-api-cpu bench-scale bench-state drills drills-cluster drills-deliveries train up down status clean
 
 # Checkers of the deployment files whose libraries clash with the services' (checkov's many
 # pins; check-jsonschema wants a newer click than Faust takes) live in a virtualenv of their own.
@@ -63,7 +63,7 @@ unit: $(STAMP)
 integration: install
 	$(BIN)/pytest -m integration
 
-bench: bench-ingest bench-inference bench-stream bench-api bench-state
+bench: bench-ingest bench-inference bench-stream bench-api bench-api-cpu bench-state
 
 bench-ingest: install
 	$(BIN)/python -m bench.ingest --messages 100000
@@ -76,6 +76,9 @@ bench-stream: install
 
 bench-api: install
 	$(BIN)/python -m bench.api
+
+bench-api-cpu: install
+	$(BIN)/python -m bench.api_cpu
 
 # 1,000, 10,000 and 100,000 sensors in one district: registry, stream memory, API latency, storage.
 bench-scale: install
