@@ -25,6 +25,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 import psycopg
@@ -34,22 +35,25 @@ from tenacity import retry, stop_after_delay, wait_exponential
 
 from ingest import telemetry
 from ingest.kafka_batches import PartitionBatches
-from ingest.mqtt_loop import MqttOnAsyncio
+from ingest.mqtt_loop import BulkClient, MqttOnAsyncio
 from ingest.payload import Outcome, SensorInfo, parse_message
 from ingest.registry import SensorRegistry
 from ingest.rejection import Rejected
 from ingest.repo import RegistryReader, active_sensor
 from vigia import kafka, logs, reading_records, topics
-from vigia.contracts import DeadLetter, Reading
+from vigia.contracts import DeadLetter
 from vigia.heartbeat import beat_forever, heartbeat_path
+from vigia.reading_records import FlatReading
 from vigia.settings import Settings
 
 log = logging.getLogger("vigia.bridge")
 MAX_BATCH = 1000
 
 
-@dataclass(frozen=True)
-class Inbound:
+class Inbound(NamedTuple):
+    """A message as paho handed it over. A tuple: one is made per message, and a frozen
+    dataclass costs several times more to build."""
+
     topic: str
     payload: bytes
     mid: int
@@ -60,7 +64,7 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Classified:
-    readings: list[Reading]
+    readings: list[FlatReading]
     dead_letter: DeadLetter | None
     reasons: list[str]
 
@@ -107,7 +111,7 @@ class Bridge:
         self.producer: AIOKafkaProducer
         self._db: psycopg.Connection | None = None
         self.batches: PartitionBatches
-        self.mqtt = mqtt.Client(
+        self.mqtt = BulkClient(
             CallbackAPIVersion.VERSION2,
             client_id=settings.mqtt_client_id,
             protocol=mqtt.MQTTv311,
@@ -175,7 +179,7 @@ class Bridge:
         """Append what a batch of messages became to the open batches: one record per sensor
         holding all its readings of the batch, and a dead letter per refused message. Returns
         how many readings."""
-        readings: list[Reading] = []
+        readings: list[FlatReading] = []
         for message in batch:
             outcome = classify(message, self.registry)
             readings += outcome.readings
@@ -194,7 +198,7 @@ class Bridge:
                 sensor_id.encode(),
                 reading_records.encode(own),
                 # Kafka's timestamp is the newest event time the record carries.
-                int(max(r.event_time for r in own).timestamp() * 1000),
+                int(max(r.ts for r in own) * 1000),
             )
         return len(readings)
 
@@ -205,9 +209,7 @@ class Bridge:
             # Mosquitto re-delivers these messages to the next bridge process.
             await asyncio.gather(*futures)
             telemetry.PRODUCE_LATENCY.observe(time.perf_counter() - started)
-            for message in batch:
-                if message.qos > 0:
-                    self.mqtt.ack(message.mid, message.qos)
+            self.mqtt.ack_many((message.mid, message.qos) for message in batch)
             telemetry.ACKED.inc(len(batch))
             self.acks.task_done()
 

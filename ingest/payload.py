@@ -30,12 +30,15 @@ from ingest.calibration import Calibration
 from ingest.metrics import METRICS_BY_NAME, canonical
 from ingest.rejection import Rejected
 from ingest.senml import resolve
-from vigia.contracts import CANONICAL_UNITS, Metric, Reading
+from vigia.contracts import CANONICAL_UNITS, Metric, reading_id_at
+from vigia.reading_records import FlatReading
 from vigia.topics import TELEMETRY_PATTERN, TELEMETRY_TEMPLATE
 
 MAX_PAYLOAD_BYTES = 16_384
 MAX_FUTURE = timedelta(minutes=5)
 MAX_PAST = timedelta(days=7)
+_MAX_FUTURE_S = MAX_FUTURE.total_seconds()
+_MAX_PAST_S = MAX_PAST.total_seconds()
 GATEWAY_TYPE = "gateway"
 
 
@@ -66,9 +69,14 @@ Lookup = Callable[[str], SensorInfo | None]
 
 @dataclass
 class Outcome:
-    """What one message became: readings to produce, and the reasons anything was refused."""
+    """What one message became: readings to produce, and the reasons anything was refused.
 
-    readings: list[Reading] = field(default_factory=list)
+    The readings are the flat records the readings topic carries: every field was checked
+    here, so a validating model on top would only repeat the checks, at several times the
+    cost of the parse itself.
+    """
+
+    readings: list[FlatReading] = field(default_factory=list)
     rejects: list[Rejected] = field(default_factory=list)
 
 
@@ -127,13 +135,13 @@ class _Builder:
     """Checks and builds the readings of one message."""
 
     def __init__(self, received_at: datetime, outcome: Outcome) -> None:
-        self.received_at = received_at
+        self.received_at = received_at.timestamp()
         self.outcome = outcome
 
-    def check_time(self, event_time: datetime) -> None:
-        if event_time - self.received_at > MAX_FUTURE:
+    def check_time(self, event_time: datetime, ts: float) -> None:
+        if ts - self.received_at > _MAX_FUTURE_S:
             raise PayloadError("future_time", f"event time {event_time.isoformat()} is ahead of the bridge clock")
-        if self.received_at - event_time > MAX_PAST:
+        if self.received_at - ts > _MAX_PAST_S:
             raise PayloadError("stale_time", f"event time {event_time.isoformat()} is older than {MAX_PAST.days} days")
 
     def add(self, sensor: SensorInfo, name: str, value: Any, unit: str | None, event_time: datetime) -> None:
@@ -143,26 +151,19 @@ class _Builder:
                 raise PayloadError("unknown_metric", f"metric {name!r} is not known")
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise PayloadError("bad_value", f"{name} = {value!r} is not a number")
-            self.check_time(event_time)
+            ts = event_time.timestamp()
+            self.check_time(event_time, ts)
             number = canonical(metric, float(value), unit)
             calibration = sensor.calibrations.get(metric)
-            raw = None
+            raw = version = None
             if calibration is not None:
                 raw, number = number, canonical(metric, calibration.apply(number), None)
+                version = calibration.version
+            sensor_id, name = sensor.sensor_id, metric.value
             self.outcome.readings.append(
-                Reading(
-                    sensor_id=sensor.sensor_id,
-                    district=sensor.district,
-                    tile_id=sensor.tile_id,
-                    metric=metric,
-                    value=number,
-                    unit=CANONICAL_UNITS[metric],
-                    event_time=event_time,
-                    received_at=self.received_at,
-                    raw_value=raw,
-                    calibration=calibration.version if calibration else None,
-                )
-            )
+                FlatReading(sensor_id, sensor.district, sensor.tile_id, name, number, CANONICAL_UNITS[metric], ts,
+                            self.received_at, reading_id_at(sensor_id, name, ts), raw, version)
+            )  # fmt: skip
         except Rejected as error:
             self.outcome.rejects.append(error)
 

@@ -99,8 +99,12 @@ def reading_id(sensor_id: str, metric: str, event_time: datetime) -> str:
     BLAKE2b rather than uuid5: the bridge computes one per reading and this is several
     times cheaper; the id only has to be stable and collision-free, not a versioned UUID.
     """
-    key = f"{sensor_id}|{metric}|{event_time.timestamp():.6f}".encode()
-    h = hashlib.blake2b(key, digest_size=16).hexdigest()
+    return reading_id_at(sensor_id, metric, event_time.timestamp())
+
+
+def reading_id_at(sensor_id: str, metric: str, ts: float) -> str:
+    """`reading_id` of an event time already in epoch seconds, as the bridge holds it."""
+    h = hashlib.blake2b(f"{sensor_id}|{metric}|{ts:.6f}".encode(), digest_size=16).hexdigest()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

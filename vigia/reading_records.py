@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import msgspec
 
@@ -56,10 +57,11 @@ class SensorReadings(msgspec.Struct, frozen=True, gc=False):
 
 
 class FlatReading(msgspec.Struct, frozen=True, gc=False):
-    """One reading with its sensor and place: what the stream folds, judges and stores.
+    """One reading with its sensor and place: what the bridge builds, and what the stream
+    folds, judges and stores.
 
-    A slotted struct rather than a validated model: a worker makes tens of thousands a
-    second, and the record was checked once, when it was decoded.
+    A slotted struct rather than a validated model: a bridge or a worker makes tens of
+    thousands a second, and each field was checked once, by the bridge's parser.
     """
 
     sensor_id: str
@@ -86,35 +88,35 @@ class FlatReading(msgspec.Struct, frozen=True, gc=False):
                    reading.reading_id, reading.raw_value, reading.calibration)  # fmt: skip
 
 
+R = TypeVar("R", FlatReading, Reading)
+
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(SensorReadings)
 
 
-def encode(readings: Sequence[Reading]) -> bytes:
+def encode(readings: Sequence[FlatReading | Reading]) -> bytes:
     """One sensor's readings as one record; they must all be of that one sensor."""
     if not readings:
         raise ValueError("a record carries at least one reading")
-    first = readings[0]
-    if any(r.sensor_id != first.sensor_id for r in readings):
-        raise ValueError(f"a record carries one sensor's readings, not {sorted({r.sensor_id for r in readings})}")
+    flat = [r if isinstance(r, FlatReading) else FlatReading.of(r) for r in readings]
+    first = flat[0]
+    if any(r.sensor_id != first.sensor_id for r in flat):
+        raise ValueError(f"a record carries one sensor's readings, not {sorted({r.sensor_id for r in flat})}")
     return _encoder.encode(
         SensorReadings(
             first.sensor_id,
             first.district,
             first.tile_id,
-            [
-                Measurement(r.reading_id, r.metric.value, r.value, r.unit, r.event_time.timestamp(),
-                            r.received_at.timestamp(), r.raw_value, r.calibration)
-                for r in readings
-            ],
+            [Measurement(r.reading_id, r.metric, r.value, r.unit, r.ts, r.received_at, r.raw_value, r.calibration)
+             for r in flat],
         )
     )  # fmt: skip
 
 
-def by_sensor(readings: Iterable[Reading]) -> list[tuple[str, list[Reading]]]:
+def by_sensor(readings: Iterable[R]) -> list[tuple[str, list[R]]]:
     """(sensor, readings) of each record to write: a sensor's readings in the order given, split
     every `MAX_READINGS`."""
-    grouped: dict[str, list[Reading]] = {}
+    grouped: dict[str, list[R]] = {}
     for reading in readings:
         grouped.setdefault(reading.sensor_id, []).append(reading)
     return [

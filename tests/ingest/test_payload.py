@@ -10,6 +10,7 @@ from ingest.payload import MAX_PAYLOAD_BYTES, Outcome, SensorInfo, parse_message
 from ingest.rejection import Rejected
 from tests.ingest.corpus import BadCase, bad_cases
 from vigia.contracts import Metric, Reading
+from vigia.reading_records import FlatReading
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 TOPIC = "vigia/comas/comas-water-01/telemetry"
@@ -29,7 +30,7 @@ def parse(document: object, *, topic: str = TOPIC) -> Outcome:
     return parse_message(body, topic=topic, lookup=SENSORS.get, received_at=NOW)
 
 
-def readings(document: object, **kwargs: str) -> list[Reading]:
+def readings(document: object, **kwargs: str) -> list[FlatReading]:
     outcome = parse(document, **kwargs)
     assert outcome.rejects == []
     return outcome.readings
@@ -63,7 +64,7 @@ def test_plain_form_gives_one_reading_per_metric_in_canonical_units() -> None:
         (Metric.TANK_LEVEL, 55.0, "%"),
     }
     assert all(r.event_time == datetime(2026, 3, 2, 14, 59, 30, tzinfo=UTC) for r in found)
-    assert all(r.tile_id == "17/37497/69915" and r.received_at == NOW for r in found)
+    assert all(r.tile_id == "17/37497/69915" and r.received_at == NOW.timestamp() for r in found)
 
 
 def test_values_form_and_epoch_seconds() -> None:
@@ -224,7 +225,20 @@ def test_a_calibrated_metric_gives_the_corrected_value_and_keeps_the_raw_one() -
     assert caught.value.reason == "out_of_range"
 
 
-def replace_reading_id(reading: Reading) -> str:
+def replace_reading_id(reading: FlatReading) -> str:
     from vigia.contracts import reading_id
 
-    return reading_id(reading.sensor_id, reading.metric.value, reading.event_time)
+    return reading_id(reading.sensor_id, reading.metric, reading.event_time)
+
+
+@pytest.mark.parametrize("ts", [1772463570, 1772463570.5, 1772463570.123456, "2026-03-02T09:59:30.000001-05:00"])
+def test_the_parser_gives_a_reading_the_id_its_contract_gives(ts: float | str) -> None:
+    """Re-deliveries are dropped by id, so the bridge's flat readings must carry the very id
+    the validated contract computes from the same sensor, metric and time."""
+    (flat,) = readings({"ts": ts, "water_pressure": 1.4})
+    contract = Reading(
+        sensor_id=flat.sensor_id, district=flat.district, tile_id=flat.tile_id, metric=Metric(flat.metric),
+        value=flat.value, unit=flat.unit, event_time=flat.event_time, received_at=NOW,
+    )  # fmt: skip
+    assert flat.reading_id == contract.reading_id
+    assert FlatReading.of(contract) == flat
