@@ -243,8 +243,11 @@ def main() -> None:
             print(f"{r.name:<60}{r.messages:>8}{r.seconds:>9.2f}{r.rate:>12,.0f}{r.delivered:>11}  {exact}")
         bridge = next(r for r in results if r.name == f"bridge x1, {args.many} sensors")
         reference = next(r for r in results if r.name == f"reference mosquitto_sub | kcat, {args.many} sensors")
-        ratio = bridge.rate / reference.rate
-        print(f"bridge_rps={bridge.rate:.0f} reference_rps={reference.rate:.0f} ratio={ratio:.2f}")
+        pair = next(r for r in results if r.name == f"bridge x2, {args.many} sensors")
+        print(
+            f"bridge_rps={bridge.rate:.0f} reference_rps={reference.rate:.0f} ratio={bridge.rate / reference.rate:.2f} "
+            f"two_bridges_rps={pair.rate:.0f} two_bridges_ratio={pair.rate / reference.rate:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import logging
 import signal
 import time
 from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -62,8 +61,7 @@ class Inbound(NamedTuple):
     redelivered: bool = False
 
 
-@dataclass(frozen=True)
-class Classified:
+class Classified(NamedTuple):
     readings: list[FlatReading]
     dead_letter: DeadLetter | None
     reasons: list[str]
