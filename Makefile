@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?= 60
 
-.PHONY: install lock system demo test unit integration lint bench bench-ingest bench-inference bench-stream bench-api bench-api-cpu bench-scale bench-state drills drills-cluster drills-deliveries train up down status clean
+.PHONY: install lock system demo test unit integration lint bench bench-ingest bench-inference bench-inference-worker bench-stream bench-api bench-api-cpu bench-scale bench-state drills drills-cluster drills-deliveries train up down status clean
 
 # Checkers of the deployment files whose libraries clash with the services' (checkov's many
 # pins; check-jsonschema wants a newer click than Faust takes) live in a virtualenv of their own.
@@ -63,13 +63,16 @@ unit: $(STAMP)
 integration: install
 	$(BIN)/pytest -m integration
 
-bench: bench-ingest bench-inference bench-stream bench-api bench-api-cpu bench-state
+bench: bench-ingest bench-inference bench-inference-worker bench-stream bench-api bench-api-cpu bench-state
 
 bench-ingest: install
 	$(BIN)/python -m bench.ingest --messages 100000
 
 bench-inference: install
 	$(BIN)/python -m bench.inference
+
+bench-inference-worker: install
+	$(BIN)/python -m bench.inference_worker
 
 bench-stream: install
 	$(BIN)/python -m bench.stream

@@ -1,11 +1,16 @@
 """The inference worker: tile jobs from Kafka to assessments in TimescaleDB and embeddings in Kafka.
 
-Per batch: assess the images (torch and OpenCV on worker threads, so the event loop keeps
-the Kafka group alive), write the imagery rows and the roll-ups of their sensor tiles in
-one transaction, publish the roll-ups' embeddings and any rejected jobs, and only then
-commit the offsets. A worker killed anywhere in between leaves either no rows or whole
-rows, and its jobs are assessed again; rows are keyed by tile, model and image time, so
-the replay rewrites instead of adding.
+Per batch: assess the images (ONNX Runtime and OpenCV on worker threads, so the event loop
+keeps the Kafka group alive), write the imagery rows and the roll-ups of their sensor tiles
+in one transaction, publish the roll-ups' embeddings and any rejected jobs, and only then
+commit the batch's own offsets. A worker killed anywhere in between leaves either no rows or
+whole rows, and its jobs are assessed again; rows are keyed by tile, model and image time,
+so the replay rewrites instead of adding.
+
+While one batch is written, published and committed, the next is already being assessed:
+the writes wait on the database and Kafka more than they use a core, and on the stack they
+were a seventh of each batch. Batches are still written and committed one at a time and in
+order, and before a rebalance takes partitions away the batch in hand is finished first.
 
 The worker serves the registry's champion (MLflow, see `registry.py`) and looks again
 every `model_check_seconds` between batches, so `vigia model promote` takes effect without
@@ -22,17 +27,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psycopg
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from prometheus_client import start_http_server
 
 from inference import change, embeddings, jobs, repo, serve, telemetry
-from inference.assessor import Assessor
+from inference.assessor import Assessment, Assessor
 from inference.housing import roll_up
 from inference.registry import ModelRegistry, RegistryError
 from inference.serve import ServedModel
 from vigia import kafka, logs, topics
 from vigia.archive import ImageryArchive
-from vigia.contracts import RejectedTileJob, TileEmbedding
+from vigia.contracts import RejectedTileJob, TileEmbedding, TileJob
 from vigia.heartbeat import beat_forever, heartbeat_path
 from vigia.images import ImageError
 from vigia.settings import Settings
@@ -57,6 +63,31 @@ class BatchOutcome:
     changes: int = 0  # change alerts opened
 
 
+@dataclass
+class Assessed:
+    """A batch the model has seen and nothing has recorded yet."""
+
+    jobs: list[TileJob]
+    results: list[Assessment | ImageError]
+    rejected: list[RejectedTileJob]
+    version: str  # the model that assessed it: a promotion may land before it is written
+    now: datetime
+    offsets: dict[TopicPartition, int]  # the next offset of each partition, once it is written
+
+
+class FinishFirst(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
+    """Before partitions are taken away, the batch being written is finished and committed."""
+
+    def __init__(self, worker: TileWorker) -> None:
+        self.worker = worker
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self.worker.settle()
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        return None
+
+
 class TileWorker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -65,6 +96,7 @@ class TileWorker:
         self.conn: psycopg.Connection | None = None
         self.registry = ModelRegistry(settings)
         self.archive = ImageryArchive.from_settings(settings)
+        self.pending: asyncio.Task[None] | None = None  # the batch being written, published and committed
 
     def _connect(self) -> psycopg.Connection:
         if self.conn is None or self.conn.closed:
@@ -107,25 +139,30 @@ class TileWorker:
             old.close()
         log.info("serving model %s (registry version %s, %s)", champion.version, champion.number, fresh.precision)
 
-    def process(self, values: list[bytes | None]) -> BatchOutcome:
-        """Assess one batch and make it durable. Runs on a worker thread."""
-        if self.assessor is None:
+    def assess(self, values: list[bytes | None], offsets: dict[TopicPartition, int]) -> Assessed:
+        """Decode a batch's jobs and assess their images. Runs on a worker thread; writes nothing."""
+        assessor = self.assessor
+        if assessor is None:
             raise NoModelLoaded("a batch arrived before a model was loaded")
         now = datetime.now(UTC)
         decoded = jobs.decode_jobs(values, now)
-        outcome = BatchOutcome(rejected=list(decoded.rejected))
-        if not decoded.jobs:
+        results = assessor.assess([job.image for job in decoded.jobs]) if decoded.jobs else []
+        return Assessed(decoded.jobs, results, list(decoded.rejected), assessor.version, now, offsets)
+
+    def persist(self, batch: Assessed) -> BatchOutcome:
+        """Make an assessed batch durable: archive, rows and roll-ups. Runs on a worker thread."""
+        outcome = BatchOutcome(rejected=batch.rejected)
+        if not batch.jobs:
             return outcome
-        results = self.assessor.assess([job.image for job in decoded.jobs])
-        rows, rejected = jobs.image_rows(decoded.jobs, results, sensor_zoom=self.settings.tile_zoom, now=now)
+        now, version = batch.now, batch.version
+        rows, rejected = jobs.image_rows(batch.jobs, batch.results, sensor_zoom=self.settings.tile_zoom, now=now)
         outcome.rejected.extend(rejected)
         kept = [  # archived before anything refers to it: a crash leaves at most an unreferenced file
             repo.ImageryRow(job.tile_id, job.captured_at, job.district, job.source, self.archive.put(job.image))
-            for job, result in zip(decoded.jobs, results, strict=True)
+            for job, result in zip(batch.jobs, batch.results, strict=True)
             if not isinstance(result, ImageError)
         ]
         conn = self._connect()
-        version = self.assessor.version
         with conn.transaction():
             repo.record_imagery(conn, kept)
             repo.upsert_assessments(conn, rows)
@@ -145,6 +182,41 @@ class TileWorker:
         outcome.embeddings = [jobs.embedding_of(row, now) for row in direct + rollups]
         return outcome
 
+    async def deliver(self, batch: Assessed, producer: AIOKafkaProducer, consumer: AIOKafkaConsumer) -> None:
+        """Write a batch, publish what it became, then commit its offsets: in that order, or not at all."""
+        started = asyncio.get_running_loop().time()
+        outcome = await asyncio.to_thread(self.persist, batch)
+        await embeddings.send(producer, outcome.embeddings)
+        for rejected in outcome.rejected:
+            await producer.send(
+                topics.TILE_JOBS_DEAD_LETTER,
+                value=rejected.model_dump_json().encode(),
+                key=(rejected.tile_id or "").encode() or None,
+            )
+        await producer.flush()
+        await commit_owned(consumer, batch.offsets)
+        telemetry.TILES.labels("assessed").inc(outcome.assessed)
+        telemetry.TILES.labels("rejected").inc(len(outcome.rejected))
+        telemetry.EMBEDDINGS.inc(len(outcome.embeddings))
+        telemetry.BATCH_SECONDS.observe(asyncio.get_running_loop().time() - started)
+        log.info(
+            "assessed %d tiles, published %d sensor-tile embeddings, rejected %d",
+            outcome.assessed,
+            len(outcome.embeddings),
+            len(outcome.rejected),
+        )
+
+    async def settle(self) -> None:
+        """Wait for the batch in hand to be written and committed, leaving any error to `finish_pending`."""
+        if self.pending is not None:
+            await asyncio.wait([self.pending])
+
+    async def finish_pending(self) -> None:
+        """Wait for the batch in hand to be written and committed; raises what it raised."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            await pending
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -159,13 +231,13 @@ class TileWorker:
         if self.stopping.is_set():
             return
         consumer = AIOKafkaConsumer(
-            topics.TILE_JOBS,
             bootstrap_servers=self.settings.kafka_bootstrap,
             group_id=GROUP,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
+        consumer.subscribe([topics.TILE_JOBS], listener=FinishFirst(self))
         producer = kafka.producer(self.settings)
         await consumer.start()
         await producer.start()
@@ -180,6 +252,7 @@ class TileWorker:
             while not self.stopping.is_set():
                 if loop.time() - checked > self.settings.model_check_seconds:
                     checked = loop.time()
+                    await self.finish_pending()
                     try:  # between batches, so no batch ever sees the model change under it
                         await asyncio.to_thread(self._refresh_model)
                     except (RegistryError, ModelMismatch, OSError) as error:
@@ -187,29 +260,16 @@ class TileWorker:
                 fetched = await consumer.getmany(timeout_ms=500, max_records=self.settings.inference_batch)
                 values = [record.value for records in fetched.values() for record in records]
                 if not values:
+                    await self.finish_pending()  # nothing to overlap with: commit now
                     continue
-                started = loop.time()
-                outcome = await asyncio.to_thread(self.process, values)
-                await embeddings.send(producer, outcome.embeddings)
-                for rejected in outcome.rejected:
-                    await producer.send(
-                        topics.TILE_JOBS_DEAD_LETTER,
-                        value=rejected.model_dump_json().encode(),
-                        key=(rejected.tile_id or "").encode() or None,
-                    )
-                await producer.flush()
-                await consumer.commit()
-                telemetry.TILES.labels("assessed").inc(outcome.assessed)
-                telemetry.TILES.labels("rejected").inc(len(outcome.rejected))
-                telemetry.EMBEDDINGS.inc(len(outcome.embeddings))
-                telemetry.BATCH_SECONDS.observe(loop.time() - started)
-                log.info(
-                    "assessed %d tiles, published %d sensor-tile embeddings, rejected %d",
-                    outcome.assessed,
-                    len(outcome.embeddings),
-                    len(outcome.rejected),
-                )
+                offsets = {tp: records[-1].offset + 1 for tp, records in fetched.items() if records}
+                batch = await asyncio.to_thread(self.assess, values, offsets)  # while the last one is written
+                await self.finish_pending()
+                self.pending = asyncio.create_task(self.deliver(batch, producer, consumer))
+            await self.finish_pending()
         finally:
+            if self.pending is not None:  # stopped by an error: what was in hand is assessed again
+                self.pending.cancel()
             if on_demand is not None:
                 on_demand.should_exit = True
                 with contextlib.suppress(Exception):
@@ -225,6 +285,22 @@ class TileWorker:
             if self.conn is not None:
                 self.conn.close()
             log.info("inference worker stopped")
+
+
+async def commit_owned(consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+    """Commit the offsets of the partitions this worker still owns.
+
+    A rebalance that lands between a batch's assessment and its commit moves some of its
+    partitions to another worker, which assesses those jobs again: the rows are rewritten,
+    not added, so that costs only the work.
+    """
+    owned = {tp: offset for tp, offset in offsets.items() if tp in consumer.assignment()}
+    if not owned:
+        return
+    try:
+        await consumer.commit(owned)
+    except (CommitFailedError, IllegalStateError) as error:
+        log.warning("offsets not committed, the group moved on (%s): those jobs will be assessed again", error)
 
 
 def compare_with_previous(conn: psycopg.Connection, rows: list[repo.AssessmentRow], version: str) -> int:
