@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -20,6 +21,8 @@ import pytest
 from simulate.simulator import Publisher
 from tests.integration.helpers import api_headers, eventually, query, register
 from vigia.settings import Settings
+
+LIMA = ZoneInfo("America/Lima")
 
 pytestmark = pytest.mark.integration
 
@@ -34,9 +37,18 @@ def base(stack: Settings) -> str:
 
 
 def publish_dry_spell(stack: Settings, sensor_id: str, district: str, dry_minutes: int = 35) -> datetime:
-    """Five minutes of supply, then the taps dry, as a sensor reports them; returns when it ran dry."""
-    start = (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
+    """Five minutes of supply, then the taps dry, as a sensor reports them; returns when it ran dry.
+
+    About two hours ago, and within one day in Lima: the continuity figures count days there,
+    and a spell across midnight would be two days of it. One that would cross starts at
+    midnight instead, later, so it still ends before now.
+    """
     supply = [1.5] * 5 + [0.0] * dry_minutes
+    start = (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
+    local = start.astimezone(LIMA)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), LIMA)
+    if local + timedelta(minutes=len(supply)) > midnight:
+        start = midnight.astimezone(UTC)
     with Publisher(stack, client_id=f"it-{sensor_id}") as publisher:
         for minute, pressure in enumerate(supply):
             body = {"ts": (start + timedelta(minutes=minute)).isoformat(), "water_pressure": pressure}

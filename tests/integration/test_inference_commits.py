@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from inference.worker import commit_owned
+from inference.worker import FinishFirst, TileWorker, commit_owned
 from ops.kafka_admin import ensure_topics
 from vigia.settings import Settings
 from vigia.topics import TopicSpec
@@ -70,6 +70,43 @@ def test_offsets_of_partitions_moved_away_are_left_to_their_new_owner(stack: Set
             await commit_owned(first, {tp: 2 for tp in everything})  # a batch fetched before the rebalance
             assert await committed(first, kept) == {tp.partition: 2 for tp in kept}
             assert await committed(first, moved) == {tp.partition: 1 for tp in moved}
+        finally:
+            await second.stop()
+            await first.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_rebalance_waits_for_the_batch_in_hand_to_commit(stack: Settings) -> None:
+    """The batch being written when another worker joins is committed whole, before any of
+    its partitions move: nothing it did is assessed again."""
+
+    async def scenario() -> None:
+        topic, group = f"it-revoke-{uuid.uuid4().hex[:8]}", f"it-revoke-{uuid.uuid4().hex[:8]}"
+        await ensure_topics(stack, (TopicSpec(topic),))
+        worker = TileWorker(stack)
+        first = consumer(stack, group)
+        first.subscribe([topic], listener=FinishFirst(worker))
+        await first.start()
+        second = consumer(stack, group)
+        try:
+            await until(lambda: len(first.assignment()) == stack.kafka_partitions, first)
+            everything = set(first.assignment())
+
+            async def slow_batch() -> None:  # a batch still being written as the group changes
+                await asyncio.sleep(3)
+                await commit_owned(first, {tp: 5 for tp in everything})
+
+            worker.pending = asyncio.create_task(slow_batch())
+            second.subscribe([topic])
+            await second.start()
+            await until(
+                lambda: bool(second.assignment()) and first.assignment() | second.assignment() == everything,
+                first,
+                second,
+            )
+            assert worker.pending.done()
+            assert await committed(second, everything) == {tp.partition: 5 for tp in everything}
         finally:
             await second.stop()
             await first.stop()
