@@ -40,6 +40,12 @@ async def until(condition: Callable[[], bool], *consumers: AIOKafkaConsumer) -> 
     raise TimeoutError("the group did not settle")
 
 
+def settled(first: AIOKafkaConsumer, second: AIOKafkaConsumer, everything: set[TopicPartition]) -> bool:
+    """Both members hold their new share: each sees it only once its own rebalance is done."""
+    mine, theirs = first.assignment(), second.assignment()
+    return bool(mine) and bool(theirs) and mine.isdisjoint(theirs) and mine | theirs == everything
+
+
 async def committed(member: AIOKafkaConsumer, partitions: set[TopicPartition]) -> dict[int, int | None]:
     return {tp.partition: await member.committed(tp) for tp in sorted(partitions)}
 
@@ -61,11 +67,7 @@ def test_offsets_of_partitions_moved_away_are_left_to_their_new_owner(stack: Set
 
             second.subscribe([topic])
             await second.start()
-            await until(
-                lambda: bool(second.assignment()) and first.assignment() | second.assignment() == everything,
-                first,
-                second,
-            )
+            await until(lambda: settled(first, second, everything), first, second)
             kept, moved = set(first.assignment()), set(second.assignment())
             await commit_owned(first, {tp: 2 for tp in everything})  # a batch fetched before the rebalance
             assert await committed(first, kept) == {tp.partition: 2 for tp in kept}
@@ -100,11 +102,7 @@ def test_a_rebalance_waits_for_the_batch_in_hand_to_commit(stack: Settings) -> N
             worker.pending = asyncio.create_task(slow_batch())
             second.subscribe([topic])
             await second.start()
-            await until(
-                lambda: bool(second.assignment()) and first.assignment() | second.assignment() == everything,
-                first,
-                second,
-            )
+            await until(lambda: settled(first, second, everything), first, second)
             assert worker.pending.done()
             assert await committed(second, everything) == {tp.partition: 5 for tp in everything}
         finally:
