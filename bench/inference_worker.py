@@ -38,8 +38,8 @@ from vigia.settings import Settings
 SUB_TILES = 16  # zoom-19 tiles in one zoom-17 sensor tile: each job rolls up into a block
 
 
-def tiles(data: list[bytes], source: str) -> list[ImageTile]:
-    captured = datetime.now(UTC).replace(microsecond=0)
+def block_tiles(data: list[bytes], source: str, captured: datetime) -> list[ImageTile]:
+    """Zoom-19 tiles filling zoom-17 blocks in order, as a survey's would."""
     return [
         ImageTile(tile_id=f"19/{150000 + (i // SUB_TILES) * 4 + i % 4}/{280000 + (i % SUB_TILES) // 4}",
                   source=source, captured_at=captured, data=image)
@@ -49,7 +49,8 @@ def tiles(data: list[bytes], source: str) -> list[ImageTile]:
 
 def worker_rate(settings: Settings, data: list[bytes], source: str) -> float:
     """Tiles per second the worker stored, from a tenth to nine tenths of the queue."""
-    queued = asyncio.run(queue_tiles(settings, tiles(data, source), district="bench"))
+    captured = datetime.now(UTC).replace(microsecond=0)
+    queued = asyncio.run(queue_tiles(settings, block_tiles(data, source, captured), district="bench"))
     marks: dict[float, tuple[float, int]] = {}
     deadline = time.monotonic() + 900
     with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import psycopg
 
+from bench.inference_worker import block_tiles
 from drills import faults
 from inference.intake import queue_tiles
 from inference.repo import stored_assessments
-from inference.tiling import ImageTile
 from vigia.settings import Settings
-
-SUB_TILES = 16  # zoom-19 tiles in one zoom-17 sensor tile
 
 
 def images(settings: Settings, count: int) -> list[bytes]:
@@ -45,12 +43,7 @@ def run(settings: Settings, *, tiles: int, kill_at: float) -> Tiles:
     """Queue `tiles` images, SIGKILL the worker once `kill_at` of them are stored, restart it, count."""
     captured = datetime.now(UTC).replace(microsecond=0)
     pictures = images(settings, tiles)
-    batch = [
-        ImageTile(tile_id=f"19/{150000 + (i // SUB_TILES) * 4 + i % 4}/{280000 + (i % SUB_TILES) // 4}",
-                  source="drill", captured_at=captured, data=pictures[i])
-        for i in range(tiles)
-    ]  # fmt: skip
-    queued = asyncio.run(queue_tiles(settings, batch, district="drill"))
+    queued = asyncio.run(queue_tiles(settings, block_tiles(pictures, "drill", captured), district="drill"))
     with psycopg.connect(settings.db_conninfo, autocommit=True) as conn:
         while stored_assessments(conn, queued=queued) < kill_at * tiles:
             time.sleep(0.05)
