@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -73,6 +74,7 @@ class Assessed:
     version: str  # the model that assessed it: a promotion may land before it is written
     now: datetime
     offsets: dict[TopicPartition, int]  # the next offset of each partition, once it is written
+    started: float  # time.monotonic() as its assessment began: the batch's time runs from there
 
 
 class FinishFirst(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
@@ -141,13 +143,14 @@ class TileWorker:
 
     def assess(self, values: list[bytes | None], offsets: dict[TopicPartition, int]) -> Assessed:
         """Decode a batch's jobs and assess their images. Runs on a worker thread; writes nothing."""
+        started = time.monotonic()
         assessor = self.assessor
         if assessor is None:
             raise NoModelLoaded("a batch arrived before a model was loaded")
         now = datetime.now(UTC)
         decoded = jobs.decode_jobs(values, now)
         results = assessor.assess([job.image for job in decoded.jobs]) if decoded.jobs else []
-        return Assessed(decoded.jobs, results, list(decoded.rejected), assessor.version, now, offsets)
+        return Assessed(decoded.jobs, results, list(decoded.rejected), assessor.version, now, offsets, started)
 
     def persist(self, batch: Assessed) -> BatchOutcome:
         """Make an assessed batch durable: archive, rows and roll-ups. Runs on a worker thread."""
@@ -184,7 +187,6 @@ class TileWorker:
 
     async def deliver(self, batch: Assessed, producer: AIOKafkaProducer, consumer: AIOKafkaConsumer) -> None:
         """Write a batch, publish what it became, then commit its offsets: in that order, or not at all."""
-        started = asyncio.get_running_loop().time()
         outcome = await asyncio.to_thread(self.persist, batch)
         await embeddings.send(producer, outcome.embeddings)
         for rejected in outcome.rejected:
@@ -198,7 +200,7 @@ class TileWorker:
         telemetry.TILES.labels("assessed").inc(outcome.assessed)
         telemetry.TILES.labels("rejected").inc(len(outcome.rejected))
         telemetry.EMBEDDINGS.inc(len(outcome.embeddings))
-        telemetry.BATCH_SECONDS.observe(asyncio.get_running_loop().time() - started)
+        telemetry.BATCH_SECONDS.observe(time.monotonic() - batch.started)
         log.info(
             "assessed %d tiles, published %d sensor-tile embeddings, rejected %d",
             outcome.assessed,
