@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import repo
+from api.coalesce import Coalescer
 from api.guards import Guards
 from api.key_cache import KeyCache, KeyListener
 from api.live import AlertFeed
@@ -77,6 +79,12 @@ def create_app(settings: Settings) -> FastAPI:
         # Open without waiting: the API must answer /healthz (503) even while the database is away.
         await pool.open(wait=False)
         app.state.pool = pool
+
+        async def read_latest(sensor_ids: Sequence[str]) -> dict[str, repo.Latest]:
+            async with pool.connection() as conn:
+                return await repo.latest_of(conn, sensor_ids)
+
+        app.state.latest = Coalescer("latest", read_latest)
         app.state.key_listener = KeyListener(settings.db_conninfo, KeyCache(settings.api_key_cache_seconds))
         app.state.key_listener.start()
         app.state.tile_jobs = TileJobQueue(settings)
@@ -91,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
             await app.state.reporting.close()
             await app.state.tile_jobs.close()
             await app.state.inference.aclose()
+            await app.state.latest.close()
             await pool.close()
 
     app = FastAPI(

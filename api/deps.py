@@ -14,6 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api import repo
 from api.access import Action, BadKey, Principal, Role, secret_matches, split_key
+from api.coalesce import Coalescer
 from api.key_cache import KeyListener
 from api.reporting import Reporting
 from vigia.accounts import BrokerAccounts
@@ -66,11 +67,17 @@ async def get_accounts(request: Request) -> BrokerAccounts:
     return accounts
 
 
+async def get_latest(request: Request) -> Coalescer[str, repo.Latest]:
+    latest: Coalescer[str, repo.Latest] = request.app.state.latest
+    return latest
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AccountsDep = Annotated[BrokerAccounts, Depends(get_accounts)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ReportingDep = Annotated[Reporting, Depends(get_reporting)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
+LatestDep = Annotated[Coalescer[str, repo.Latest], Depends(get_latest)]
 
 
 bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer vg_...`")
@@ -137,10 +144,12 @@ def _check(principal: Principal, action: Action) -> Principal:
     return principal
 
 
-def allowed(action: Action, *, long_lived: bool = False) -> object:
+def allowed(action: Action, *, connection: bool = True) -> object:
     """A dependency: the caller, if their role may do `action`; 403 otherwise.
 
-    `long_lived` routes (streams) must not hold a database connection for their whole life.
+    With `connection=False` the check borrows a database connection only to look up a key
+    it does not know, and gives it back at once: for a stream, which must not hold one for
+    its whole life, and for a read that goes through a shared query (see `api/coalesce.py`).
 
     The checks call `get_principal` rather than depend on it, and the getters above read
     `app.state` rather than depend on each other: FastAPI solves every dependency of the tree
@@ -153,7 +162,7 @@ def allowed(action: Action, *, long_lived: bool = False) -> object:
     async def check_briefly(request: Request, credentials: Credentials) -> Principal:
         return _check(await get_principal_briefly(request, credentials), action)
 
-    return Depends(check_briefly if long_lived else check)
+    return Depends(check if connection else check_briefly)
 
 
 MAX_PERIOD = timedelta(days=366)

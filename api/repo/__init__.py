@@ -33,9 +33,10 @@ from api.repo.planning import (
 )
 from api.repo.rows import NoRow, now, ping
 from api.repo.sensors import (
+    Latest,
     add_calibration,
     calibrations,
-    latest,
+    latest_of,
     name_place,
     sensor,
     sensors,
@@ -53,6 +54,7 @@ from api.repo.subscriptions import (
 )
 
 __all__ = [
+    "Latest",
     "NoRow",
     "add_calibration",
     "alert",
@@ -74,7 +76,7 @@ __all__ = [
     "district_status",
     "district_tiles",
     "districts",
-    "latest",
+    "latest_of",
     "name_place",
     "name_tile",
     "now",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -26,13 +29,17 @@ LATEST_WINDOW = ("metric", "bucket", "count", "min", "max", "mean", "last", "emb
                  "land_use_class", "housing_score")  # fmt: skip
 
 
-async def latest(
-    conn: AsyncConnection, *, sensor_id: str
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None:
-    """The sensor's row with the newest reading and one-minute window of each metric it declares.
+Latest = tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
+LATEST_HEAD = ("sensor_id", "sensor_type", "district", "tile_id", "latitude", "longitude")
 
-    One primary-key read of `sensor_latest`, which the stream keeps as it stores readings
-    and windows, joined with the registry: the hypertables are not touched.
+
+async def latest_of(conn: AsyncConnection, sensor_ids: Sequence[str]) -> dict[str, Latest]:
+    """Each registered sensor's row with the newest reading and one-minute window of each metric it declares.
+
+    Primary-key reads of `sensor_latest`, which the stream keeps as it stores readings and
+    windows, joined with the registry: the hypertables are not touched. Several sensors at
+    once, for the requests that arrive together (see `api/coalesce.py`); an unknown id is
+    left out.
     """
     cur = await conn.execute(
         """SELECT s.sensor_id, s.sensor_type, s.district, s.tile_id, s.latitude, s.longitude,
@@ -41,17 +48,17 @@ async def latest(
                   l.land_use_class, l.housing_score
            FROM sensors s
            LEFT JOIN sensor_latest l ON l.sensor_id = s.sensor_id AND l.metric = ANY(s.metrics)
-           WHERE s.sensor_id = %(sensor_id)s ORDER BY l.metric""",
-        {"sensor_id": sensor_id},
+           WHERE s.sensor_id = ANY(%(sensor_ids)s) ORDER BY s.sensor_id, l.metric""",
+        {"sensor_ids": list(sensor_ids)},
     )
-    rows = await cur.fetchall()
-    if not rows:
-        return None
-    head = dict(zip(("sensor_id", "sensor_type", "district", "tile_id", "latitude", "longitude"), rows[0][:6],
-                    strict=True))  # fmt: skip
-    readings = [dict(zip(LATEST_READING, row[6:14], strict=True)) for row in rows if row[9] is not None]
-    windows = [dict(zip(LATEST_WINDOW, row[14:], strict=True)) for row in rows if row[15] is not None]
-    return head, readings, windows
+    found: dict[str, Latest] = {}
+    for sensor_id, group in groupby(await cur.fetchall(), key=itemgetter(0)):
+        rows = list(group)
+        head = dict(zip(LATEST_HEAD, rows[0][:6], strict=True))
+        readings = [dict(zip(LATEST_READING, row[6:14], strict=True)) for row in rows if row[9] is not None]
+        windows = [dict(zip(LATEST_WINDOW, row[14:], strict=True)) for row in rows if row[15] is not None]
+        found[sensor_id] = head, readings, windows
+    return found
 
 
 async def sensors(

@@ -69,7 +69,7 @@ def _event(change: Change) -> bytes:
 async def stream(
     request: Request,
     pool: PoolDep,
-    principal: Annotated[Principal, allowed(Action.READ, long_lived=True)],
+    principal: Annotated[Principal, allowed(Action.READ, connection=False)],
     last_event_id: Annotated[str | None, Header(description="resume after this event")] = None,
 ) -> StreamingResponse:
     """New and changed alerts as Server-Sent Events, each carrying the alert as it now stands.

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from api import provisioning, repo
 from api.access import Action, Principal
-from api.deps import AccountsDep, ConnDep, SettingsDep, allowed, period
+from api.deps import AccountsDep, ConnDep, LatestDep, SettingsDep, allowed, period
 from api.params import DISTRICT_EXAMPLE, DistrictQuery, SensorIdPath
 from api.schemas import Problem, Sensor, SensorLatest, Series, Text, Uptime, UptimeDay
 from vigia.accounts import BrokerAccountsError
@@ -23,6 +23,7 @@ from vigia.contracts import DistrictSlug, Metric, SensorId, SensorType
 router = APIRouter(prefix="/sensors", tags=["sensors"])
 
 Reader = Annotated[Principal, allowed(Action.READ)]
+SharedReader = Annotated[Principal, allowed(Action.READ, connection=False)]  # for a route that holds no connection
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "no such sensor"}}
 
 MAX_POINTS = 50_000  # a 30-day month of one-minute windows is 43,200
@@ -80,14 +81,15 @@ async def sensor(conn: ConnDep, principal: Reader, sensor_id: SensorIdPath) -> S
     "/{sensor_id}/latest", response_class=Response,
     responses={200: {"model": SensorLatest, "description": "the newest of each metric"}, **NOT_FOUND},
 )  # fmt: skip
-async def latest(conn: ConnDep, principal: Reader, sensor_id: SensorIdPath) -> Response:
+async def latest(principal: SharedReader, latest: LatestDep, sensor_id: SensorIdPath) -> Response:
     """The newest reading of each metric and the newest one-minute window, with its housing context.
 
-    The most frequent read a dashboard makes, so its rows go straight to JSON: building and
-    validating the models cost as much as the query. The database's types are the schema's,
-    and the tests check the body against `SensorLatest`.
+    The most frequent read a dashboard makes. Requests that arrive together share one query
+    (see `api/coalesce.py`), and the rows go straight to JSON: building and validating the
+    models cost as much as the query. The database's types are the schema's, and the tests
+    check the body against `SensorLatest`.
     """
-    found = await repo.latest(conn, sensor_id=sensor_id)
+    found = await latest.get(sensor_id)
     if found is None or not principal.sees(found[0]["district"]):
         raise not_registered(sensor_id)
     head, readings, windows = found
