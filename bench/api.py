@@ -195,26 +195,26 @@ def wrk(settings: Settings, key: str, path: str, *, ids: list[str] | None, conne
 
 
 def coalesced(settings: Settings) -> tuple[float, float]:
-    """Latest's queries so far and the requests they answered, over every API process (from /metrics)."""
+    """Latest's queries so far and the sensors they read, over every API process (from /metrics)."""
     text = httpx.get(f"http://{settings.api_host}:{settings.api_port}/metrics", timeout=10).text
     found = [
         re.search(rf'^vigia_api_coalesced_keys_{part}{{read="latest"}} (\S+)$', text, re.MULTILINE)
         for part in ("count", "sum")
     ]
-    queries, requests = (float(match.group(1)) if match else 0.0 for match in found)
-    return queries, requests
+    queries, sensors = (float(match.group(1)) if match else 0.0 for match in found)
+    return queries, sensors
 
 
 def capacity(settings: Settings, key: str, ids: list[str], args: argparse.Namespace) -> tuple[float, float]:
     print(f"(0) capacity under wrk, {args.clients} connections, {args.seconds / 2:.0f} s each", flush=True)
     livez = wrk(settings, key, "/livez", ids=None, connections=args.clients, seconds=args.seconds / 2)
-    queries, requests = coalesced(settings)
+    queries, sensors = coalesced(settings)
     latest = wrk(settings, key, "/sensors", ids=ids, connections=args.clients, seconds=args.seconds / 2)
-    queries_after, requests_after = coalesced(settings)
-    shared = (requests_after - requests) / max(queries_after - queries, 1)
+    queries_after, sensors_after = coalesced(settings)
+    shared = (sensors_after - sensors) / max(queries_after - queries, 1)
     print(
         f"  /livez {livez:,.0f} requests/s; latest {latest:,.0f}/s, {latest / livez:.2f} of it"
-        f" ({shared:.1f} requests a query)",
+        f" ({shared:.1f} sensors a query)",
         flush=True,
     )
     if args.rate >= latest:

@@ -81,7 +81,7 @@ async def sensor(conn: ConnDep, principal: Reader, sensor_id: SensorIdPath) -> S
     "/{sensor_id}/latest", response_class=Response,
     responses={200: {"model": SensorLatest, "description": "the newest of each metric"}, **NOT_FOUND},
 )  # fmt: skip
-async def latest(principal: SharedReader, latest: LatestDep, sensor_id: SensorIdPath) -> Response:
+async def latest(principal: SharedReader, reads: LatestDep, sensor_id: SensorIdPath) -> Response:
     """The newest reading of each metric and the newest one-minute window, with its housing context.
 
     The most frequent read a dashboard makes. Requests that arrive together share one query
@@ -89,7 +89,7 @@ async def latest(principal: SharedReader, latest: LatestDep, sensor_id: SensorId
     models cost as much as the query. The database's types are the schema's, and the tests
     check the body against `SensorLatest`.
     """
-    found = await latest.get(sensor_id)
+    found = await reads.get(sensor_id)
     if found is None or not principal.sees(found[0]["district"]):
         raise not_registered(sensor_id)
     head, readings, windows = found
